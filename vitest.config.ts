@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'tasks/*/test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Sandboxed Python runs are CPU-heavy; the CI machine has 2 cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
