@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { formatIssues } from '../runs/record.js';
+import { DEFAULT_CONCURRENCY } from '../config.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1, 'give at least one name, comma-separated'));
+const positiveInt = (name: string) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be at least 1`);
+
+export const RunArgsSchema = z
+  .object({
+    tasks: list.optional(),
+    models: list.optional(),
+    variants: list.optional(),
+    epochs: positiveInt('--epochs').default(1),
+    concurrency: positiveInt('--concurrency').max(256, '--concurrency must be at most 256').default(DEFAULT_CONCURRENCY),
+    out: z.string().min(1).optional(),
+    resume: z.string().min(1).optional(),
+    'unsafe-no-sandbox': z.boolean().default(false),
+    'keep-workspaces': z.boolean().default(false),
+  })
+  .superRefine((a, ctx) => {
+    if (a.resume && (a.tasks || a.models || a.variants || a.out)) {
+      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out' });
+    }
+    if (!a.resume && !a.models) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required, e.g. --models oracle,nop,anthropic:claude-haiku-4-5' });
+  });
+export type RunArgs = z.infer<typeof RunArgsSchema>;
+
+export const ValidateArgsSchema = z.object({
+  tasks: list.optional(),
+  out: z.string().min(1).optional(),
+  concurrency: positiveInt('--concurrency').default(2),
+  'unsafe-no-sandbox': z.boolean().default(false),
+});
+
+export const ListArgsSchema = z.object({ json: z.boolean().default(false) });
+
+const OPTIONS = {
+  tasks: { type: 'string' },
+  models: { type: 'string' },
+  variants: { type: 'string' },
+  epochs: { type: 'string' },
+  concurrency: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  json: { type: 'boolean' },
+  'unsafe-no-sandbox': { type: 'boolean' },
+  'keep-workspaces': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parses argv for one command: unknown flags and bad values become UsageErrors naming the flag and the fix. */
+export function parseCommandArgs<S extends z.ZodType>(command: string, argv: string[], schema: S): z.infer<S> {
+  let values: Record<string, unknown>;
+  try {
+    const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true });
+    values = parsed.values as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message}`);
+  }
+  if (schema instanceof z.ZodObject || schema instanceof z.ZodPipe) {
+    // Flags that exist for some command but not this one are errors too.
+    const shape = schema instanceof z.ZodObject ? schema.shape : (schema.in as z.ZodObject).shape;
+    const extra = Object.keys(values).filter((k) => !(k in shape) && k !== 'help');
+    if (extra.length) throw new UsageError(`${command}: option(s) not accepted here: ${extra.map((k) => `--${k}`).join(', ')}`);
+  }
+  const r = schema.safeParse(values);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `  --${i.path.map(String).join('.')}: ${i.message}`).join('\n');
+    throw new UsageError(`${command}: bad arguments:\n${msg}`);
+  }
+  return r.data;
+}
+export { formatIssues };

@@ -1,0 +1,224 @@
+import path from 'node:path';
+import { markdownTable } from 'markdown-table';
+import { loadTasks, TaskDefinitionError, type LoadedTask } from '../tasks/load.js';
+import { probePython } from '../python/probe.js';
+import { checkRequirements } from '../python/requirements.js';
+import { createSandbox } from '../sandbox/index.js';
+import { SandboxUnavailableError } from '../sandbox/types.js';
+import { parseAgentSpec } from '../agents/model-spec.js';
+import { createAnthropicClient } from '../agents/client.js';
+import { planTrials, PlanError } from '../runs/plan.js';
+import { executeRun, newRunId } from '../runs/execute.js';
+import { journalPath, readJournal, JournalError } from '../runs/journal.js';
+import type { RunRecord, TrialResult } from '../runs/record.js';
+import { summaryTable } from '../reports/summary.js';
+import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
+import { ListArgsSchema, parseCommandArgs, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
+
+/** Exit codes: 0 the run completed, 1 some trial ended in `error` (or validate failed), 2 bad arguments or definitions. */
+export const EXIT = { ok: 0, trialErrors: 1, usage: 2, interrupted: 130 } as const;
+
+const HELP = `envbench — run LLM agents on AI-research-engineering tasks
+
+  npm run bench                       the main job: the configured models if ANTHROPIC_API_KEY is set, else validate
+  npm run bench -- list [--json]      tasks, variants, samples, and whether each can run here
+  npm run bench -- run --models oracle,nop,anthropic:claude-haiku-4-5 [--tasks a,b] [--variants v1,v2|all]
+                       [--epochs N] [--concurrency K] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
+  npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
+  npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
+
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS.
+Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>]`;
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        return await mainJob(io, env);
+      case 'list':
+        return await listCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io, env);
+      case 'validate':
+        return await validateCommand(rest, io);
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(HELP);
+        return EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}". Commands: list, run, validate (see --help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError) {
+      io.err(`error: ${e.message}`);
+      if (e instanceof UsageError) io.err('run `npm run bench -- --help` for usage');
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  if (!env.ANTHROPIC_API_KEY) {
+    io.err('ANTHROPIC_API_KEY is not set: running `validate` (oracle and nop on every task) instead of the model evaluation.');
+    return validateCommand([], io);
+  }
+  const models = (env.ENVBENCH_MODELS ?? DEFAULT_MODELS.join(',')).trim();
+  const out = path.join(RESULTS_RUNS_DIR, `${newRunId()}.json`);
+  io.err(`running the configured models (${models}), ${DEFAULT_EPOCHS} epochs, into ${out}`);
+  return runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out], io, env);
+}
+
+async function listCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseCommandArgs('list', argv, ListArgsSchema);
+  const tasks = await loadTasks();
+  const python = await probePythonFor(tasks);
+  const rows = tasks.map((t) => {
+    const req = checkRequirements(t.def.requirements, python);
+    return {
+      id: t.def.id,
+      title: t.def.title,
+      variants: t.variants.map((v) => (v.isDefault ? `${v.id}*` : v.id)),
+      samples: t.def.samples.map((s) => s.id),
+      runnable: req.ok,
+      reason: req.ok ? null : `${req.reason}; ${req.hint}`,
+    };
+  });
+  if (args.json) {
+    io.out(JSON.stringify({ python: { command: python.command, version: python.version, torch: python.torch, cuda: python.cuda }, tasks: rows }, null, 2));
+    return EXIT.ok;
+  }
+  io.out(markdownTable([
+    ['task', 'title', 'variants (* default)', 'samples', 'runs here'],
+    ...rows.map((r) => [r.id, r.title, r.variants.join(', '), r.samples.join(', '), r.runnable ? 'yes' : `no: ${r.reason}`]),
+  ]));
+  io.out(`\npython: ${python.command} -> ${python.executable} (Python ${python.version}, torch ${python.torch ?? 'missing'}, cuda ${python.cuda ? python.gpu : 'no'})`);
+  return EXIT.ok;
+}
+
+async function probePythonFor(tasks: LoadedTask[]) {
+  const modules = [...new Set(tasks.flatMap((t) => t.def.requirements.pythonModules))];
+  return probePython(process.env.ENVBENCH_PYTHON ?? 'python3', modules);
+}
+
+async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const args = parseCommandArgs('run', argv, RunArgsSchema);
+  let plan: RunRecord['plan'];
+  let out: string;
+  if (args.resume) {
+    const header = (await readJournal(journalPath(args.resume))).header;
+    plan = { ...header.plan, epochs: header.plan.epochs };
+    out = args.resume;
+    if (header.sandbox.unsafe !== args['unsafe-no-sandbox']) {
+      throw new UsageError(`--resume: the run was started ${header.sandbox.unsafe ? 'with' : 'without'} --unsafe-no-sandbox; resume it the same way`);
+    }
+  } else {
+    plan = { tasks: args.tasks ?? [], models: args.models!, variants: args.variants ?? null, epochs: args.epochs };
+    out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${newRunId()}.json`);
+  }
+  const agents = plan.models.map((name) => {
+    try {
+      return { name, spec: parseAgentSpec(name) };
+    } catch (e) {
+      throw new UsageError(`--models: ${(e as Error).message}`);
+    }
+  });
+  const tasks = await loadTasks(plan.tasks.length ? plan.tasks : undefined);
+  if (!args.resume) plan.tasks = tasks.map((t) => t.def.id);
+  const trials = planTrials(tasks, agents, plan.variants, plan.epochs);
+  const needsModel = agents.some((a) => a.spec.kind === 'anthropic');
+  if (needsModel && !env.ANTHROPIC_API_KEY) {
+    throw new UsageError('--models names an anthropic:… agent but ANTHROPIC_API_KEY is not set (ANTHROPIC_BASE_URL may point at a compatible endpoint)');
+  }
+  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel }, io);
+}
+
+async function validateCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseCommandArgs('validate', argv, ValidateArgsSchema);
+  const tasks = await loadTasks(args.tasks);
+  const agents = [
+    { name: 'oracle', spec: parseAgentSpec('oracle') },
+    { name: 'nop', spec: parseAgentSpec('nop') },
+  ];
+  const trials = planTrials(tasks, agents, null, 1);
+  const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
+  const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
+  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false }, io);
+  if (code === EXIT.usage || code === EXIT.interrupted) return code;
+  const { readRunRecord } = await import('../runs/journal.js');
+  const record = await readRunRecord(out);
+  const problems = validationProblems(record.trials);
+  if (problems.length) {
+    io.err(`validate FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    return EXIT.trialErrors;
+  }
+  io.err(`validate ok: ${tasks.length} task(s); every oracle passed and every nop failed`);
+  return EXIT.ok;
+}
+
+/** Every oracle must pass and every nop must fail; a skip or an error is a problem too, never a silent pass. */
+export function validationProblems(trials: TrialResult[]): string[] {
+  const problems: string[] = [];
+  for (const t of trials) {
+    const id = `${t.task}/${t.variant}/${t.sample}`;
+    if (t.status === 'skipped') problems.push(`${id}: ${t.model} skipped: ${t.error}`);
+    else if (t.status === 'error') problems.push(`${id}: ${t.model} error: ${t.error}`);
+    else if (t.model === 'oracle' && t.status !== 'passed') problems.push(`${id}: oracle failed: ${failedChecks(t)}`);
+    else if (t.model === 'nop' && t.status !== 'failed') problems.push(`${id}: nop passed — the grader accepts the starter code`);
+  }
+  return problems;
+}
+
+function failedChecks(t: TrialResult): string {
+  return t.checks.filter((c) => c.passed === false).map((c) => `${c.name} (${c.detail.split('\n')[0]})`).join('; ') || 'no failing check recorded';
+}
+
+async function execute(
+  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean },
+  io: Io,
+): Promise<number> {
+  const python = await probePythonFor(o.tasks);
+  const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
+  if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
+  const client = o.needsModel ? createAnthropicClient() : undefined;
+  const controller = new AbortController();
+  const onSignal = () => {
+    io.err('\ninterrupted: stopping; finished trials are in the journal, resume with --resume ' + o.out);
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const started = Date.now();
+  try {
+    io.err(`run: ${o.trials.length} trial(s) -> ${o.out}${o.resume ? ' (resuming)' : ''}`);
+    const result = await executeRun({
+      trials: o.trials,
+      plan: o.plan,
+      out: o.out,
+      resume: o.resume,
+      concurrency: o.concurrency,
+      sandbox,
+      python,
+      client,
+      keepWorkspaces: o.keep,
+      signal: controller.signal,
+      onWarning: (w) => io.err(`warning: ${w}`),
+      onTrialEnd: (r, done, total) => {
+        const extra = r.status === 'error' || r.status === 'skipped' ? `: ${(r.error ?? '').split('\n')[0]}` : r.limit ? ` (limit: ${r.limit})` : '';
+        io.err(`[${done}/${total}] ${r.task}/${r.variant}/${r.sample} ${r.model} #${r.epoch} ${r.status}${extra} (${(r.durationMs / 1000).toFixed(1)}s)`);
+      },
+    });
+    io.out(summaryTable(result.record.trials));
+    io.err(`run record: ${o.out} (${result.ran} trial(s) run now, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    if (result.aborted) return EXIT.interrupted;
+    return result.record.trials.some((t) => t.status === 'error') ? EXIT.trialErrors : EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { Sandbox } from '../sandbox/types.js';
+import type { PythonEnv } from '../python/env.js';
+
+/** One graded fact about a submission. passed is null when the check was not run (skipped), with the reason in detail. */
+export const CheckSchema = z.object({
+  name: z.string().min(1),
+  passed: z.boolean().nullable(),
+  detail: z.string(),
+});
+export type Check = z.infer<typeof CheckSchema>;
+
+export interface Grade {
+  passed: boolean;
+  /** 0..1 */
+  score: number;
+  checks: Check[];
+}
+
+export interface GradeContext {
+  taskId: string;
+  taskDir: string;
+  sampleId: string;
+  sampleInputs: Record<string, unknown>;
+  variantId: string;
+  sandbox: Sandbox;
+  python: PythonEnv;
+  /** Whether GPU device nodes are bound for grading runs of this task. */
+  gpu: boolean;
+  /** A fresh host directory for this grading, never seen by the agent. */
+  workDir: string;
+  signal: AbortSignal;
+}
+
+export type Grader<Sub = unknown> = (submission: Sub, ctx: GradeContext) => Promise<Grade>;
+
+/**
+ * Thrown by a grader when grading itself could not be done (the checker crashed, the sandbox failed).
+ * The trial is recorded as `error`, never as a model failure.
+ */
+export class GraderInfraError extends Error {
+  override name = 'GraderInfraError';
+}

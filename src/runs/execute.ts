@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import pLimit from 'p-limit';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Sandbox } from '../sandbox/types.js';
+import type { PythonEnv } from '../python/env.js';
+import { checkRequirements, type RequirementCheck } from '../python/requirements.js';
+import type { CallPolicy } from '../agents/client.js';
+import { REPO_ROOT } from '../tasks/load.js';
+import { Journal, journalPath, readJournal, writeRunRecord } from './journal.js';
+import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey } from './record.js';
+import { runTrial, type TrialSpec } from './trial.js';
+import { specKey } from './plan.js';
+
+const exec = promisify(execFile);
+
+export async function harnessInfo(): Promise<RunRecord['harness']> {
+  const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  let gitSha: string | null = null;
+  try {
+    gitSha = (await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim() || null;
+  } catch {
+    gitSha = null;
+  }
+  return { version: pkg.version, gitSha };
+}
+
+export function newRunId(now = new Date()): string {
+  // Time-ordered and unique across machines: two writers never pick the same id.
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+}
+
+export interface ExecuteOptions {
+  trials: TrialSpec[];
+  plan: RunRecord['plan'];
+  /** The run record to write; its journal sits beside it. */
+  out: string;
+  /** Continue the run journaled beside `out`, skipping trials already finished. */
+  resume?: boolean;
+  concurrency: number;
+  sandbox: Sandbox;
+  python: PythonEnv;
+  client?: Anthropic;
+  callPolicy?: CallPolicy;
+  keepWorkspaces?: boolean;
+  signal?: AbortSignal;
+  onTrialStart?: (t: TrialSpec) => void;
+  onTrialEnd?: (r: TrialResult, done: number, total: number) => void;
+  onWarning?: (msg: string) => void;
+}
+
+export interface ExecuteResult {
+  record: RunRecord;
+  /** Trials run now (excludes those carried over by resume). */
+  ran: number;
+  aborted: boolean;
+}
+
+export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
+  const jfile = journalPath(o.out);
+  const recordDir = path.dirname(path.resolve(o.out));
+  let header: Omit<RunRecord, 'trials'>;
+  let previous: TrialResult[] = [];
+  let journal: Journal;
+  if (o.resume) {
+    const j = await readJournal(jfile);
+    j.warnings.forEach((w) => o.onWarning?.(w));
+    header = { ...j.header, finishedAt: null };
+    previous = j.trials;
+    journal = Journal.open(jfile);
+  } else {
+    if (existsSync(jfile) || existsSync(o.out)) {
+      throw new Error(`${o.out}: a run record or journal already exists there. Use --resume to finish it, or choose another --out.`);
+    }
+    header = {
+      schemaVersion: RUN_RECORD_SCHEMA_VERSION,
+      runId: newRunId(),
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      harness: await harnessInfo(),
+      environment: {
+        node: process.version,
+        platform: `${os.platform()}-${os.arch()}`,
+        python: o.python.version,
+        torch: o.python.torch,
+        gpu: o.python.gpu,
+      },
+      sandbox: { mode: o.sandbox.mode, unsafe: o.sandbox.mode !== 'bwrap' },
+      plan: o.plan,
+    };
+    journal = await Journal.create(jfile, header);
+  }
+
+  const done = new Set(previous.map(trialKey));
+  const todo = o.trials.filter((t) => !done.has(specKey(t)));
+  const requirements = new Map<string, RequirementCheck>();
+  for (const t of todo) {
+    if (!requirements.has(t.task.def.id)) requirements.set(t.task.def.id, checkRequirements(t.task.def.requirements, o.python));
+  }
+
+  const workRoot = await fs.mkdtemp(path.join(os.tmpdir(), `envbench-${header.runId}-`));
+  const transcriptsDir = `${o.out.replace(/\.json$/, '')}.transcripts`;
+  const limit = pLimit(Math.max(1, o.concurrency));
+  const results: TrialResult[] = [];
+  let finished = 0;
+  try {
+    await Promise.all(
+      todo.map((spec) =>
+        limit(async () => {
+          if (o.signal?.aborted) return;
+          o.onTrialStart?.(spec);
+          const result = await runTrial(spec, {
+            sandbox: o.sandbox,
+            python: o.python,
+            requirements: requirements.get(spec.task.def.id)!,
+            client: o.client,
+            callPolicy: o.callPolicy,
+            workRoot,
+            transcriptsDir,
+            recordDir,
+            keepWorkspaces: o.keepWorkspaces,
+            signal: o.signal,
+          });
+          // A trial cut short by an interrupt is not journaled, so --resume runs it again.
+          if (o.signal?.aborted) return;
+          journal.append(result);
+          results.push(result);
+          finished++;
+          o.onTrialEnd?.(result, finished + previous.length, o.trials.length);
+        }),
+      ),
+    );
+  } finally {
+    await fs.rm(workRoot, { recursive: true, force: true }).catch(() => {});
+  }
+
+  const order = new Map(o.trials.map((t, i) => [specKey(t), i]));
+  const all = [...previous, ...results].sort((a, b) => (order.get(trialKey(a)) ?? 1e9) - (order.get(trialKey(b)) ?? 1e9));
+  const aborted = o.signal?.aborted ?? false;
+  const record: RunRecord = { ...header, finishedAt: aborted ? null : new Date().toISOString(), trials: all };
+  await writeRunRecord(o.out, record);
+  return { record, ran: results.length, aborted };
+}

@@ -1,0 +1,120 @@
+import { promises as fs, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { RunRecordSchema, TrialResultSchema, formatIssues, type RunRecord, type TrialResult } from './record.js';
+
+/**
+ * The journal is the run's crash-safe log: a header line, then one line per finished trial,
+ * each written and fsynced as the trial ends, so a killed run loses no finished trial.
+ * The run record (the JSON file) is written from it at the end, atomically.
+ */
+const HeaderLine = z.object({ type: z.literal('header'), run: RunRecordSchema.omit({ trials: true }) });
+const TrialLine = z.object({ type: z.literal('trial'), trial: TrialResultSchema });
+
+export function journalPath(recordPath: string): string {
+  return `${recordPath}.journal.jsonl`;
+}
+
+export class Journal {
+  private constructor(readonly file: string) {}
+
+  static async create(file: string, header: Omit<RunRecord, 'trials'>): Promise<Journal> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const j = new Journal(file);
+    j.appendLine({ type: 'header', run: header }, 'w');
+    return j;
+  }
+
+  static open(file: string): Journal {
+    return new Journal(file);
+  }
+
+  append(trial: TrialResult): void {
+    this.appendLine({ type: 'trial', trial }, 'a');
+  }
+
+  /** Synchronous write + fsync: the line is on disk before the next trial is scheduled. */
+  private appendLine(value: unknown, flag: 'a' | 'w'): void {
+    const fd = openSync(this.file, flag);
+    try {
+      writeSync(fd, JSON.stringify(value) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+export class JournalError extends Error {
+  override name = 'JournalError';
+}
+
+/**
+ * Reads a journal back. A torn last line (the process died mid-write) is dropped with a warning;
+ * a bad line anywhere else is an error naming the file, the line and the field.
+ */
+export async function readJournal(file: string): Promise<{ header: Omit<RunRecord, 'trials'>; trials: TrialResult[]; warnings: string[] }> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new JournalError(`${file}: cannot read the journal (${(e as Error).message}). Pass the --out file of the run you want to resume; its journal is ${path.basename(file)}.`);
+  }
+  const lines = text.split('\n');
+  const warnings: string[] = [];
+  let header: Omit<RunRecord, 'trials'> | undefined;
+  const trials = new Map<string, TrialResult>();
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      if (isLast) {
+        warnings.push(`${file}:${i + 1}: dropped a torn last line (the run was killed while writing it)`);
+        continue;
+      }
+      throw new JournalError(`${file}:${i + 1}: not valid JSON; the journal is corrupt before its last line`);
+    }
+    if (i === 0 || header === undefined) {
+      const h = HeaderLine.safeParse(json);
+      if (!h.success) throw new JournalError(`${file}:${i + 1}: the first line must be the run header:\n${formatIssues(h.error)}`);
+      header = h.data.run;
+      continue;
+    }
+    const t = TrialLine.safeParse(json);
+    if (!t.success) throw new JournalError(`${file}:${i + 1}: not a valid trial line:\n${formatIssues(t.error)}`);
+    const tr = t.data.trial;
+    trials.set(`${tr.task}/${tr.variant}/${tr.sample}/${tr.model}/${tr.epoch}`, tr);
+  }
+  if (!header) throw new JournalError(`${file}: empty journal (no header line)`);
+  return { header, trials: [...trials.values()], warnings };
+}
+
+/** Writes the run record atomically (temp file + rename), so a reader never sees half a record. */
+export async function writeRunRecord(file: string, record: RunRecord): Promise<void> {
+  const parsed = RunRecordSchema.parse(record);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(parsed, null, 2) + '\n');
+  await fs.rename(tmp, file);
+}
+
+export class RunRecordError extends Error {
+  override name = 'RunRecordError';
+}
+
+/** Loads and validates a run record; errors name the file and each wrong field. */
+export async function readRunRecord(file: string): Promise<RunRecord> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new RunRecordError(`${file}: cannot read run record: ${(e as Error).message}`);
+  }
+  const r = RunRecordSchema.safeParse(json);
+  if (!r.success) throw new RunRecordError(`${file}: invalid run record:\n${formatIssues(r.error)}`);
+  return r.data;
+}

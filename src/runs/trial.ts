@@ -1,0 +1,200 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { LoadedTask, Variant } from '../tasks/load.js';
+import type { Sandbox } from '../sandbox/types.js';
+import type { PythonEnv } from '../python/env.js';
+import type { RequirementCheck } from '../python/requirements.js';
+import type { AgentSpec } from '../agents/model-spec.js';
+import { runAgentLoop, type LoopOutcome } from '../agents/loop.js';
+import { TranscriptWriter } from '../agents/transcript.js';
+import { costUsd } from '../agents/prices.js';
+import type { CallPolicy } from '../agents/client.js';
+import { GraderInfraError, type Check, type Grade } from '../grading/types.js';
+import { ZERO_USAGE, type TrialResult, type Usage } from './record.js';
+
+/** Grading gets its own bound, apart from the agent's time limit: a hung grader is an infrastructure error. */
+export const GRADING_TIME_LIMIT_MS = 15 * 60 * 1000;
+
+export interface TrialSpec {
+  task: LoadedTask;
+  variant: Variant;
+  sampleId: string;
+  agent: AgentSpec;
+  /** The agent spec as written (e.g. "anthropic:claude-haiku-4-5"); recorded as the trial's model. */
+  agentName: string;
+  epoch: number;
+}
+
+export interface TrialEnv {
+  sandbox: Sandbox;
+  python: PythonEnv;
+  /** Result of the task's requirement check, done once per run before any model call. */
+  requirements: RequirementCheck;
+  /** Needed for anthropic agents only. */
+  client?: Anthropic;
+  callPolicy?: CallPolicy;
+  /** Scratch folder for workspaces (removed after each trial unless keepWorkspaces). */
+  workRoot: string;
+  /** Folder for transcripts; paths in the record are relative to recordDir. */
+  transcriptsDir: string;
+  recordDir: string;
+  keepWorkspaces?: boolean;
+  signal?: AbortSignal;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^\w.-]+/g, '_');
+}
+
+function failedWithout(detail: string): Check[] {
+  return [{ name: 'submitted', passed: false, detail }];
+}
+
+/**
+ * Runs one trial to a result; never throws. The status says whose outcome it is:
+ * `failed` is the model's (including hitting a limit), `error` is the harness's or the API's,
+ * `skipped` means it could not be attempted here.
+ */
+export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialResult> {
+  const started = Date.now();
+  const { task, variant, sampleId, agent, epoch } = spec;
+  const base = {
+    task: task.def.id,
+    variant: variant.id,
+    sample: sampleId,
+    model: spec.agentName,
+    epoch,
+  };
+  const finish = (r: Partial<TrialResult> & Pick<TrialResult, 'status'>, usage: Usage = ZERO_USAGE): TrialResult => ({
+    ...base,
+    score: 0,
+    checks: [],
+    limit: null,
+    usage,
+    costUsd: agent.kind === 'anthropic' ? costUsd(agent.model, usage) : 0,
+    durationMs: Date.now() - started,
+    error: null,
+    transcript: null,
+    turns: 0,
+    finishedAt: new Date().toISOString(),
+    ...r,
+  });
+
+  if (!env.requirements.ok) {
+    return finish({ status: 'skipped', error: `${env.requirements.reason}. Install: ${env.requirements.hint}` });
+  }
+
+  const key = safeName(`${base.task}__${base.variant}__${base.sample}__${base.model}__${epoch}`);
+  const trialDir = path.join(env.workRoot, key);
+  const workspace = path.join(trialDir, 'workspace');
+  const tmpDir = path.join(trialDir, 'tmp');
+  const gpu = task.def.requirements.cuda !== 'none' && env.python.cuda;
+  try {
+    await fs.rm(trialDir, { recursive: true, force: true });
+    await fs.mkdir(workspace, { recursive: true });
+    await fs.mkdir(tmpDir, { recursive: true });
+    for (const [dest, src] of Object.entries(task.def.starterFiles)) {
+      const to = path.join(workspace, dest);
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.copyFile(path.join(task.dir, src), to);
+    }
+  } catch (e) {
+    return finish({ status: 'error', error: `could not set up the workspace: ${(e as Error).message}` });
+  }
+
+  try {
+    const sample = task.def.samples.find((s) => s.id === sampleId)!;
+    let outcome: LoopOutcome;
+    let transcriptRel: string | null = null;
+    if (agent.kind === 'anthropic') {
+      if (!env.client) return finish({ status: 'error', error: 'no Anthropic client configured (set ANTHROPIC_API_KEY)' });
+      const { system, user } = task.renderPrompt(variant.id, sampleId);
+      const transcriptFile = path.join(env.transcriptsDir, `${key}.jsonl`);
+      await fs.mkdir(env.transcriptsDir, { recursive: true });
+      transcriptRel = path.relative(env.recordDir, transcriptFile);
+      const transcript = new TranscriptWriter(transcriptFile);
+      outcome = await runAgentLoop({
+        client: env.client,
+        model: agent.model,
+        thinkingBudget: agent.thinkingBudget,
+        system,
+        prompt: user,
+        tools: task.def.tools,
+        submission: task.def.submission,
+        limits: variant.limits,
+        toolContext: { workspace, tmpDir, sandbox: env.sandbox, python: env.python, gpu, limits: {} },
+        transcript,
+        signal: env.signal,
+        callPolicy: env.callPolicy,
+      });
+    } else {
+      // oracle and nop go through the same submission validation and grader as a model.
+      const factory = agent.kind === 'oracle' ? task.def.reference : task.def.noop;
+      const submission = await factory({ taskDir: task.dir, sampleId, inputs: sample.inputs });
+      outcome = { kind: 'submitted', submission, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
+    }
+
+    const common = { usage: outcome.usage, turns: outcome.turns, transcript: transcriptRel };
+    switch (outcome.kind) {
+      case 'error':
+        return finish({ ...common, status: 'error', error: outcome.error }, outcome.usage);
+      case 'limit':
+        return finish({ ...common, status: 'failed', limit: outcome.limit, checks: failedWithout(`no submission: ${outcome.detail}`) }, outcome.usage);
+      case 'no-submission':
+        return finish({ ...common, status: 'failed', checks: failedWithout(outcome.detail) }, outcome.usage);
+      case 'submitted': {
+        const valid = task.def.submission.safeParse(outcome.submission);
+        if (!valid.success) {
+          // A model's submission is validated by the loop; reaching here means the task's own reference/no-op is malformed.
+          return finish({ ...common, status: 'error', error: `${agent.kind} submission does not match the task's submission schema: ${valid.error.message}` }, outcome.usage);
+        }
+        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir);
+        if ('error' in grade) return finish({ ...common, status: 'error', error: grade.error }, outcome.usage);
+        return finish(
+          { ...common, status: grade.passed ? 'passed' : 'failed', score: grade.score, checks: [{ name: 'submitted', passed: true, detail: 'submit_answer called with valid input' }, ...grade.checks] },
+          outcome.usage,
+        );
+      }
+    }
+  } catch (e) {
+    return finish({ status: 'error', error: `harness error: ${(e as Error).stack ?? String(e)}` });
+  } finally {
+    if (!env.keepWorkspaces) await fs.rm(trialDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function gradeSubmission(
+  task: LoadedTask,
+  variant: Variant,
+  sampleId: string,
+  submission: unknown,
+  env: TrialEnv,
+  gpu: boolean,
+  trialDir: string,
+): Promise<Grade | { error: string }> {
+  const workDir = path.join(trialDir, 'grading');
+  await fs.mkdir(workDir, { recursive: true });
+  const timeout = AbortSignal.timeout(GRADING_TIME_LIMIT_MS);
+  const signal = env.signal ? AbortSignal.any([env.signal, timeout]) : timeout;
+  const sample = task.def.samples.find((s) => s.id === sampleId)!;
+  try {
+    const grade = await task.def.grader(submission, {
+      taskId: task.def.id,
+      taskDir: task.dir,
+      sampleId,
+      sampleInputs: sample.inputs,
+      variantId: variant.id,
+      sandbox: env.sandbox,
+      python: env.python,
+      gpu,
+      workDir,
+      signal,
+    });
+    return grade;
+  } catch (e) {
+    if (e instanceof GraderInfraError) return { error: `grader: ${e.message}` };
+    if (timeout.aborted) return { error: `grader: exceeded ${GRADING_TIME_LIMIT_MS / 60000} minutes` };
+    return { error: `grader crashed: ${(e as Error).stack ?? String(e)}` };
+  }
+}

@@ -1,0 +1,72 @@
+/** What a sandboxed command may use, and what it returns. The one place these shapes live. */
+
+export interface SandboxLimits {
+  /** Wall-clock seconds before the whole process tree is killed. */
+  wallSec: number;
+  /** Resident memory of the whole process tree, in MiB. */
+  memoryMb: number;
+  /** Most processes (and threads' parents) alive at once in the tree; a fork bomb hits this. */
+  maxProcs: number;
+  /** Bytes kept of each of stdout and stderr; the middle of longer output is cut out. */
+  outputBytes: number;
+  /** Largest single file the command may write, in MiB. */
+  fileSizeMb: number;
+}
+
+export interface ExtraBind {
+  /** Host path. */
+  src: string;
+  /** Path inside the sandbox. */
+  dest: string;
+  /** Writable when true; read-only otherwise. */
+  rw?: boolean;
+}
+
+export interface SandboxExecOptions {
+  /** argv; argv[0] is resolved inside the sandbox. */
+  argv: string[];
+  /** Host directory mounted read-write at /workspace; the working directory. */
+  workspace: string;
+  /** Host directory mounted at /tmp (private per trial); created if missing. Defaults to a fresh temp dir removed afterwards. */
+  tmpDir?: string;
+  binds?: ExtraBind[];
+  /** Bind NVIDIA device nodes (only for tasks whose requirements use CUDA). */
+  gpu?: boolean;
+  /** Added to the minimal environment (PATH, HOME, LANG...). Never pass secrets here. */
+  env?: Record<string, string>;
+  limits?: Partial<SandboxLimits>;
+  /** Data written to the command's stdin, then closed. */
+  stdin?: string;
+  /** Aborting kills the process tree and resolves with killedBy 'abort'. */
+  signal?: AbortSignal;
+}
+
+export type KillReason = 'time' | 'memory' | 'procs' | 'abort' | null;
+
+export interface SandboxExecResult {
+  exitCode: number | null;
+  /** Name of the signal that ended the process, if any. */
+  signalName: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  /** Why the harness killed the tree, or null when it ended on its own. */
+  killedBy: KillReason;
+  durationMs: number;
+  /** Peak resident memory of the tree seen by the watchdog, MiB. */
+  peakMemoryMb: number;
+}
+
+export type SandboxMode = 'bwrap' | 'unsafe-none';
+
+export interface Sandbox {
+  readonly mode: SandboxMode;
+  /** Host paths bound read-only so the interpreter and its libraries work (e.g. a pyenv prefix). */
+  readonly extraReadOnlyPaths: readonly string[];
+  exec(opts: SandboxExecOptions): Promise<SandboxExecResult>;
+}
+
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+}

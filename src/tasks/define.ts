@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { ToolDef } from '../agents/tool.js';
+import type { Grader } from '../grading/types.js';
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes (e.g. "paged-attention")');
+const markdownFile = z
+  .string()
+  .regex(/^[\w.-]+\.md$/, 'name a markdown file beside task.ts, e.g. "prompt.md"');
+
+export const LimitsSchema = z.object({
+  /** Model calls per trial. */
+  maxTurns: z.int().positive(),
+  /** Output tokens for the whole trial, thinking included. */
+  outputTokenBudget: z.int().positive(),
+  /** Wall-clock seconds for the whole trial, grading excluded. */
+  timeLimitSec: z.number().positive(),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+export const SampleSchema = z.object({
+  id: slug,
+  /** Values substituted for {{name}} in the prompt and handed to the grader. */
+  inputs: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const VariantSchema = z.object({
+  id: slug,
+  description: z.string().min(1),
+  /** Prompt file replacing the task's user prompt for this variant. */
+  prompt: markdownFile.optional(),
+  limits: LimitsSchema.partial().optional(),
+  default: z.boolean().optional(),
+});
+
+export const RequirementsSchema = z.object({
+  /** Modules that must import in the configured interpreter. */
+  pythonModules: z.array(z.string().regex(/^[A-Za-z_][\w.]*$/)).default([]),
+  /** Minimum torch version, e.g. "1.13". */
+  minTorch: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'write a version such as "1.13" or "2.1.0"').optional(),
+  /** none: never bind GPUs; optional: use CUDA when present; required: skip the task without CUDA. */
+  cuda: z.enum(['none', 'optional', 'required']).default('none'),
+});
+export type Requirements = z.infer<typeof RequirementsSchema>;
+
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
+
+export const CalibrationSchema = z
+  .object({
+    /** The model the band was measured with, e.g. "anthropic:claude-3-5-sonnet". */
+    model: z.string().min(1),
+    low: z.number().min(0).max(1),
+    high: z.number().min(0).max(1),
+    source: z.string().min(1),
+  })
+  .refine((c) => c.low <= c.high, { message: 'low must not exceed high', path: ['low'] });
+
+const toolSchema = z.custom<ToolDef>(
+  (v) =>
+    typeof v === 'object' && v !== null &&
+    typeof (v as ToolDef).name === 'string' &&
+    /^[a-zA-Z0-9_-]{1,64}$/.test((v as ToolDef).name) &&
+    typeof (v as ToolDef).run === 'function' &&
+    (v as ToolDef).input instanceof z.ZodType,
+  { message: 'each tool must come from defineTool({ name, description, input: <zod schema>, run })' },
+);
+
+/** A submission is produced by the oracle and nop agents without a model; may read files from the task folder. */
+export type SubmissionFactory = (ctx: { taskDir: string; sampleId: string; inputs: Record<string, unknown> }) =>
+  unknown | Promise<unknown>;
+
+export const TaskDefinitionSchema = z
+  .object({
+    id: slug,
+    title: z.string().min(1),
+    description: z.string().min(1),
+    prompt: z.object({ system: markdownFile.optional(), user: markdownFile }),
+    samples: z.array(SampleSchema).min(1, 'a task needs at least one sample'),
+    variants: z.array(VariantSchema).min(1, 'a task needs at least one variant (mark one default: true)'),
+    tools: z.array(toolSchema).default([]),
+    /** Files copied into the trial's workspace before the agent starts: workspace path -> path in the task folder. */
+    starterFiles: z
+      .record(z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'use a relative path inside the workspace'), z.string().min(1))
+      .default({}),
+    submission: z.custom<z.ZodType>((v) => v instanceof z.ZodType, {
+      message: 'must be a zod schema, e.g. z.object({ code: z.string() })',
+    }),
+    limits: LimitsSchema,
+    requirements: RequirementsSchema.default({ pythonModules: [], cuda: 'none' }),
+    grader: fn<Grader>('the grader: (submission, ctx) => Promise<Grade>'),
+    reference: fn<SubmissionFactory>('returns the reference submission used by the oracle agent'),
+    noop: fn<SubmissionFactory>('returns the no-op submission used by the nop agent'),
+    calibration: CalibrationSchema.optional(),
+  })
+  .superRefine((t, ctx) => {
+    const defaults = t.variants.filter((v) => v.default);
+    if (defaults.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: `exactly one variant must have default: true (found ${defaults.length})` });
+    }
+    for (const [key, list] of [['variants', t.variants], ['samples', t.samples]] as const) {
+      const seen = new Set<string>();
+      list.forEach((item, i) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        seen.add(item.id);
+      });
+    }
+    const names = new Set<string>();
+    t.tools.forEach((tool, i) => {
+      if (tool.name === 'submit_answer') ctx.addIssue({ code: 'custom', path: ['tools', i], message: 'submit_answer is added by the harness; do not declare it' });
+      if (names.has(tool.name)) ctx.addIssue({ code: 'custom', path: ['tools', i], message: `duplicate tool "${tool.name}"` });
+      names.add(tool.name);
+    });
+  });
+
+export type TaskDefinitionInput = z.input<typeof TaskDefinitionSchema>;
+export type TaskDefinition = z.output<typeof TaskDefinitionSchema>;
+
+/** The default export of tasks/<id>/task.ts. Validation happens when the task is loaded, so errors can name the file. */
+export function defineTask<T extends TaskDefinitionInput>(def: T): T {
+  return def;
+}

@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, validationProblems } from '../src/cli/main.js';
+import { readJournal, readRunRecord } from '../src/runs/journal.js';
+import { trialKey } from '../src/runs/record.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const fixtureTasks = path.join(import.meta.dirname, 'fixtures', 'tasks');
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = process.env.ENVBENCH_TASKS_DIR;
+  process.env.ENVBENCH_TASKS_DIR = fixtureTasks;
+  try {
+    const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }, { ...process.env, ...env });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    if (saved === undefined) delete process.env.ENVBENCH_TASKS_DIR;
+    else process.env.ENVBENCH_TASKS_DIR = saved;
+  }
+}
+
+describe('CLI arguments', () => {
+  it.each([
+    [['run', '--models', 'oracle', '--epochs', 'three'], /--epochs: .*number/],
+    [['run', '--models', 'oracle', '--epochs', '0'], /--epochs: --epochs must be at least 1/],
+    [['run', '--epochs', '2'], /--models: required, e\.g\. --models oracle,nop/],
+    [['run', '--models', 'oracle', '--bogus'], /Unknown option '--bogus'/],
+    [['run', '--models', 'gpt:4'], /gpt:4/],
+    [['run', '--models', 'oracle', '--tasks', 'nope'], /unknown task\(s\): nope\. Available: echo/],
+    [['run', '--models', 'oracle', '--variants', 'loud'], /--variants: unknown variant\(s\) loud\. Known for these tasks: default, terse/],
+    [['run', '--resume', 'x.json', '--models', 'oracle'], /--resume FILE takes the plan/],
+    [['list', '--models', 'oracle'], /option\(s\) not accepted here: --models/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('%j exits 2 with a readable message', async (argv, pattern) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(pattern);
+  });
+
+  it('refuses an anthropic model without an API key, naming the variable', async () => {
+    const r = await cli(['run', '--models', 'anthropic:claude-haiku-4-5'], { ANTHROPIC_API_KEY: '' });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/ANTHROPIC_API_KEY is not set/);
+  });
+});
+
+describe('validate and run', () => {
+  it('validate passes on a task whose oracle passes and nop fails', async () => {
+    const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 'v.json');
+    const r = await cli(['validate', '--out', out]);
+    expect(r.err).toMatch(/validate ok: 1 task/);
+    expect(r.code).toBe(0);
+    const rec = await readRunRecord(out);
+    expect(rec.trials.map((t) => `${t.sample}:${t.model}:${t.status}`).sort()).toEqual(['apple:nop:failed', 'apple:oracle:passed', 'pear:nop:failed', 'pear:oracle:passed']);
+    expect(rec.sandbox).toEqual({ mode: 'bwrap', unsafe: false });
+  });
+
+  it('validationProblems flags a passing nop, a failing oracle, skips and errors', () => {
+    const t = (model: string, status: 'passed' | 'failed' | 'error' | 'skipped') => ({
+      task: 'x', variant: 'v', sample: 's', model, epoch: 0, status, score: 0, checks: [], limit: null,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+      costUsd: 0, durationMs: 0, error: status === 'skipped' ? 'torch missing' : null, transcript: null, turns: 0, finishedAt: new Date().toISOString(),
+    });
+    expect(validationProblems([t('oracle', 'passed'), t('nop', 'failed')])).toEqual([]);
+    expect(validationProblems([t('nop', 'passed')])[0]).toMatch(/nop passed/);
+    expect(validationProblems([t('oracle', 'failed')])[0]).toMatch(/oracle failed/);
+    expect(validationProblems([t('oracle', 'skipped')])[0]).toMatch(/skipped: torch missing/);
+    expect(validationProblems([t('oracle', 'error')])[0]).toMatch(/error/);
+  });
+
+  it('--resume finishes a killed run without repeating finished trials', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-resume-'));
+    const out = path.join(dir, 'run.json');
+    const journal = `${out}.journal.jsonl`;
+    const env = { ...process.env, ENVBENCH_TASKS_DIR: fixtureTasks, ECHO_GRADER_DELAY_MS: '300' };
+    const args = ['scripts/bench.ts', 'run', '--models', 'oracle,nop', '--epochs', '3', '--concurrency', '1', '--out', out];
+    const child = spawn(path.join(root, 'node_modules/.bin/tsx'), args, { cwd: root, env, stdio: 'ignore' });
+    // Kill hard once a few trials are journaled: no chance to clean up.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const lines = existsSync(journal) ? (await fs.readFile(journal, 'utf8')).split('\n').filter(Boolean).length : 0;
+      if (lines >= 4) break;
+      if (Date.now() > deadline) throw new Error('the run never journaled 3 trials');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(out)).toBe(false);
+    const before = await readJournal(journal);
+    expect(before.trials.length).toBeGreaterThanOrEqual(3);
+    expect(before.trials.length).toBeLessThan(12);
+
+    const resumed = spawn(path.join(root, 'node_modules/.bin/tsx'), ['scripts/bench.ts', 'run', '--resume', out], { cwd: root, env, stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => resumed.once('exit', r));
+    expect(code).toBe(0);
+    const rec = await readRunRecord(out);
+    const keys = rec.trials.map(trialKey);
+    expect(keys).toHaveLength(12);
+    expect(new Set(keys).size).toBe(12);
+    // Trials finished before the kill are carried over untouched, not re-run.
+    for (const t of before.trials) {
+      expect(rec.trials.find((x) => trialKey(x) === trialKey(t))!.finishedAt).toBe(t.finishedAt);
+    }
+    expect(rec.runId).toBe(before.header.runId);
+    expect(rec.finishedAt).not.toBeNull();
+  });
+});
