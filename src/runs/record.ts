@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../grading/types.js';
+import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
 
 /** Bump when the shape changes; loaders refuse versions they do not know. */
 export const RUN_RECORD_SCHEMA_VERSION = 1;
@@ -9,14 +10,7 @@ export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 
 export const LimitKindSchema = z.enum(['turns', 'tokens', 'time']);
 
-export const UsageSchema = z.object({
-  inputTokens: z.int().nonnegative(),
-  outputTokens: z.int().nonnegative(),
-  cacheReadInputTokens: z.int().nonnegative(),
-  cacheCreationInputTokens: z.int().nonnegative(),
-});
-export type Usage = z.infer<typeof UsageSchema>;
-export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 };
+export { UsageSchema, ZERO_USAGE, type Usage };
 
 export const TrialResultSchema = z.object({
   task: z.string().min(1),
