@@ -1,0 +1,17 @@
+export * from './types.js';
+export * from './limits.js';
+export {
+  createSandbox,
+  buildBwrapArgv,
+  prlimitWrap,
+  detectHostLayout,
+  baseSandboxEnv,
+  ETC_ALLOWLIST,
+  GPU_READ_ONLY_PATHS,
+  SANDBOX_PATH,
+  SANDBOX_TMP,
+  SANDBOX_WORKSPACE,
+  type BwrapArgvInput,
+  type CreateSandboxOptions,
+  type HostLayout,
+} from './bwrap.js';
