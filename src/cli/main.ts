@@ -135,7 +135,7 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   if (needsModel && !env.ANTHROPIC_API_KEY) {
     throw new UsageError('--models names an anthropic:… agent but ANTHROPIC_API_KEY is not set (ANTHROPIC_BASE_URL may point at a compatible endpoint)');
   }
-  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel }, io);
+  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel, env }, io);
 }
 
 async function validateCommand(argv: string[], io: Io): Promise<number> {
@@ -148,7 +148,7 @@ async function validateCommand(argv: string[], io: Io): Promise<number> {
   const trials = planTrials(tasks, agents, null, 1);
   const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
   const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
-  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false }, io);
+  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env: process.env }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
   const { readRunRecord } = await import('../runs/journal.js');
   const record = await readRunRecord(out);
@@ -179,13 +179,13 @@ function failedChecks(t: TrialResult): string {
 }
 
 async function execute(
-  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean },
+  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean; env: NodeJS.ProcessEnv },
   io: Io,
 ): Promise<number> {
   const python = await probePythonFor(o.tasks);
   const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
   if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
-  const client = o.needsModel ? createAnthropicClient() : undefined;
+  const client = o.needsModel ? createAnthropicClient({ apiKey: o.env.ANTHROPIC_API_KEY, baseURL: o.env.ANTHROPIC_BASE_URL || undefined }) : undefined;
   const controller = new AbortController();
   const onSignal = () => {
     io.err('\ninterrupted: stopping; finished trials are in the journal, resume with --resume ' + o.out);

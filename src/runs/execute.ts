@@ -127,7 +127,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
           });
           // A trial cut short by an interrupt is not journaled, so --resume runs it again.
           if (o.signal?.aborted) return;
-          journal.append(result);
+          await journal.append(result);
           results.push(result);
           finished++;
           o.onTrialEnd?.(result, finished + previous.length, o.trials.length);

@@ -1,4 +1,4 @@
-import { promises as fs, openSync, writeSync, fsyncSync, closeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { RunRecordSchema, TrialResultSchema, formatIssues, type RunRecord, type TrialResult } from './record.js';
@@ -16,12 +16,15 @@ export function journalPath(recordPath: string): string {
 }
 
 export class Journal {
+  /** Appends are chained so lines never interleave; each resolves once its line is on disk. */
+  private tail: Promise<void> = Promise.resolve();
+
   private constructor(readonly file: string) {}
 
   static async create(file: string, header: Omit<RunRecord, 'trials'>): Promise<Journal> {
     await fs.mkdir(path.dirname(file), { recursive: true });
     const j = new Journal(file);
-    j.appendLine({ type: 'header', run: header }, 'w');
+    await j.appendLine({ type: 'header', run: header }, 'w');
     return j;
   }
 
@@ -29,19 +32,24 @@ export class Journal {
     return new Journal(file);
   }
 
-  append(trial: TrialResult): void {
-    this.appendLine({ type: 'trial', trial }, 'a');
+  append(trial: TrialResult): Promise<void> {
+    return this.appendLine({ type: 'trial', trial }, 'a');
   }
 
-  /** Synchronous write + fsync: the line is on disk before the next trial is scheduled. */
-  private appendLine(value: unknown, flag: 'a' | 'w'): void {
-    const fd = openSync(this.file, flag);
-    try {
-      writeSync(fd, JSON.stringify(value) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+  /** Write + fdatasync off the event loop: concurrent trials do not wait on each other's disk flushes. */
+  private appendLine(value: unknown, flag: 'a' | 'w'): Promise<void> {
+    const line = JSON.stringify(value) + '\n';
+    const next = this.tail.then(async () => {
+      const fh = await fs.open(this.file, flag);
+      try {
+        await fh.write(line);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    });
+    this.tail = next.catch(() => {});
+    return next;
   }
 }
 

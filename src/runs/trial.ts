@@ -156,6 +156,10 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
           outcome.usage,
         );
       }
+      default: {
+        const never: never = outcome;
+        return finish({ status: 'error', error: `unknown loop outcome ${JSON.stringify(never)}` });
+      }
     }
   } catch (e) {
     return finish({ status: 'error', error: `harness error: ${(e as Error).stack ?? String(e)}` });

@@ -1,0 +1,96 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import type { Grade } from '../../../src/grading/types.js';
+
+const here = import.meta.dirname;
+const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
+
+// Each cheat and what must catch it: the check that fails (a regex over failing check names).
+const CHEATS: Record<string, RegExp> = {
+  'loop_based.py': /^no_loops$/,
+  'comprehension_loop.py': /^no_loops$/,
+  'exec_hidden_loop.py': /^no_loops$/,
+  'wrong_slot_offset.py': /^case_/,
+  'ignores_context_lens.py': /^case_/,
+  'contiguous_assumption.py': /^case_/,
+  'no_scale.py': /^case_/,
+  'reads_expected.py': /^(case_|runs_cleanly|output_file)/,
+  'monkeypatch_numpy.py': /^(case_|runs_cleanly|output_file|imports)/,
+  'prints_fake_verdict.py': /^(case_|runs_cleanly|output_file)/,
+  'wrong_dtype.py': /^case_\d+_(bfloat16|float16)$/,
+  'claims_unsupported.py': /^case_\d+_float32$/,
+};
+// Other correct solutions, written differently from the reference: the grader must not over-fit to it.
+const VALID = ['native_dtype.py', 'flat_index_additive_mask.py'];
+
+const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+
+describe('paged-attention grader', () => {
+  let h: GradingHarness;
+  const grades = new Map<string, Grade>();
+
+  beforeAll(async () => {
+    h = await gradingHarness('paged-attention');
+    if (h.unmet) return;
+    // Grade everything up front, two at a time (each grading is three sandboxed Python processes).
+    const limit = pLimit(2);
+    const files = { oracle: '../solution/reference.py', nop: '../starter.py', ...Object.fromEntries(Object.keys(CHEATS).map((f) => [f, `submissions/${f}`])), ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])) };
+    await Promise.all(Object.entries(files).map(([name, file]) => limit(async () => grades.set(name, await h.grade({ code: await read(file) })))));
+  }, 600_000);
+
+  it('passes the reference solution on every case it ran', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oracle')!;
+    expect(failing(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
+    expect(g.passed).toBe(true);
+    expect(g.score).toBe(1);
+    // Several configurations were really compared, not just the static checks.
+    const cases = g.checks.filter((c) => /^case_/.test(c.name) && c.passed === true);
+    expect(cases.length).toBeGreaterThanOrEqual(6);
+    // Block sizes 8, 16 and 32 were all exercised.
+    for (const bs of [8, 16, 32]) expect(cases.some((c) => c.detail.includes(` block=${bs} `))).toBe(true);
+    // fp32 always runs; torch 1.13 on CPU runs bf16 too, so a reduced precision is exercised here.
+    expect(cases.some((c) => c.detail.includes('dtype=float32'))).toBe(true);
+    expect(cases.some((c) => /dtype=(bfloat16|float16)/.test(c.detail))).toBe(true);
+  });
+
+  it('fails the no-op starter', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('nop')!;
+    expect(g.passed).toBe(false);
+    expect(failing(g).some((n) => /^case_/.test(n))).toBe(true);
+  });
+
+  it.for(VALID)('passes the alternative correct solution %s', (file, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(file)!;
+    expect(failing(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
+    expect(g.passed).toBe(true);
+  });
+
+  it.for(Object.entries(CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(file)!;
+    expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
+    expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
+  });
+
+  it('the checker\'s own self-test passes (AST rules, standalone mode)', async (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const { execFile } = await import('node:child_process');
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) =>
+      execFile(h.python.executable, [path.join(here, 'selftest.py')], { timeout: 300_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })));
+    expect(r.code, r.out.slice(-3000)).toBe(0);
+  }, 300_000);
+
+  it('records a reduced-precision or CUDA case it cannot run as skipped with a reason, never as passed', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oracle')!;
+    for (const c of g.checks.filter((c) => c.passed === null)) expect(c.detail.length).toBeGreaterThan(5);
+    if (!h.python.cuda) expect(g.checks.some((c) => c.passed === null && /cuda/i.test(c.name + c.detail))).toBe(true);
+  });
+});

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Self-test for check.py: AST rules on small snippets, then the standalone grader on
+the reference, the starter, valid alternatives and every wrong/cheating submission.
+
+    /usr/bin/python3 tasks/paged-attention/test/selftest.py [--quick]
+
+--quick skips the standalone runs (AST tests only). Exit code 0 when all is as expected.
+"""
+import ast
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TASK = os.path.dirname(HERE)
+CHECK = os.path.join(TASK, "check.py")
+
+spec = importlib.util.spec_from_file_location("paged_check", CHECK)
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+
+# (snippet, should the no_loops check pass?)
+AST_CASES = [
+    ("import torch\nx = torch.einsum('ij,jk->ik', a, b)\n", True),
+    ("import functools\np = functools.partial(f, 1)\n", True),
+    ("import re\nr = re.compile('x')\n", True),
+    ("y = torch.compile(f)\n", True),
+    ("for i in range(3):\n    pass\n", False),
+    ("while x:\n    x -= 1\n", False),
+    ("async def f():\n    async for i in g():\n        pass\n", False),
+    ("y = [i for i in range(3)]\n", False),
+    ("y = {i for i in range(3)}\n", False),
+    ("y = {i: i for i in range(3)}\n", False),
+    ("y = sum(i for i in range(3))\n", False),
+    ("def f(n):\n    return f(n - 1) if n else 0\n", False),
+    ("def a(n):\n    return b(n)\ndef b(n):\n    return a(n - 1) if n else 0\n", False),
+    ("g = lambda n: g(n - 1) if n else 0\n", False),
+    ("exec('x = 1')\n", False),
+    ("e = exec\ne('x = 1')\n", False),
+    ("f = getattr(__builtins__, 'ev' + 'al')\n", False),
+    ("import builtins\n", False),
+    ("f = getattr(obj, 'exec')\n", False),
+    ("eval('1')\n", False),
+    ("c = compile('1', 'x', 'eval')\n", False),
+    ("m = __import__('os')\n", False),
+    ("import importlib\nm = importlib.import_module('os')\n", False),
+    ("import itertools\n", False),
+    ("from itertools import product\n", False),
+    ("from functools import reduce\n", False),
+    ("import functools as ft\ny = ft.reduce(f, xs)\n", False),
+    ("y = list(map(f, xs))\n", False),
+    ("y = list(filter(f, xs))\n", False),
+    ("import numpy as np\ny = np.vectorize(f)(x)\n", False),
+    ("t.apply_(f)\n", False),
+]
+
+DEF_CASES = [
+    ("def paged_attention_decode(query, key_cache, value_cache, block_tables, context_lens, scale):\n    pass\n", True),
+    ("def paged_attention_decode(query, key_cache, value_cache, block_tables, context_lens, scale, eps=0.0):\n    pass\n", True),
+    ("def paged_attention_decode(q, k, v, bt, cl, scale):\n    pass\n", False),
+    ("def paged_attention_decode(query, key_cache, value_cache, block_tables, context_lens):\n    pass\n", False),
+    ("class A:\n    def paged_attention_decode(query, key_cache, value_cache, block_tables, context_lens, scale):\n        pass\n", False),
+    ("paged_attention_decode = lambda *a: None\n", False),
+]
+
+# file -> (expected verdict, check names that must fail (subset), check names that must pass)
+CORRECT = "case_*"
+SUBMISSIONS = {
+    "solution/reference.py": (True, [], ["defines_function", "no_loops", CORRECT]),
+    "test/valid_submissions/native_dtype.py": (True, [], [CORRECT]),
+    "test/valid_submissions/flat_index_additive_mask.py": (True, [], [CORRECT]),
+    "starter.py": (False, ["case_0_float32"], ["defines_function", "no_loops"]),
+    "test/submissions/loop_based.py": (False, ["no_loops"], [CORRECT]),
+    "test/submissions/comprehension_loop.py": (False, ["no_loops"], [CORRECT]),
+    "test/submissions/exec_hidden_loop.py": (False, ["no_loops"], [CORRECT]),
+    "test/submissions/wrong_slot_offset.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/ignores_context_lens.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/contiguous_assumption.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/no_scale.py": (False, ["case_1_float32"], ["no_loops"]),
+    "test/submissions/wrong_dtype.py": (False, ["case_6_bfloat16"], ["case_0_float32"]),
+    "test/submissions/reads_expected.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/monkeypatch_numpy.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/prints_fake_verdict.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/claims_unsupported.py": (False, ["case_0_float32"], ["no_loops"]),
+}
+
+
+def ast_tests():
+    bad = []
+    for src, ok in AST_CASES:
+        got = check.check_no_loops(ast.parse(src))["passed"]
+        if got != ok:
+            bad.append(f"no_loops({src!r}) = {got}, expected {ok}")
+    for src, ok in DEF_CASES:
+        got = check.check_defines_function(ast.parse(src))["passed"]
+        if got != ok:
+            bad.append(f"defines_function({src!r}) = {got}, expected {ok}")
+    return bad
+
+
+def run_one(rel):
+    proc = subprocess.run([sys.executable, CHECK, os.path.join(TASK, rel)], capture_output=True, timeout=600)
+    lines = proc.stdout.decode(errors="replace").strip().splitlines()
+    try:
+        return proc.returncode, json.loads(lines[-1])
+    except Exception:  # noqa: BLE001
+        return proc.returncode, {"unparsable": lines[-1:] if lines else []}
+
+
+def judge(rel, rc, verdict):
+    want, must_fail, must_pass = SUBMISSIONS[rel]
+    if "checks" not in verdict:
+        return f"{rel}: no verdict (rc={rc}): {verdict}"
+    by = {c["name"]: c["passed"] for c in verdict["checks"]}
+    problems = []
+    if verdict["passed"] != want or rc != (0 if want else 1):
+        problems.append(f"verdict {verdict['passed']} rc={rc}, expected {want}")
+    for n in must_fail:
+        if by.get(n) is not False:
+            problems.append(f"{n} should fail (got {by.get(n)})")
+    for n in must_pass:
+        names = [k for k in by if k.startswith("case_")] if n == CORRECT else [n]
+        for k in names:
+            if by.get(k) is False:
+                problems.append(f"{k} should not fail")
+    return f"{rel}: " + "; ".join(problems) if problems else None
+
+
+def main():
+    failures = ast_tests()
+    print(f"AST rule tests: {len(AST_CASES) + len(DEF_CASES) - len(failures)}/{len(AST_CASES) + len(DEF_CASES)} ok")
+    if "--quick" not in sys.argv:
+        rels = list(SUBMISSIONS)
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            results = list(ex.map(run_one, rels))
+        print(f"{'submission':52} {'passed':7} {'score':6} failed checks")
+        for rel, (rc, v) in zip(rels, results):
+            failed = [c["name"] for c in v.get("checks", []) if c["passed"] is False]
+            print(f"{rel:52} {str(v.get('passed')):7} {v.get('score', 0):<6.3f} {', '.join(failed) or '-'}")
+            problem = judge(rel, rc, v)
+            if problem:
+                failures.append(problem)
+    for f in failures:
+        print("FAIL:", f)
+    print("selftest:", "OK" if not failures else f"{len(failures)} problem(s)")
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
