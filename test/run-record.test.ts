@@ -47,8 +47,7 @@ describe('run record', () => {
     const dir = await tmp();
     const file = path.join(dir, 'r.json.journal.jsonl');
     const j = await Journal.create(file, header());
-    j.append(trial());
-    j.append(trial({ epoch: 1 }));
+    await Promise.all([j.append(trial()), j.append(trial({ epoch: 1 }))]);
     await fs.appendFile(file, '{"type":"trial","trial":{"task":"t"'); // killed mid-write
     const back = await readJournal(file);
     expect(back.trials.map(trialKey)).toEqual(['t/v/s/oracle/0', 't/v/s/oracle/1']);
@@ -60,7 +59,7 @@ describe('run record', () => {
     const file = path.join(dir, 'r.json.journal.jsonl');
     const j = await Journal.create(file, header());
     await fs.appendFile(file, 'garbage\n');
-    j.append(trial());
+    await j.append(trial());
     await expect(readJournal(file)).rejects.toThrow(JournalError);
     await expect(readJournal(file)).rejects.toThrow(/:2: not valid JSON/);
   });
