@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { RateGate } from './rate-gate.js';
 
 /** How each Messages API call is bounded. The one place these defaults live. */
 export interface CallPolicy {
@@ -27,6 +28,8 @@ export interface CreateClientOptions {
   maxCallMs?: number;
   /** Defaults to maxCallMs (one attempt cannot usefully outlive the whole call). */
   requestTimeoutMs?: number;
+  /** Shared rate-limit gate; a fresh one per client by default. */
+  rateGate?: RateGate;
 }
 
 // The policy a client was made with, so runAgentLoop applies the same bounds per request
@@ -62,6 +65,8 @@ export function createAnthropicClient(opts: CreateClientOptions = {}): Anthropic
     maxRetries: policy.maxAttempts - 1,
     // An explicit timeout also stops the SDK refusing large non-streaming max_tokens.
     timeout: policy.requestTimeoutMs,
+    // One gate per client, so every trial of a run backs off together when the API says so.
+    fetch: (opts.rateGate ?? new RateGate()).fetch,
   });
   policies.set(client, policy);
   return client;

@@ -1,0 +1,58 @@
+/**
+ * Rate-limit awareness shared by every trial of a run: when the API answers 429 or 529 with a
+ * retry-after, no request of this client goes out until that time has passed. The SDK's own retries
+ * pace one call; the gate stops the other concurrent trials from hammering the API meanwhile.
+ */
+export class RateGate {
+  private notBefore = 0;
+  /** How many requests waited, and for how long in total (for the run summary and tests). */
+  readonly stats = { paused: 0, waitedMs: 0 };
+
+  constructor(
+    /** A retry-after longer than this is capped: the per-call bound, not the gate, decides when to give up. */
+    private readonly maxPauseMs = 60_000,
+    private readonly inner: typeof fetch = globalThis.fetch,
+  ) {}
+
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const wait = this.notBefore - Date.now();
+    if (wait > 0) {
+      this.stats.paused++;
+      this.stats.waitedMs += wait;
+      await sleep(wait, init?.signal ?? undefined);
+    }
+    const res = await this.inner(input, init);
+    if (res.status === 429 || res.status === 529) {
+      const ms = retryAfterMs(res.headers);
+      if (ms !== null) this.notBefore = Math.max(this.notBefore, Date.now() + Math.min(ms, this.maxPauseMs));
+    }
+    return res;
+  };
+}
+
+/** retry-after-ms, else retry-after as seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(h: Headers): number | null {
+  const ms = Number(h.get('retry-after-ms'));
+  if (h.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = h.get('retry-after');
+  if (raw === null) return null;
+  const secs = Number(raw);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
