@@ -355,6 +355,18 @@ print(json.dumps(r))`;
     expect(hostProcessesWith(m)).toEqual([]);
   });
 
+  it('stops a fork bomb with the watchdog alone (no pids cgroup: a root harness in a container without one)', async () => {
+    // RLIMIT_NPROC is ignored for root, so on this path only the watchdog's procs limit (and its
+    // fork-atomic process-group kill) stands between the bomb and the host's pid table.
+    const bare = await createSandbox({ extraReadOnlyPaths: py.prefixes, pidsCgroup: false });
+    const m = marker();
+    const code = `# ${m}\nimport os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass`;
+    const r = await bare.exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 20 } });
+    expect(['procs', 'time']).toContain(r.killedBy);
+    expect(r.durationMs).toBeLessThan(10_000);
+    expect(hostProcessesWith(m)).toEqual([]);
+  });
+
   it('stops a bash fork bomb too', async () => {
     const m = marker();
     // `sleep` keeps the first shell (and so the namespace) alive while the bomb grows.

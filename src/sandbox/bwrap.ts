@@ -176,7 +176,8 @@ const MIB = 1024 * 1024;
  * driver reserves huge virtual ranges and RLIMIT_AS would break it —, RLIMIT_FSIZE, and no core dumps.
  * `taskLimit` sets RLIMIT_NPROC, a kernel fuse against fork bombs: inside bwrap's user namespace it counts
  * only the sandbox's tasks (threads included, hence well above maxProcs). The kernel ignores it for a
- * harness running as root (kuid 0 is exempt), where the watchdog alone stops a fork bomb.
+ * harness running as root (kuid 0 is exempt); there a pids cgroup (findPidsCgroupBase) takes its place
+ * where the host allows one, and otherwise the watchdog alone stops a fork bomb.
  */
 export function prlimitWrap(prlimit: string | null, argv: string[], limits: SandboxLimits, gpu: boolean, taskLimit?: number): string[] {
   if (!prlimit) return argv;
@@ -454,9 +455,31 @@ export function findPidsCgroupBase(): string | null {
     } catch {
       // left behind empty; harmless
     }
-    if (ok) return base;
+    if (ok) {
+      removeStaleCgroups(base);
+      return base;
+    }
   }
   return null;
+}
+
+/** Removes the empty cgroups of harness processes that died before cleaning up (rmdir fails on a busy one). */
+function removeStaleCgroups(base: string): void {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^envbench-(?:probe-)?(\d+)(?:-\d+)?$/.exec(n);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    try {
+      fs.rmdirSync(path.join(base, n));
+    } catch {
+      // still has processes, or not ours to remove
+    }
+  }
 }
 
 let cgroupSeq = 0;
@@ -559,9 +582,10 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
     const closedP = new Promise<void>((r) => child.once('close', () => ((closed = true), r())));
 
     let spawnFailed = false;
-    child.once('error', (e) => {
+    child.on('error', (e) => {
       if (child.pid === undefined) {
         spawnFailed = true;
+        void removeCgroup(launch.cgroup);
         reject(new Error(`could not start ${launch.command}: ${e.message}`));
       }
     });
@@ -576,10 +600,21 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
     let killedBy: KillReason = null;
     let peakBytes = 0;
     let exited = false;
+    /**
+     * Under bwrap, bwrap's pid-1 reaper: --new-session made it the leader of a new session and process
+     * group, which the command and everything it forks belong to unless they call setsid/setpgid.
+     */
+    let groupLeader: Root | null = null;
 
+    /** The command's processes now: by ancestry from the root and from those seen before, by session
+     * (unsafe mode) and by cgroup membership (where there is one: it holds even processes that escaped both). */
     const liveTree = (t: ProcTable): ProcEntry[] => {
       const roots: Root[] = exited ? [] : [root];
       for (const [p, s] of tracked) roots.push({ pid: p, start: s });
+      for (const p of cgroupPids(launch.cgroup)) {
+        const e = t.byPid.get(p);
+        if (e) roots.push({ pid: p, start: e.start });
+      }
       return t.tree(roots, session);
     };
 
@@ -591,6 +626,16 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
      * are killed too (cheap, no scan), so they die the moment they are scheduled instead of forking again.
      */
     const killBwrap = () => {
+      // A process-group kill is atomic against fork: the kernel marks every member at once, and a member
+      // with SIGKILL pending can no longer fork, even before it is scheduled to die. (The leader alive with
+      // the same start time means its pid, and so the group id, is still the one we saw.)
+      if (groupLeader && readProc(groupLeader.pid)?.start === groupLeader.start) {
+        try {
+          process.kill(-groupLeader.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
       child.kill('SIGKILL');
       for (const [p, s] of tracked) signalIfSame(p, s, 'SIGKILL'); // bwrap's pid 1 comes first (tree order)
     };
@@ -647,6 +692,10 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
       for (const e of tree) alive.set(e.pid, e.start);
       tracked.clear();
       for (const [p, s] of alive) tracked.set(p, s);
+      if (!launch.ownSession && !groupLeader) {
+        const nsInit = tree.find((e) => e.ppid === pid);
+        if (nsInit) groupLeader = { pid: nsInit.pid, start: nsInit.start };
+      }
       if (killedBy !== null) return;
       const procs = tree.length - launch.overhead;
       let bytes = 0;
@@ -677,14 +726,7 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
         let left: ProcEntry[] = [];
         for (let delay = 10; ; delay = Math.min(2 * delay, 200)) {
           const t = ProcTable.scan();
-          left = liveTree(t);
-          // Members of its cgroup are certainly its own, wherever they moved in the tree.
-          const known = new Set(left.map((e) => e.pid));
-          for (const p of cgroupPids(launch.cgroup)) {
-            const e = t.byPid.get(p);
-            if (e && !known.has(p)) left.push(e);
-          }
-          left = left.filter((e) => e.state !== 'Z' && e.state !== 'X');
+          left = liveTree(t).filter((e) => e.state !== 'Z' && e.state !== 'X');
           tracked.clear();
           for (const e of left) tracked.set(e.pid, e.start);
           if (left.length === 0 || Date.now() > deadline) break;
@@ -703,9 +745,17 @@ function runSupervised(launch: Launch, opts: SandboxExecOptions, limits: Sandbox
           stderr += `\n[envbench: ${left.length} process(es) of this command were still alive ${REAP_TIMEOUT_MS / 1000} s after SIGKILL: ${left.map((e) => e.pid).join(' ')}]\n`;
         }
         if (spawnFailed) return;
+        // bwrap reports a command that died of signal N as exit 128+N; unsafe mode says the same, so that
+        // results read alike in both modes. A signal name is left only for the harness's own kill.
+        let exitCode = code;
+        let signalName = sig;
+        if (launch.ownSession && sig && killedBy === null) {
+          exitCode = 128 + (os.constants.signals[sig] ?? 0);
+          signalName = null;
+        }
         resolve({
-          exitCode: code,
-          signalName: sig,
+          exitCode,
+          signalName,
           stdout: out.text(),
           stderr,
           stdoutTruncated: out.truncated,

@@ -3,9 +3,15 @@
 export interface SandboxLimits {
   /** Wall-clock seconds before the whole process tree is killed. */
   wallSec: number;
-  /** Resident memory of the whole process tree, in MiB. */
+  /**
+   * Memory of the whole process tree, in MiB: the watchdog's limit on the tree's PSS, and (without gpu)
+   * also each process's address-space limit (RLIMIT_AS), so torch alone needs about 1 GiB of it.
+   */
   memoryMb: number;
-  /** Most processes (and threads' parents) alive at once in the tree; a fork bomb hits this. */
+  /**
+   * Most processes (not threads) alive at once in the tree, counted by the watchdog; a fork bomb hits this.
+   * A kernel cap on tasks (threads included) backs it where the host allows: see taskLimitFor in bwrap.ts.
+   */
   maxProcs: number;
   /** Bytes kept of each of stdout and stderr; the middle of longer output is cut out. */
   outputBytes: number;
@@ -44,8 +50,9 @@ export interface SandboxExecOptions {
 export type KillReason = 'time' | 'memory' | 'procs' | 'abort' | null;
 
 export interface SandboxExecResult {
+  /** The command's exit status; a command that died of signal N inside the sandbox reads 128+N (bwrap's convention). */
   exitCode: number | null;
-  /** Name of the signal that ended the process, if any. */
+  /** Name of the signal that ended the process when the harness killed it (then exitCode is null). */
   signalName: string | null;
   stdout: string;
   stderr: string;
@@ -54,7 +61,10 @@ export interface SandboxExecResult {
   /** Why the harness killed the tree, or null when it ended on its own. */
   killedBy: KillReason;
   durationMs: number;
-  /** Peak resident memory of the tree seen by the watchdog, MiB. */
+  /**
+   * Peak memory of the tree seen by the watchdog (polled every 100 ms), MiB: the sum of RSS, or of PSS
+   * (shared pages counted once) when the RSS sum passes the limit. Short spikes between polls are missed.
+   */
   peakMemoryMb: number;
 }
 
