@@ -10,11 +10,11 @@ import { trialKey } from '../src/runs/record.js';
 const root = path.resolve(import.meta.dirname, '..');
 const fixtureTasks = path.join(import.meta.dirname, 'fixtures', 'tasks');
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, processEnv: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const saved = process.env.ENVBENCH_TASKS_DIR;
-  process.env.ENVBENCH_TASKS_DIR = fixtureTasks;
+  process.env.ENVBENCH_TASKS_DIR = processEnv.ENVBENCH_TASKS_DIR ?? fixtureTasks;
   try {
     const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) }, { ...process.env, ...env });
     return { code, out: out.join('\n'), err: err.join('\n') };
@@ -49,6 +49,30 @@ describe('CLI arguments', () => {
   });
 });
 
+describe('list and the main job', () => {
+  it('list shows tasks, variants (default starred), samples and whether each can run', async () => {
+    const r = await cli(['list']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\| echo +\| Echo a word +\| default\*, terse +\| apple, pear +\| yes +\|/);
+    const j = await cli(['list', '--json']);
+    expect(JSON.parse(j.out).tasks[0]).toMatchObject({ id: 'echo', variants: ['default*', 'terse'], runnable: true });
+  });
+
+  it('list says why a task cannot run here and how to fix it', async () => {
+    const r = await cli(['list', '--json'], {}, { ENVBENCH_PYTHON: '/usr/bin/python3', ENVBENCH_TASKS_DIR: path.join(import.meta.dirname, 'fixtures', 'needs-tasks') });
+    const [task] = JSON.parse(r.out).tasks;
+    expect(task.runnable).toBe(false);
+    expect(task.reason).toMatch(/python modules missing .*: envbench_no_such_module.*pip install envbench_no_such_module/);
+  });
+
+  it('with no arguments and no API key, runs validate and says so', async () => {
+    const r = await cli([], { ANTHROPIC_API_KEY: '' });
+    expect(r.err).toMatch(/ANTHROPIC_API_KEY is not set: running `validate`/);
+    expect(r.err).toMatch(/validate ok/);
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('validate and run', () => {
   it('validate passes on a task whose oracle passes and nop fails', async () => {
     const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 'v.json');
@@ -58,6 +82,27 @@ describe('validate and run', () => {
     const rec = await readRunRecord(out);
     expect(rec.trials.map((t) => `${t.sample}:${t.model}:${t.status}`).sort()).toEqual(['apple:nop:failed', 'apple:oracle:passed', 'pear:nop:failed', 'pear:oracle:passed']);
     expect(rec.sandbox).toEqual({ mode: 'bwrap', unsafe: false });
+  });
+
+  it('--unsafe-no-sandbox runs and is written into the run record', async () => {
+    const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 'u.json');
+    const r = await cli(['run', '--models', 'oracle', '--out', out, '--unsafe-no-sandbox']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/WARNING: --unsafe-no-sandbox/);
+    expect((await readRunRecord(out)).sandbox).toEqual({ mode: 'unsafe-none', unsafe: true });
+  });
+
+  it('a task whose requirements are missing is skipped with the reason, never run or passed', async () => {
+    const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 's.json');
+    const r = await cli(['run', '--models', 'oracle', '--out', out], {}, { ENVBENCH_TASKS_DIR: path.join(import.meta.dirname, 'fixtures', 'needs-tasks') });
+    expect(r.code).toBe(0);
+    const [t] = (await readRunRecord(out)).trials;
+    expect(t).toMatchObject({ status: 'skipped', score: 0 });
+    expect(t!.error).toMatch(/envbench_no_such_module.*Install: /);
+    // validate treats a skip as a problem, not a pass.
+    const v = await cli(['validate'], {}, { ENVBENCH_TASKS_DIR: path.join(import.meta.dirname, 'fixtures', 'needs-tasks') });
+    expect(v.code).toBe(1);
+    expect(v.err).toMatch(/validate FAILED[\s\S]*oracle skipped/);
   });
 
   it('validationProblems flags a passing nop, a failing oracle, skips and errors', () => {
