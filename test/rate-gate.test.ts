@@ -34,7 +34,7 @@ describe('rate gate', () => {
     expect(gate.stats.paused).toBeGreaterThanOrEqual(1);
   });
 
-  it('caps a huge retry-after at the gate's maximum pause', async () => {
+  it('caps a huge retry-after at the gate maximum pause', async () => {
     server = await startMessagesServer((_body, i) => (i === 0 ? errorReply(429, { retryAfter: 3600 }) : textReply('ok')));
     const gate = new RateGate(300);
     const client = createAnthropicClient({ baseURL: server.url, apiKey: 'k', rateGate: gate, maxAttempts: 1 });
