@@ -61,32 +61,60 @@ export interface TranscriptSink {
   readonly failure: Error | null;
 }
 
-/** Appends one JSON line per event to `path` (parent folders are created). */
+/**
+ * Appends one JSON line per event to `path` (parent folders are created). Events are buffered and
+ * written at most every FLUSH_INTERVAL_MS and at flush(): a short trial's transcript is one append,
+ * not several syscalls per event, and a killed run loses at most the last second of a transcript
+ * (finished trials are safe in the journal regardless).
+ */
 export class TranscriptWriter implements TranscriptSink {
-  // Writes are chained so lines land in order even though appendFile is async.
-  private chain: Promise<void>;
+  static readonly FLUSH_INTERVAL_MS = 1000;
+  private chain: Promise<void> = Promise.resolve();
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private dirReady = false;
   private _failure: Error | null = null;
 
-  constructor(readonly path: string) {
-    this.chain = mkdir(dirname(path), { recursive: true }).then(
-      () => undefined,
-      (e: unknown) => this.fail(e),
-    );
-  }
+  constructor(readonly path: string) {}
 
   get failure(): Error | null {
     return this._failure;
   }
 
   write(event: TranscriptEvent): void {
-    const line = JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n';
-    this.chain = this.chain.then(() =>
-      this._failure ? undefined : appendFile(this.path, line, 'utf8').catch((e: unknown) => this.fail(e)),
-    );
+    this.pending.push(JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.chain = this.chain.then(() => this.drain());
+      }, TranscriptWriter.FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
   }
 
+  /** Resolves once every queued event is written. */
   flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.chain = this.chain.then(() => this.drain());
     return this.chain;
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.pending.length || this._failure) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    try {
+      if (!this.dirReady) {
+        await mkdir(dirname(this.path), { recursive: true });
+        this.dirReady = true;
+      }
+      await appendFile(this.path, text, 'utf8');
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   private fail(e: unknown): void {

@@ -27,7 +27,7 @@ export interface GradeContext {
   python: PythonEnv;
   /** Whether GPU device nodes are bound for grading runs of this task. */
   gpu: boolean;
-  /** A fresh host directory for this grading, never seen by the agent. */
+  /** A fresh host path for this grading, never seen by the agent; create it (recursively) if you need it. It is removed afterwards. */
   workDir: string;
   signal: AbortSignal;
 }

@@ -104,16 +104,17 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
 
   const workRoot = await fs.mkdtemp(path.join(os.tmpdir(), `envbench-${header.runId}-`));
   const transcriptsDir = `${o.out.replace(/\.json$/, '')}.transcripts`;
+  if (o.trials.some((t) => t.agent.kind === 'anthropic')) await fs.mkdir(transcriptsDir, { recursive: true });
   const limit = pLimit(Math.max(1, o.concurrency));
   const results: TrialResult[] = [];
   let finished = 0;
   try {
     await Promise.all(
-      todo.map((spec) =>
-        limit(async () => {
-          if (o.signal?.aborted) return;
+      todo.map(async (spec) => {
+        const result = await limit(async () => {
+          if (o.signal?.aborted) return null;
           o.onTrialStart?.(spec);
-          const result = await runTrial(spec, {
+          return runTrial(spec, {
             sandbox: o.sandbox,
             python: o.python,
             requirements: requirements.get(spec.task.def.id)!,
@@ -125,16 +126,18 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             keepWorkspaces: o.keepWorkspaces,
             signal: o.signal,
           });
-          // A trial cut short by an interrupt is not journaled, so --resume runs it again.
-          if (o.signal?.aborted) return;
-          await journal.append(result);
-          results.push(result);
-          finished++;
-          o.onTrialEnd?.(result, finished + previous.length, o.trials.length);
-        }),
-      ),
+        });
+        // A trial cut short by an interrupt is not journaled, so --resume runs it again.
+        if (!result || o.signal?.aborted) return;
+        // Journaled after the slot is released: the next trial starts while this line is flushed.
+        await journal.append(result);
+        results.push(result);
+        finished++;
+        o.onTrialEnd?.(result, finished + previous.length, o.trials.length);
+      }),
     );
   } finally {
+    await journal.close();
     await fs.rm(workRoot, { recursive: true, force: true }).catch(() => {});
   }
 

@@ -16,40 +16,60 @@ export function journalPath(recordPath: string): string {
 }
 
 export class Journal {
-  /** Appends are chained so lines never interleave; each resolves once its line is on disk. */
-  private tail: Promise<void> = Promise.resolve();
+  private handle: Promise<fs.FileHandle> | null = null;
+  /** Lines waiting for the next flush, each with the promise to settle once it is on disk. */
+  private pending: { line: string; done: () => void; fail: (e: unknown) => void }[] = [];
+  private flushing = false;
 
   private constructor(readonly file: string) {}
 
   static async create(file: string, header: Omit<RunRecord, 'trials'>): Promise<Journal> {
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const j = new Journal(file);
-    await j.appendLine({ type: 'header', run: header }, 'w');
-    return j;
+    await fs.writeFile(file, JSON.stringify({ type: 'header', run: header }) + '\n', { flag: 'wx' });
+    return new Journal(file);
   }
 
   static open(file: string): Journal {
     return new Journal(file);
   }
 
+  /** Resolves once the trial's line is on disk (written and fdatasynced). */
   append(trial: TrialResult): Promise<void> {
-    return this.appendLine({ type: 'trial', trial }, 'a');
+    const line = JSON.stringify({ type: 'trial', trial }) + '\n';
+    return new Promise((done, fail) => {
+      this.pending.push({ line, done, fail });
+      if (!this.flushing) void this.flush();
+    });
   }
 
-  /** Write + fdatasync off the event loop: concurrent trials do not wait on each other's disk flushes. */
-  private appendLine(value: unknown, flag: 'a' | 'w'): Promise<void> {
-    const line = JSON.stringify(value) + '\n';
-    const next = this.tail.then(async () => {
-      const fh = await fs.open(this.file, flag);
-      try {
-        await fh.write(line);
-        await fh.datasync();
-      } finally {
-        await fh.close();
+  /**
+   * Group commit: every line that arrived while the previous flush was on disk goes out in one write
+   * and one fdatasync. Concurrent trials then share flushes instead of queueing behind each other's.
+   */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0);
+        try {
+          this.handle ??= fs.open(this.file, 'a');
+          const fh = await this.handle;
+          await fh.write(batch.map((b) => b.line).join(''));
+          await fh.datasync();
+          batch.forEach((b) => b.done());
+        } catch (e) {
+          batch.forEach((b) => b.fail(e));
+        }
       }
-    });
-    this.tail = next.catch(() => {});
-    return next;
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing || this.pending.length) await new Promise((r) => setTimeout(r, 1));
+    if (this.handle) await (await this.handle).close();
+    this.handle = null;
   }
 }
 

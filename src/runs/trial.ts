@@ -86,15 +86,19 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   }
 
   const key = safeName(`${base.task}__${base.variant}__${base.sample}__${base.model}__${epoch}`);
+  // workRoot is fresh for each run, so the trial folder is new: nothing to clear first.
   const trialDir = path.join(env.workRoot, key);
   const workspace = path.join(trialDir, 'workspace');
   const tmpDir = path.join(trialDir, 'tmp');
   const gpu = task.def.requirements.cuda !== 'none' && env.python.cuda;
+  // A workspace exists for the agent's tools and starter files; a task with neither needs none.
+  const needsWorkspace = agent.kind === 'anthropic' && (task.def.tools.length > 0 || Object.keys(task.def.starterFiles).length > 0);
   try {
-    await fs.rm(trialDir, { recursive: true, force: true });
-    await fs.mkdir(workspace, { recursive: true });
-    await fs.mkdir(tmpDir, { recursive: true });
-    for (const [dest, src] of Object.entries(task.def.starterFiles)) {
+    if (needsWorkspace) {
+      await fs.mkdir(workspace, { recursive: true });
+      await fs.mkdir(tmpDir);
+    }
+    for (const [dest, src] of needsWorkspace ? Object.entries(task.def.starterFiles) : []) {
       const to = path.join(workspace, dest);
       await fs.mkdir(path.dirname(to), { recursive: true });
       await fs.copyFile(path.join(task.dir, src), to);
@@ -111,7 +115,6 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
       if (!env.client) return finish({ status: 'error', error: 'no Anthropic client configured (set ANTHROPIC_API_KEY)' });
       const { system, user } = task.renderPrompt(variant.id, sampleId);
       const transcriptFile = path.join(env.transcriptsDir, `${key}.jsonl`);
-      await fs.mkdir(env.transcriptsDir, { recursive: true });
       transcriptRel = path.relative(env.recordDir, transcriptFile);
       const transcript = new TranscriptWriter(transcriptFile);
       outcome = await runAgentLoop({
@@ -178,7 +181,6 @@ async function gradeSubmission(
   trialDir: string,
 ): Promise<Grade | { error: string }> {
   const workDir = path.join(trialDir, 'grading');
-  await fs.mkdir(workDir, { recursive: true });
   const timeout = AbortSignal.timeout(GRADING_TIME_LIMIT_MS);
   const signal = env.signal ? AbortSignal.any([env.signal, timeout]) : timeout;
   const sample = task.def.samples.find((s) => s.id === sampleId)!;
