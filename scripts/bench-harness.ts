@@ -48,6 +48,7 @@ const sandbox = await createSandbox({ extraReadOnlyPaths: python.prefixes });
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-bench-'));
 
 async function harnessRound(i: number): Promise<number> {
+  // i < 0: warm-up round
   const epochs = Math.ceil(opts.trials / task.def.samples.length);
   const trials = planTrials([task], [{ name: `anthropic:${MODEL}`, spec: parseAgentSpec(`anthropic:${MODEL}`) }], null, epochs).slice(0, opts.trials);
   const client = createAnthropicClient({ baseURL: server.url, apiKey: 'bench-key' });
@@ -55,7 +56,7 @@ async function harnessRound(i: number): Promise<number> {
   const { record } = await executeRun({
     trials,
     plan: { tasks: ['echo'], models: [`anthropic:${MODEL}`], variants: null, epochs },
-    out: path.join(dir, `h${i}.json`),
+    out: path.join(dir, `h${i < 0 ? 'warm' : i}.json`),
     concurrency: opts.concurrency,
     sandbox,
     python,
@@ -67,7 +68,10 @@ async function harnessRound(i: number): Promise<number> {
   return ms;
 }
 
-async function bareRound(): Promise<number> {
+/** withBounds: each call also gets the per-call bound (timeout + trial signal) the harness must apply. */
+async function bareRound(withBounds = false): Promise<number> {
+  const run = new AbortController();
+  const opts2 = () => (withBounds ? { signal: AbortSignal.any([run.signal, AbortSignal.timeout(600_000)]), maxRetries: 5, timeout: 600_000 } : undefined);
   const client = new Anthropic({ baseURL: server.url, apiKey: 'bench-key', maxRetries: 5 });
   const limit = pLimit(opts.concurrency);
   const { user } = task.renderPrompt('default', 'apple');
@@ -77,11 +81,11 @@ async function bareRound(): Promise<number> {
     Array.from({ length: opts.trials }, () =>
       limit(async () => {
         const messages: Anthropic.MessageParam[] = [{ role: 'user', content: user }];
-        const first = await client.messages.create({ model: MODEL, max_tokens: 2000, messages, tools });
+        const first = await client.messages.create({ model: MODEL, max_tokens: 2000, messages, tools }, opts2());
         const use = first.content.find((b) => b.type === 'tool_use')!;
         messages.push({ role: 'assistant', content: first.content });
         messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'invalid input', is_error: true }] });
-        await client.messages.create({ model: MODEL, max_tokens: 1980, messages, tools });
+        await client.messages.create({ model: MODEL, max_tokens: 1980, messages, tools }, opts2());
       }),
     ),
   );
@@ -90,9 +94,12 @@ async function bareRound(): Promise<number> {
 
 const harness: number[] = [];
 const bare: number[] = [];
+const bounded: number[] = [];
 await bareRound(); // warm-up: JIT, sockets
+await harnessRound(-1);
 for (let r = 0; r < opts.rounds; r++) {
   bare.push(await bareRound());
+  bounded.push(await bareRound(true));
   harness.push(await harnessRound(r));
 }
 await server.close();
@@ -101,7 +108,11 @@ await fs.rm(dir, { recursive: true, force: true });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const h = median(harness);
 const b = median(bare);
-console.log(`trials per round: ${opts.trials}, concurrency: ${opts.concurrency}, rounds: ${opts.rounds}`);
-console.log(`bare SDK loop:  median ${b.toFixed(0)} ms  (${bare.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`envbench:       median ${h.toFixed(0)} ms  (${harness.map((x) => x.toFixed(0)).join(', ')})`);
-console.log(`ratio harness/bare: ${(h / b).toFixed(2)}x  (target <= 1.25x)`);
+const bb = median(bounded);
+const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+console.log(`trials per round: ${opts.trials} (2 requests each), concurrency: ${opts.concurrency}, rounds: ${opts.rounds}, zero-latency local server`);
+console.log(`bare SDK loop:                   median ${b.toFixed(0)} ms  (${fmt(bare)})`);
+console.log(`bare SDK loop, per-call bounds:  median ${bb.toFixed(0)} ms  (${fmt(bounded)})`);
+console.log(`envbench (full trial pipeline):  median ${h.toFixed(0)} ms  (${fmt(harness)})`);
+console.log(`added wall time per trial: ${((h - b) / opts.trials).toFixed(2)} ms at concurrency ${opts.concurrency}`);
+console.log(`ratio harness/bare: ${(h / b).toFixed(2)}x  (target <= 1.25x); harness/bounded bare: ${(h / bb).toFixed(2)}x`);

@@ -322,10 +322,17 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
   }
 }
 
+/** A tool's JSON schema is the same for every trial of a task: made once per zod schema. */
+const jsonSchemaCache = new WeakMap<z.ZodType, Record<string, unknown>>();
+
 /** JSON schema of a zod schema as the API wants it: an object schema, without $schema. */
 function toolParam(name: string, description: string, schema: z.ZodType): Tool {
-  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  delete js.$schema;
+  let js = jsonSchemaCache.get(schema);
+  if (!js) {
+    js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    delete js.$schema;
+    jsonSchemaCache.set(schema, js);
+  }
   if (js.type !== 'object') {
     throw new Error(`the input schema of tool "${name}" must be a zod object (its JSON schema has type ${JSON.stringify(js.type)})`);
   }
