@@ -9,7 +9,7 @@ import { parseAgentSpec } from '../agents/model-spec.js';
 import { createAnthropicClient } from '../agents/client.js';
 import { planTrials, PlanError } from '../runs/plan.js';
 import { executeRun, newRunId } from '../runs/execute.js';
-import { journalPath, readJournal, JournalError } from '../runs/journal.js';
+import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/journal.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
 import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
@@ -150,7 +150,6 @@ async function validateCommand(argv: string[], io: Io): Promise<number> {
   const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
   const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env: process.env }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
-  const { readRunRecord } = await import('../runs/journal.js');
   const record = await readRunRecord(out);
   const problems = validationProblems(record.trials);
   if (problems.length) {

@@ -19,7 +19,8 @@ export class Journal {
   private handle: Promise<fs.FileHandle> | null = null;
   /** Lines waiting for the next flush, each with the promise to settle once it is on disk. */
   private pending: { line: string; done: () => void; fail: (e: unknown) => void }[] = [];
-  private flushing = false;
+  /** The flush in progress, if any; close() waits for it. */
+  private flushing: Promise<void> | null = null;
 
   private constructor(readonly file: string) {}
 
@@ -38,7 +39,7 @@ export class Journal {
     const line = JSON.stringify({ type: 'trial', trial }) + '\n';
     return new Promise((done, fail) => {
       this.pending.push({ line, done, fail });
-      if (!this.flushing) void this.flush();
+      this.flushing ??= this.flush();
     });
   }
 
@@ -47,7 +48,6 @@ export class Journal {
    * and one fdatasync. Concurrent trials then share flushes instead of queueing behind each other's.
    */
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.pending.length) {
         const batch = this.pending.splice(0);
@@ -62,12 +62,12 @@ export class Journal {
         }
       }
     } finally {
-      this.flushing = false;
+      this.flushing = null;
     }
   }
 
   async close(): Promise<void> {
-    while (this.flushing || this.pending.length) await new Promise((r) => setTimeout(r, 1));
+    while (this.flushing) await this.flushing;
     if (this.handle) await (await this.handle).close();
     this.handle = null;
   }
