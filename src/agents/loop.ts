@@ -30,7 +30,7 @@ export interface AgentLoopOptions {
   submission: z.ZodType;
   limits: Limits;
   toolContext: Omit<ToolContext, 'signal'>;
-  /** e.g. new TranscriptWriter(path); flushed before runAgentLoop returns. */
+  /** e.g. new TranscriptWriter(path); flushed before runAgentLoop returns unless deferFlush. */
   transcript: TranscriptSink;
   /** Aborting ends the loop with { kind: 'error', error: 'aborted' }. */
   signal?: AbortSignal;
@@ -38,6 +38,8 @@ export interface AgentLoopOptions {
   maxTokensPerCall?: number;
   /** Defaults to the policy the client was created with, else DEFAULT_CALL_POLICY. */
   callPolicy?: CallPolicy;
+  /** Return without waiting for the transcript to reach disk; the caller must await transcript.flush(). */
+  deferFlush?: boolean;
 }
 
 interface LoopStats {
@@ -68,7 +70,15 @@ const SUBMIT_DESCRIPTION =
 const EPHEMERAL = { type: 'ephemeral' } as const;
 
 /** Thrown inside the loop when the trial's signal fires; turned into a time/aborted outcome. */
-class TrialStopped extends Error {}
+/** Internal control flow (ends every trial); built without a stack trace, which nobody reads. */
+class TrialStopped extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /**
  * Runs one agent trial: calls the model with the whole history each turn, runs its tool calls,
@@ -124,7 +134,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     durationMs: outcome.durationMs,
     costUsd: costUsd(opts.model, usage),
   });
-  await transcript.flush();
+  // deferFlush: the caller awaits the flush itself (the scheduler does, after freeing the trial's slot).
+  if (!opts.deferFlush) await transcript.flush();
   return outcome;
 
   async function drive(): Promise<OutcomeBody> {

@@ -72,7 +72,6 @@ export class TranscriptWriter implements TranscriptSink {
   private chain: Promise<void> = Promise.resolve();
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private dirReady = false;
   private _failure: Error | null = null;
 
   constructor(readonly path: string) {}
@@ -107,11 +106,12 @@ export class TranscriptWriter implements TranscriptSink {
     const text = this.pending.join('');
     this.pending = [];
     try {
-      if (!this.dirReady) {
+      // The folder usually exists (the run makes it once); create it only when the append says it is missing.
+      await appendFile(this.path, text, 'utf8').catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
         await mkdir(dirname(this.path), { recursive: true });
-        this.dirReady = true;
-      }
-      await appendFile(this.path, text, 'utf8');
+        await appendFile(this.path, text, 'utf8');
+      });
     } catch (e) {
       this.fail(e);
     }

@@ -43,8 +43,9 @@ function describeRun(r: SandboxExecResult): string {
 }
 
 export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: GradeContext): Promise<Grade> {
-  const trusted = path.join(ctx.workDir, 'trusted');
-  const hostile = path.join(ctx.workDir, 'submission');
+  const workDir = await ctx.workDir();
+  const trusted = path.join(workDir, 'trusted');
+  const hostile = path.join(workDir, 'submission');
   await fs.mkdir(trusted, { recursive: true });
   await fs.mkdir(hostile, { recursive: true });
   const scriptHost = path.join(ctx.taskDir, spec.script);

@@ -27,8 +27,11 @@ export interface GradeContext {
   python: PythonEnv;
   /** Whether GPU device nodes are bound for grading runs of this task. */
   gpu: boolean;
-  /** A fresh host path for this grading, never seen by the agent; create it (recursively) if you need it. It is removed afterwards. */
-  workDir: string;
+  /**
+   * Creates (on first call) and returns a fresh host folder for this grading, never seen by the agent;
+   * removed afterwards. On demand, so a grader that needs no disk costs no file-system calls.
+   */
+  workDir(): Promise<string>;
   signal: AbortSignal;
 }
 

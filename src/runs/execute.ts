@@ -111,6 +111,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   try {
     await Promise.all(
       todo.map(async (spec) => {
+        const deferred: Promise<void>[] = [];
         const result = await limit(async () => {
           if (o.signal?.aborted) return null;
           o.onTrialStart?.(spec);
@@ -125,8 +126,10 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             recordDir,
             keepWorkspaces: o.keepWorkspaces,
             signal: o.signal,
+            defer: (work) => deferred.push(work),
           });
         });
+        await Promise.all(deferred);
         // A trial cut short by an interrupt is not journaled, so --resume runs it again.
         if (!result || o.signal?.aborted) return;
         // Journaled after the slot is released: the next trial starts while this line is flushed.

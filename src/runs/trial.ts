@@ -41,6 +41,11 @@ export interface TrialEnv {
   recordDir: string;
   keepWorkspaces?: boolean;
   signal?: AbortSignal;
+  /**
+   * When given, work that must finish before the trial is journaled (the transcript reaching disk) is
+   * handed here instead of awaited, so the scheduler can start the next trial meanwhile.
+   */
+  defer?: (work: Promise<void>) => void;
 }
 
 function safeName(s: string): string {
@@ -93,6 +98,8 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   const gpu = task.def.requirements.cuda !== 'none' && env.python.cuda;
   // A workspace exists for the agent's tools and starter files; a task with neither needs none.
   const needsWorkspace = agent.kind === 'anthropic' && (task.def.tools.length > 0 || Object.keys(task.def.starterFiles).length > 0);
+  // Whether anything was created under trialDir, so there is something to remove.
+  let madeDirs = needsWorkspace;
   try {
     if (needsWorkspace) {
       await fs.mkdir(workspace, { recursive: true });
@@ -130,7 +137,9 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
         transcript,
         signal: env.signal,
         callPolicy: env.callPolicy,
+        deferFlush: Boolean(env.defer),
       });
+      env.defer?.(transcript.flush());
     } else {
       // oracle and nop go through the same submission validation and grader as a model.
       const factory = agent.kind === 'oracle' ? task.def.reference : task.def.noop;
@@ -147,12 +156,13 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
       case 'no-submission':
         return finish({ ...common, status: 'failed', checks: failedWithout(outcome.detail) }, outcome.usage);
       case 'submitted': {
-        const valid = task.def.submission.safeParse(outcome.submission);
+        // The loop already validated a model's submit_answer input; the oracle's and nop's are checked here.
+        const valid = agent.kind === 'anthropic' ? { success: true as const, data: outcome.submission } : task.def.submission.safeParse(outcome.submission);
         if (!valid.success) {
           // A model's submission is validated by the loop; reaching here means the task's own reference/no-op is malformed.
           return finish({ ...common, status: 'error', error: `${agent.kind} submission does not match the task's submission schema: ${valid.error.message}` }, outcome.usage);
         }
-        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir);
+        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir, () => (madeDirs = true));
         if ('error' in grade) return finish({ ...common, status: 'error', error: grade.error }, outcome.usage);
         return finish(
           { ...common, status: grade.passed ? 'passed' : 'failed', score: grade.score, checks: [{ name: 'submitted', passed: true, detail: 'submit_answer called with valid input' }, ...grade.checks] },
@@ -167,7 +177,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   } catch (e) {
     return finish({ status: 'error', error: `harness error: ${(e as Error).stack ?? String(e)}` });
   } finally {
-    if (!env.keepWorkspaces) await fs.rm(trialDir, { recursive: true, force: true }).catch(() => {});
+    if (madeDirs && !env.keepWorkspaces) await fs.rm(trialDir, { recursive: true, force: true }).catch(() => {});
   }
 }
 
@@ -179,8 +189,15 @@ async function gradeSubmission(
   env: TrialEnv,
   gpu: boolean,
   trialDir: string,
+  onMkdir: () => void,
 ): Promise<Grade | { error: string }> {
-  const workDir = path.join(trialDir, 'grading');
+  const dir = path.join(trialDir, 'grading');
+  let made: Promise<string> | null = null;
+  const workDir = () => {
+    onMkdir();
+    made ??= fs.mkdir(dir, { recursive: true }).then(() => dir);
+    return made;
+  };
   const timeout = AbortSignal.timeout(GRADING_TIME_LIMIT_MS);
   const signal = env.signal ? AbortSignal.any([env.signal, timeout]) : timeout;
   const sample = task.def.samples.find((s) => s.id === sampleId)!;

@@ -46,7 +46,7 @@ export async function gradingHarness(taskId: string): Promise<GradingHarness> {
           sandbox,
           python,
           gpu,
-          workDir,
+          workDir: async () => workDir,
           signal: AbortSignal.timeout(600_000),
         });
       } finally {
