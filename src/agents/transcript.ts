@@ -1,4 +1,9 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile as appendFileCb } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+// The callback API opens a plain fd: no FileHandle object per append (measurably cheaper per trial).
+const appendFile = promisify(appendFileCb);
 import { dirname } from 'node:path';
 
 /** One line of a trial transcript. `ts` (ISO time) is added by the writer. */
