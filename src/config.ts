@@ -2,7 +2,7 @@
 export const DEFAULT_MODELS = ['anthropic:claude-haiku-4-5'];
 export const DEFAULT_EPOCHS = 5;
 export const DEFAULT_CONCURRENCY = 4;
-/** Where the main job writes its run records. */
+/** The committed results store (see src/runs/store.ts): the main job adds its finished run records here. */
 export const RESULTS_RUNS_DIR = 'results/runs';
 /** Where validate and ad-hoc runs go when no --out is given (git-ignored). */
 export const SCRATCH_RUNS_DIR = '.runs';

@@ -73,6 +73,33 @@ describe('list and the main job', () => {
   });
 });
 
+describe('the main job with an API key', () => {
+  it('runs the configured models against ANTHROPIC_BASE_URL and adds the finished record to the store', async () => {
+    const { startMessagesServer, toolUseReply } = await import('./support/messages-server.js');
+    const server = await startMessagesServer((body) => {
+      const word = /the word (\w+)/.exec(JSON.stringify(body.messages[0]))![1];
+      return toolUseReply('submit_answer', { answer: word }, { usage: { input_tokens: 100, output_tokens: 10 } });
+    });
+    try {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-main-'));
+      const results = path.join(dir, 'results');
+      const r = await cli([], {
+        ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: server.url, ENVBENCH_MODELS: 'anthropic:claude-haiku-4-5',
+        ENVBENCH_RESULTS_DIR: results, ENVBENCH_SCRATCH_DIR: path.join(dir, 'scratch'),
+      });
+      expect(r.err).toMatch(/running the configured models \(anthropic:claude-haiku-4-5\), 5 epochs/);
+      expect(r.code).toBe(0);
+      const [stored] = await fs.readdir(results);
+      const rec = await readRunRecord(path.join(results, stored!));
+      expect(rec.trials).toHaveLength(10);
+      expect(rec.trials.every((t) => t.status === 'passed' && t.costUsd! > 0)).toBe(true);
+      expect(r.err).toContain(`stored ${path.join(results, stored!)}`);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('validate and run', () => {
   it('validate passes on a task whose oracle passes and nop fails', async () => {
     const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 'v.json');

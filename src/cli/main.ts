@@ -12,6 +12,7 @@ import { executeRun, newRunId } from '../runs/execute.js';
 import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/journal.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
+import { addRunToStore } from '../runs/store.js';
 import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
 import { ListArgsSchema, parseCommandArgs, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 
@@ -27,7 +28,8 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
 
-Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS.
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS,
+ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
 Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>]`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -69,9 +71,17 @@ async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
     return validateCommand([], io);
   }
   const models = (env.ENVBENCH_MODELS ?? DEFAULT_MODELS.join(',')).trim();
-  const out = path.join(RESULTS_RUNS_DIR, `${newRunId()}.json`);
+  // The run (journal, transcripts) lives in the scratch folder; the finished record goes to the store.
+  const out = path.join(env.ENVBENCH_SCRATCH_DIR || SCRATCH_RUNS_DIR, `${newRunId()}.json`);
   io.err(`running the configured models (${models}), ${DEFAULT_EPOCHS} epochs, into ${out}`);
-  return runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out], io, env);
+  const code = await runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out], io, env);
+  if (code === EXIT.ok || code === EXIT.trialErrors) {
+    const stored = await addRunToStore(await readRunRecord(out), env.ENVBENCH_RESULTS_DIR || RESULTS_RUNS_DIR);
+    io.err(`stored ${stored}${code === EXIT.trialErrors ? ' (some trials ended in error; they are kept apart from failures)' : ''}`);
+  } else if (code === EXIT.interrupted) {
+    io.err(`not stored: the run is unfinished; finish it with \`npm run bench -- run --resume ${out}\``);
+  }
+  return code;
 }
 
 async function listCommand(argv: string[], io: Io): Promise<number> {
