@@ -1,9 +1,251 @@
+import type { TrialResult } from '../runs/record.js';
+
+/** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
+export const Z95 = 1.959963984540054;
+
+export interface Interval {
+  low: number;
+  high: number;
+}
+
 /** 95% Wilson score interval for k successes in n trials; [0, 1] when n is 0. */
-export function wilson(k: number, n: number, z = 1.959963984540054): { low: number; high: number } {
+export function wilson(k: number, n: number, z = Z95): { low: number; high: number } {
   if (n === 0) return { low: 0, high: 1 };
   const p = k / n;
   const denom = 1 + (z * z) / n;
   const center = (p + (z * z) / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
   return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
+}
+
+function checkCounts(fn: string, n: number, c: number, k: number): void {
+  for (const [name, v] of [['n', n], ['c', c], ['k', k]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
+  }
+  if (c > n) throw new RangeError(`${fn}: c (${c} passes) cannot exceed n (${n} trials)`);
+  if (k < 1) throw new RangeError(`${fn}: k must be at least 1, got ${k}`);
+  if (k > n) throw new RangeError(`${fn}: k (${k}) cannot exceed n (${n} trials): the estimator needs at least k trials`);
+}
+
+/**
+ * Unbiased estimator of pass@k (Chen et al. 2021, "Evaluating Large Language Models Trained on Code"):
+ * the probability that at least one of k trials drawn without replacement from the n observed ones passed,
+ * 1 - C(n-c, k) / C(n, k). Computed as 1 - prod_{i=n-c+1..n} (1 - k/i), which never forms a factorial.
+ */
+export function passAtK(n: number, c: number, k: number): number {
+  checkCounts('passAtK', n, c, k);
+  if (n - c < k) return 1;
+  let prod = 1;
+  for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
+  return 1 - prod;
+}
+
+/**
+ * Unbiased estimator of pass^k (Yao et al. 2024, tau-bench): the probability that all of k trials drawn
+ * without replacement from the n observed ones passed, C(c, k) / C(n, k) = prod_{i=0..k-1} (c-i)/(n-i).
+ */
+export function passHatK(n: number, c: number, k: number): number {
+  checkCounts('passHatK', n, c, k);
+  if (c < k) return 0;
+  let prod = 1;
+  for (let i = 0; i < k; i++) prod *= (c - i) / (n - i);
+  return prod;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+const isGraded = (t: TrialResult) => t.status === 'passed' || t.status === 'failed';
+
+/**
+ * Cluster-robust standard error of a mean of 0/1 outcomes, clustered by group:
+ * sqrt( G/(G-1) * sum_g (sum_i (y_gi - p))^2 ) / N, with G groups, N outcomes and p their mean.
+ * null with fewer than two groups (the small-sample factor G/(G-1) is undefined).
+ */
+export function clusteredSe(groups: number[][]): number | null {
+  const nonEmpty = groups.filter((g) => g.length > 0);
+  const G = nonEmpty.length;
+  const N = nonEmpty.reduce((a, g) => a + g.length, 0);
+  if (G < 2) return null;
+  const p = nonEmpty.reduce((a, g) => a + g.reduce((x, y) => x + y, 0), 0) / N;
+  let ss = 0;
+  for (const g of nonEmpty) {
+    const r = g.reduce((a, y) => a + (y - p), 0);
+    ss += r * r;
+  }
+  return Math.sqrt((G / (G - 1)) * ss) / N;
+}
+
+export interface PassAtKRow {
+  k: number;
+  /** Mean over samples of the per-sample pass@k; null when some sample has fewer than k graded trials. */
+  passAtK: number | null;
+  /** Mean over samples of the per-sample pass^k; null when some sample has fewer than k graded trials. */
+  passHatK: number | null;
+}
+
+/** Statistics of one cell: the trials of one task, variant and model. JSON-serializable. */
+export interface CellStats {
+  task: string;
+  variant: string;
+  model: string;
+  /** All trials, whatever their status. */
+  trials: number;
+  passes: number;
+  failures: number;
+  /** Harness/grader/API errors: shown, never counted in the rate. */
+  errors: number;
+  /** Requirements not met here: shown, never counted in the rate. */
+  skips: number;
+  /** passes + failures: the denominator of the rate. */
+  graded: number;
+  /** Distinct samples with at least one graded trial. */
+  samples: number;
+  /** passes / graded; null when nothing was graded. */
+  passRate: number | null;
+  /** Which interval `ci` is. 'clustered' only with graded trials from two or more samples and 0 < passRate < 1. */
+  interval: 'wilson' | 'clustered';
+  /** The 95% interval of the pass rate that this cell reports (see `interval`). */
+  ci: Interval;
+  /** The 95% Wilson interval, always (it treats trials as independent). */
+  wilsonCi: Interval;
+  /** Standard error of passRate clustered by sample; null with fewer than two samples. */
+  clusteredSe: number | null;
+  /** pass@k and pass^k, computed per sample and averaged over samples (each sample weighs the same). */
+  passAtK: PassAtKRow[];
+  /** Mean grader score over graded trials. */
+  meanScore: number | null;
+  /** Median output tokens over graded trials. */
+  medianOutputTokens: number | null;
+  /** Median of input + output + cache-read + cache-creation tokens over graded trials. */
+  medianTotalTokens: number | null;
+  /** Mean cost per trial over trials that ran (not skipped) and have a cost (costUsd not null); errors count, they were paid for. */
+  meanCostUsd: number | null;
+  /** Newest finishedAt of any trial (ISO string). */
+  latestFinishedAt: string | null;
+}
+
+export interface CellStatsOptions {
+  /**
+   * The k of pass@k and pass^k. Default [1, 5], keeping only the k that every sample has enough graded
+   * trials for. A k given here is always reported; its values are null when some sample has fewer than k.
+   */
+  k?: number[];
+}
+
+/**
+ * Statistics of ONE cell (same task, variant and model; throws otherwise). Errors and skips are counted
+ * and shown but excluded from the rate, the intervals, pass@k and the means of score and tokens.
+ *
+ * The interval: with graded trials from one sample, the Wilson interval. With several samples, trials of
+ * the same sample are correlated (a hard sample fails every epoch), so the interval is p ± 1.96·SE with the
+ * SE clustered by sample, clipped to [0, 1]. When p is 0 or 1 the clustered SE is 0 and that interval would
+ * collapse to a point, so Wilson is used there too; `interval` says which was used.
+ */
+export function cellStats(trials: TrialResult[], opts: CellStatsOptions = {}): CellStats {
+  const first = trials[0];
+  if (!first) throw new Error('cellStats: a cell needs at least one trial');
+  for (const t of trials) {
+    if (t.task !== first.task || t.variant !== first.variant || t.model !== first.model) {
+      throw new Error(
+        `cellStats: trials of different cells (${first.task}/${first.variant}/${first.model} and ${t.task}/${t.variant}/${t.model}); group them with groupCells first`,
+      );
+    }
+  }
+  const graded = trials.filter(isGraded);
+  const passes = graded.filter((t) => t.status === 'passed').length;
+  const n = graded.length;
+  const bySample = new Map<string, number[]>();
+  for (const t of graded) {
+    const ys = bySample.get(t.sample) ?? [];
+    ys.push(t.status === 'passed' ? 1 : 0);
+    bySample.set(t.sample, ys);
+  }
+  const groups = [...bySample.values()];
+  const passRate = n ? passes / n : null;
+  const wilsonCi = wilson(passes, n);
+  const se = clusteredSe(groups);
+  let interval: CellStats['interval'] = 'wilson';
+  let ci: Interval = wilsonCi;
+  if (se !== null && passRate !== null && passRate > 0 && passRate < 1) {
+    interval = 'clustered';
+    ci = { low: Math.max(0, passRate - Z95 * se), high: Math.min(1, passRate + Z95 * se) };
+  }
+
+  const minPerSample = groups.length ? Math.min(...groups.map((g) => g.length)) : 0;
+  const ks = opts.k ?? [1, 5].filter((k) => k <= minPerSample);
+  const passAtKRows: PassAtKRow[] = ks.map((k) => {
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`cellStats: k must be a positive integer, got ${k}`);
+    if (groups.length === 0 || k > minPerSample) return { k, passAtK: null, passHatK: null };
+    const at = groups.map((g) => passAtK(g.length, g.reduce((a, y) => a + y, 0), k));
+    const hat = groups.map((g) => passHatK(g.length, g.reduce((a, y) => a + y, 0), k));
+    return { k, passAtK: mean(at), passHatK: mean(hat) };
+  });
+
+  const total = (t: TrialResult) =>
+    t.usage.inputTokens + t.usage.outputTokens + t.usage.cacheReadInputTokens + t.usage.cacheCreationInputTokens;
+  const costs = trials.filter((t) => t.status !== 'skipped' && t.costUsd !== null).map((t) => t.costUsd as number);
+  let latest: string | null = null;
+  for (const t of trials) if (latest === null || Date.parse(t.finishedAt) > Date.parse(latest)) latest = t.finishedAt;
+
+  return {
+    task: first.task,
+    variant: first.variant,
+    model: first.model,
+    trials: trials.length,
+    passes,
+    failures: n - passes,
+    errors: trials.filter((t) => t.status === 'error').length,
+    skips: trials.filter((t) => t.status === 'skipped').length,
+    graded: n,
+    samples: groups.length,
+    passRate,
+    interval,
+    ci,
+    wilsonCi,
+    clusteredSe: se,
+    passAtK: passAtKRows,
+    meanScore: mean(graded.map((t) => t.score)),
+    medianOutputTokens: median(graded.map((t) => t.usage.outputTokens)),
+    medianTotalTokens: median(graded.map(total)),
+    meanCostUsd: mean(costs),
+    latestFinishedAt: latest,
+  };
+}
+
+export interface Cell {
+  /** `task/variant/model`, for display; `task`, `variant` and `model` are the identity. */
+  key: string;
+  task: string;
+  variant: string;
+  model: string;
+  trials: TrialResult[];
+}
+
+/** Identity of a cell; NUL-separated so no task, variant or model name can collide with another. */
+export function cellId(t: Pick<TrialResult, 'task' | 'variant' | 'model'>): string {
+  return `${t.task}\u0000${t.variant}\u0000${t.model}`;
+}
+
+/** Groups trials into cells keyed by task, variant and model, in order of first appearance. */
+export function groupCells(trials: TrialResult[]): Cell[] {
+  const cells = new Map<string, Cell>();
+  for (const t of trials) {
+    const id = cellId(t);
+    let cell = cells.get(id);
+    if (!cell) {
+      cell = { key: `${t.task}/${t.variant}/${t.model}`, task: t.task, variant: t.variant, model: t.model, trials: [] };
+      cells.set(id, cell);
+    }
+    cell.trials.push(t);
+  }
+  return [...cells.values()];
 }
