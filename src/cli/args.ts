@@ -41,6 +41,15 @@ export const ValidateArgsSchema = z.object({
   'unsafe-no-sandbox': z.boolean().default(false),
 });
 
+export const CompareArgsSchema = z.object({
+  baseline: z.string({ error: 'required: a run record file or a results folder' }).min(1),
+  candidate: z.string({ error: 'required: a run record file or a results folder' }).min(1),
+  format: z.enum(['markdown', 'json'], { error: 'use markdown or json' }).default('markdown'),
+  alpha: z.coerce.number().gt(0).lt(1).optional(),
+  'min-effect': z.coerce.number().gt(0).lt(1).optional(),
+  mode: z.enum(['fixed', 'sequential'], { error: 'use fixed or sequential' }).optional(),
+});
+
 export const ListArgsSchema = z.object({ json: z.boolean().default(false) });
 
 const OPTIONS = {
@@ -52,6 +61,12 @@ const OPTIONS = {
   out: { type: 'string' },
   resume: { type: 'string' },
   json: { type: 'boolean' },
+  baseline: { type: 'string' },
+  candidate: { type: 'string' },
+  format: { type: 'string' },
+  alpha: { type: 'string' },
+  'min-effect': { type: 'string' },
+  mode: { type: 'string' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'keep-workspaces': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

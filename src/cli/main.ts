@@ -12,11 +12,13 @@ import { executeRun, newRunId } from '../runs/execute.js';
 import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/journal.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
-import { addRunToStore } from '../runs/store.js';
+import { addRunToStore, loadResults } from '../runs/store.js';
+import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
+import { stat } from 'node:fs/promises';
 import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
-import { ListArgsSchema, parseCommandArgs, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
+import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 
-/** Exit codes: 0 the run completed, 1 some trial ended in `error` (or validate failed), 2 bad arguments or definitions. */
+/** Exit codes: 0 the run completed, 1 some trial ended in `error` (or validate failed, or compare found a regression), 2 bad arguments or definitions. */
 export const EXIT = { ok: 0, trialErrors: 1, usage: 2, interrupted: 130 } as const;
 
 const HELP = `envbench — run LLM agents on AI-research-engineering tasks
@@ -27,6 +29,8 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
                        [--epochs N] [--concurrency K] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
   npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
+  npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
+                       A and B: a run record or a results folder; exit 1 on a significant regression
 
 Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS,
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
@@ -47,13 +51,15 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
         return await runCommand(rest, io, env);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'compare':
+        return await compareCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':
         io.out(HELP);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}". Commands: list, run, validate (see --help)`);
+        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare (see --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError) {
@@ -168,6 +174,32 @@ async function validateCommand(argv: string[], io: Io): Promise<number> {
   }
   io.err(`validate ok: ${tasks.length} task(s); every oracle passed and every nop failed`);
   return EXIT.ok;
+}
+
+async function compareCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseCommandArgs('compare', argv, CompareArgsSchema);
+  const load = async (p: string, flag: string): Promise<TrialResult[]> => {
+    const st = await stat(p).catch(() => null);
+    if (!st) throw new UsageError(`--${flag}: ${p} does not exist`);
+    if (st.isFile()) {
+      try {
+        return (await readRunRecord(p)).trials;
+      } catch (e) {
+        throw new UsageError(`--${flag}: ${(e as Error).message}`);
+      }
+    }
+    const loaded = await loadResults(p);
+    for (const pr of loaded.problems) io.err(`warning: skipped ${pr.file}: ${pr.message}`);
+    if (!loaded.records.length) throw new UsageError(`--${flag}: no valid run records in ${p}`);
+    return loaded.records.flatMap((r) => r.record.trials);
+  };
+  const result = compareRuns(await load(args.baseline, 'baseline'), await load(args.candidate, 'candidate'), {
+    ...(args.alpha !== undefined ? { alpha: args.alpha } : {}),
+    ...(args['min-effect'] !== undefined ? { minEffect: args['min-effect'] } : {}),
+    ...(args.mode ? { mode: args.mode } : {}),
+  });
+  io.out(args.format === 'json' ? JSON.stringify(result, null, 2) : renderComparisonMarkdown(result));
+  return result.hasRegression ? EXIT.trialErrors : EXIT.ok;
 }
 
 /** Every oracle must pass and every nop must fail; a skip or an error is a problem too, never a silent pass. */
