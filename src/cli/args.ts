@@ -52,6 +52,15 @@ export const CompareArgsSchema = z.object({
 
 export const ListArgsSchema = z.object({ json: z.boolean().default(false) });
 
+export const ReportArgsSchema = z.object({
+  /** The results store to read; default ENVBENCH_RESULTS_DIR, else results/runs. */
+  results: z.string().min(1).optional(),
+  readme: z.string().min(1).default('README.md'),
+  /** Where the SVG charts go; default the folder `charts` beside the results store (results/charts). */
+  charts: z.string().min(1).optional(),
+  check: z.boolean().default(false),
+});
+
 const OPTIONS = {
   tasks: { type: 'string' },
   models: { type: 'string' },
@@ -67,6 +76,10 @@ const OPTIONS = {
   alpha: { type: 'string' },
   'min-effect': { type: 'string' },
   mode: { type: 'string' },
+  results: { type: 'string' },
+  readme: { type: 'string' },
+  charts: { type: 'string' },
+  check: { type: 'boolean' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'keep-workspaces': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

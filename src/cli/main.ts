@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { markdownTable } from 'markdown-table';
-import { loadTasks, TaskDefinitionError, type LoadedTask } from '../tasks/load.js';
+import { loadTasks, TaskDefinitionError, TASKS_DIR, type LoadedTask } from '../tasks/load.js';
 import { probePython } from '../python/probe.js';
 import { checkRequirements } from '../python/requirements.js';
 import { createSandbox } from '../sandbox/index.js';
@@ -14,12 +14,17 @@ import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
 import { addRunToStore, loadResults } from '../runs/store.js';
 import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
-import { stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { renderReport, updateReadme, ReadmeMarkerError } from '../reports/readme.js';
+import { renderCharts } from '../reports/charts.js';
 import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
-import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
+import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, ReportArgsSchema, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 
-/** Exit codes: 0 the run completed, 1 some trial ended in `error` (or validate failed, or compare found a regression), 2 bad arguments or definitions. */
-export const EXIT = { ok: 0, trialErrors: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 the run completed, 1 some trial ended in `error` (or validate failed, or compare found a regression,
+ * or `report --check` found the README or a chart stale), 2 bad arguments or definitions.
+ */
+export const EXIT = { ok: 0, trialErrors: 1, stale: 1, usage: 2, interrupted: 130 } as const;
 
 const HELP = `envbench — run LLM agents on AI-research-engineering tasks
 
@@ -31,6 +36,10 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
   npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
                        A and B: a run record or a results folder; exit 1 on a significant regression
+  npm run bench -- report [--results DIR] [--readme FILE] [--charts DIR] [--check]
+                       regenerate the README's sections between <!-- envbench:NAME:start/end --> markers and the
+                       SVG charts from the results store (default results/runs; charts default to DIR/../charts);
+                       --check writes nothing and exits 1 when the README or a chart is stale
 
 Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS,
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
@@ -53,13 +62,15 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
         return await validateCommand(rest, io);
       case 'compare':
         return await compareCommand(rest, io);
+      case 'report':
+        return await reportCommand(rest, io, env);
       case 'help':
       case '--help':
       case '-h':
         io.out(HELP);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare (see --help)`);
+        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report (see --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError) {
@@ -200,6 +211,76 @@ async function compareCommand(argv: string[], io: Io): Promise<number> {
   });
   io.out(args.format === 'json' ? JSON.stringify(result, null, 2) : renderComparisonMarkdown(result));
   return result.hasRegression ? EXIT.trialErrors : EXIT.ok;
+}
+
+/**
+ * `report`: the README sections and the charts from the results store. Bad files in the store are warnings;
+ * the report is drawn from the rest. Writes only what changed, so a second run changes nothing.
+ */
+async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
+  const args = parseCommandArgs('report', argv, ReportArgsSchema);
+  const resultsDir = args.results ?? (env.ENVBENCH_RESULTS_DIR || RESULTS_RUNS_DIR);
+  const chartsDir = args.charts ?? path.join(path.dirname(resultsDir), 'charts');
+  const readmePath = args.readme;
+
+  const readme = await readFile(readmePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new UsageError(`--readme: ${readmePath} does not exist`);
+    throw e;
+  });
+  const loaded = await loadResults(resultsDir);
+  for (const pr of loaded.problems) io.err(`warning: skipped ${pr.file}: ${pr.message}`);
+  const records = loaded.records.map((r) => r.record);
+  const tasks = await loadTasks(undefined, env.ENVBENCH_TASKS_DIR || TASKS_DIR);
+
+  const chartsLink = path.relative(path.dirname(path.resolve(readmePath)), path.resolve(chartsDir)).split(path.sep).join('/') || '.';
+  let update: ReturnType<typeof updateReadme>;
+  try {
+    update = updateReadme(readme, renderReport(records, tasks, { chartsPath: chartsLink }));
+  } catch (e) {
+    if (e instanceof ReadmeMarkerError) throw new UsageError(`${readmePath}: ${e.message}`);
+    throw e;
+  }
+  const charts = (await renderCharts(records, tasks)).map((c) => ({ file: path.join(chartsDir, c.file), svg: c.svg }));
+  const chartStale = await Promise.all(charts.map(async (c) => (await readFile(c.file, 'utf8').catch(() => null)) !== c.svg));
+  const summary = `${records.length} run(s), ${records.reduce((a, r) => a + r.trials.length, 0)} trial(s) from ${resultsDir}`;
+
+  if (args.check) {
+    const stale = [
+      ...(update.changed ? [`${readmePath}${update.appended.length ? ` (no markers for: ${update.appended.join(', ')})` : ''}`] : []),
+      ...charts.filter((_, i) => chartStale[i]).map((c) => c.file),
+    ];
+    if (stale.length) {
+      io.err(`report is stale (${summary}); run \`npm run bench -- report\` to update:\n${stale.map((s) => `  - ${s}`).join('\n')}`);
+      return EXIT.stale;
+    }
+    io.err(`report is current (${summary})`);
+    return EXIT.ok;
+  }
+
+  const written: string[] = [];
+  if (update.changed) {
+    await writeAtomic(readmePath, update.text);
+    written.push(readmePath);
+  }
+  if (update.appended.length) {
+    io.err(`${readmePath} had no markers for: ${update.appended.join(', ')}; appended those sections at the end with their markers. Move them where they belong; later reports update them in place.`);
+  }
+  if (chartStale.some(Boolean)) await mkdir(chartsDir, { recursive: true });
+  for (const [i, c] of charts.entries()) {
+    if (!chartStale[i]) continue;
+    await writeAtomic(c.file, c.svg);
+    written.push(c.file);
+  }
+  io.err(`report: ${summary}`);
+  io.out(written.length ? `updated: ${written.join(', ')}` : 'report is current: nothing to update');
+  return EXIT.ok;
+}
+
+/** Writes via a temporary file and a rename, so a reader never sees half a file. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
 }
 
 /** Every oracle must pass and every nop must fail; a skip or an error is a problem too, never a silent pass. */
