@@ -347,6 +347,10 @@ describe('report command', () => {
     const svg1 = await fs.readFile(path.join(w.charts, 'pass-rate.svg'), 'utf8');
     expect(svg1).toContain(HAIKU);
     const stat1 = await fs.stat(path.join(w.charts, 'pass-rate.svg'));
+    // The index over runs is derived beside the store, newest first.
+    const index1 = JSON.parse(await fs.readFile(path.join(path.dirname(w.results), 'index.json'), 'utf8')) as { runId: string; startedAt: string }[];
+    expect(index1.length).toBeGreaterThanOrEqual(2);
+    expect(index1.map((e) => e.startedAt)).toEqual([...index1.map((e) => e.startedAt)].sort().reverse());
 
     const r2 = await cli(w.args, w.env);
     expect(r2.code).toBe(0);
@@ -363,6 +367,7 @@ describe('report command', () => {
     expect(check.err).toMatch(/report is stale/);
     expect(check.err).toContain(w.readmePath);
     expect(check.err).toContain('pass-rate-over-time.svg');
+    expect(check.err).toContain('index.json');
     expect(await fs.readFile(w.readmePath, 'utf8')).toBe(readme1);
     expect(await fs.readFile(path.join(w.charts, 'pass-rate.svg'), 'utf8')).toBe(svg1);
 

@@ -12,7 +12,7 @@ import { executeRun, newRunId } from '../runs/execute.js';
 import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/journal.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
-import { addRunToStore, loadResults } from '../runs/store.js';
+import { addRunToStore, buildIndex, loadResults } from '../runs/store.js';
 import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { renderReport, updateReadme, ReadmeMarkerError } from '../reports/readme.js';
@@ -240,7 +240,12 @@ async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Pr
     if (e instanceof ReadmeMarkerError) throw new UsageError(`${readmePath}: ${e.message}`);
     throw e;
   }
-  const charts = (await renderCharts(records, tasks)).map((c) => ({ file: path.join(chartsDir, c.file), svg: c.svg }));
+  // Generated files: the charts, and the index over all runs (derived here, never kept by hand).
+  const indexFile = path.join(path.dirname(resultsDir), 'index.json');
+  const charts = [
+    ...(await renderCharts(records, tasks)).map((c) => ({ file: path.join(chartsDir, c.file), svg: c.svg })),
+    { file: indexFile, svg: JSON.stringify(buildIndex(loaded, path.dirname(indexFile)), null, 2) + '\n' },
+  ];
   const chartStale = await Promise.all(charts.map(async (c) => (await readFile(c.file, 'utf8').catch(() => null)) !== c.svg));
   const summary = `${records.length} run(s), ${records.reduce((a, r) => a + r.trials.length, 0)} trial(s) from ${resultsDir}`;
 
@@ -265,9 +270,9 @@ async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Pr
   if (update.appended.length) {
     io.err(`${readmePath} had no markers for: ${update.appended.join(', ')}; appended those sections at the end with their markers. Move them where they belong; later reports update them in place.`);
   }
-  if (chartStale.some(Boolean)) await mkdir(chartsDir, { recursive: true });
   for (const [i, c] of charts.entries()) {
     if (!chartStale[i]) continue;
+    await mkdir(path.dirname(c.file), { recursive: true });
     await writeAtomic(c.file, c.svg);
     written.push(c.file);
   }
