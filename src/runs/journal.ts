@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { RunRecordSchema, TrialResultSchema, formatIssues, type RunRecord, type TrialResult } from './record.js';
+import { RunRecordSchema, TrialResultSchema, formatIssues, trialKey, type RunRecord, type TrialResult } from './record.js';
 
 /**
  * The journal is the run's crash-safe log: a header line, then one line per finished trial,
- * each written and fsynced as the trial ends, so a killed run loses no finished trial.
+ * each written as the trial ends (and fdatasynced periodically), so a killed run loses no finished trial.
  * The run record (the JSON file) is written from it at the end, atomically.
  */
 const HeaderLine = z.object({ type: z.literal('header'), run: RunRecordSchema.omit({ trials: true }) });
@@ -135,7 +135,7 @@ export async function readJournal(file: string): Promise<{ header: Omit<RunRecor
     const t = TrialLine.safeParse(json);
     if (!t.success) throw new JournalError(`${file}:${i + 1}: not a valid trial line:\n${formatIssues(t.error)}`);
     const tr = t.data.trial;
-    trials.set(`${tr.task}/${tr.variant}/${tr.sample}/${tr.model}/${tr.epoch}`, tr);
+    trials.set(trialKey(tr), tr);
   }
   if (!header) throw new JournalError(`${file}: empty journal (no header line)`);
   return { header, trials: [...trials.values()], warnings };
