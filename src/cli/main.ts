@@ -14,7 +14,8 @@ import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
 import { addRunToStore, buildIndex, loadResults } from '../runs/store.js';
 import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../files.js';
 import { renderReport, updateReadme, ReadmeMarkerError } from '../reports/readme.js';
 import { renderCharts } from '../reports/charts.js';
 import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
@@ -264,7 +265,7 @@ async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Pr
 
   const written: string[] = [];
   if (update.changed) {
-    await writeAtomic(readmePath, update.text);
+    await writeFileAtomic(readmePath, update.text);
     written.push(readmePath);
   }
   if (update.appended.length) {
@@ -272,20 +273,12 @@ async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Pr
   }
   for (const [i, c] of charts.entries()) {
     if (!chartStale[i]) continue;
-    await mkdir(path.dirname(c.file), { recursive: true });
-    await writeAtomic(c.file, c.svg);
+    await writeFileAtomic(c.file, c.svg);
     written.push(c.file);
   }
   io.err(`report: ${summary}`);
   io.out(written.length ? `updated: ${written.join(', ')}` : 'report is current: nothing to update');
   return EXIT.ok;
-}
-
-/** Writes via a temporary file and a rename, so a reader never sees half a file. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 /** Every oracle must pass and every nop must fail; a skip or an error is a problem too, never a silent pass. */

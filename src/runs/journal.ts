@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../files.js';
 import { RunRecordSchema, TrialResultSchema, formatIssues, trialKey, type RunRecord, type TrialResult } from './record.js';
 
 /**
@@ -143,11 +144,7 @@ export async function readJournal(file: string): Promise<{ header: Omit<RunRecor
 
 /** Writes the run record atomically (temp file + rename), so a reader never sees half a record. */
 export async function writeRunRecord(file: string, record: RunRecord): Promise<void> {
-  const parsed = RunRecordSchema.parse(record);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(parsed, null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(RunRecordSchema.parse(record), null, 2) + '\n');
 }
 
 export class RunRecordError extends Error {
