@@ -49,3 +49,8 @@ export function checkRequirements(req: Requirements, env: PythonEnv): Requiremen
   }
   return { ok: true };
 }
+
+/** Whether a task's sandboxed runs get GPU device nodes: only when it uses CUDA and CUDA is here. */
+export function usesGpu(req: Requirements, env: PythonEnv): boolean {
+  return req.cuda !== 'none' && env.cuda;
+}

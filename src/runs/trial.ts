@@ -4,7 +4,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedTask, Variant } from '../tasks/load.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
-import type { RequirementCheck } from '../python/requirements.js';
+import { usesGpu, type RequirementCheck } from '../python/requirements.js';
 import type { AgentSpec } from '../agents/model-spec.js';
 import { runAgentLoop, type LoopOutcome } from '../agents/loop.js';
 import { TranscriptWriter } from '../agents/transcript.js';
@@ -95,7 +95,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   const trialDir = path.join(env.workRoot, key);
   const workspace = path.join(trialDir, 'workspace');
   const tmpDir = path.join(trialDir, 'tmp');
-  const gpu = task.def.requirements.cuda !== 'none' && env.python.cuda;
+  const gpu = usesGpu(task.def.requirements, env.python);
   // A workspace exists for the agent's tools and starter files; a task with neither needs none.
   const needsWorkspace = agent.kind === 'anthropic' && (task.def.tools.length > 0 || Object.keys(task.def.starterFiles).length > 0);
   // Whether anything was created under trialDir, so there is something to remove.

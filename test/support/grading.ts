@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadTask, TASKS_DIR, type LoadedTask } from '../../src/tasks/index.js';
 import { probePython } from '../../src/python/probe.js';
-import { checkRequirements } from '../../src/python/requirements.js';
+import { checkRequirements, usesGpu } from '../../src/python/requirements.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
 import type { PythonEnv } from '../../src/python/env.js';
@@ -27,7 +27,7 @@ export async function gradingHarness(taskId: string): Promise<GradingHarness> {
   const python = await probePython(process.env.ENVBENCH_PYTHON ?? 'python3', task.def.requirements.pythonModules);
   const req = checkRequirements(task.def.requirements, python);
   const sandbox = await createSandbox({ extraReadOnlyPaths: python.prefixes });
-  const gpu = task.def.requirements.cuda !== 'none' && python.cuda;
+  const gpu = usesGpu(task.def.requirements, python);
   return {
     task,
     python,
