@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main, validationProblems } from '../src/cli/main.js';
 import { readJournal, readRunRecord } from '../src/runs/journal.js';
 import { trialKey } from '../src/runs/record.js';
+import { makeTrial } from './support/records.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const fixtureTasks = path.join(import.meta.dirname, 'fixtures', 'tasks');
@@ -133,11 +134,8 @@ describe('validate and run', () => {
   });
 
   it('validationProblems flags a passing nop, a failing oracle, skips and errors', () => {
-    const t = (model: string, status: 'passed' | 'failed' | 'error' | 'skipped') => ({
-      task: 'x', variant: 'v', sample: 's', model, epoch: 0, status, score: 0, checks: [], limit: null,
-      usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-      costUsd: 0, durationMs: 0, error: status === 'skipped' ? 'torch missing' : null, transcript: null, turns: 0, finishedAt: new Date().toISOString(),
-    });
+    const t = (model: string, status: 'passed' | 'failed' | 'error' | 'skipped') =>
+      makeTrial({ task: 'x', model, status, score: 0, durationMs: 0, error: status === 'skipped' ? 'torch missing' : null, finishedAt: new Date().toISOString() });
     expect(validationProblems([t('oracle', 'passed'), t('nop', 'failed')])).toEqual([]);
     expect(validationProblems([t('nop', 'passed')])[0]).toMatch(/nop passed/);
     expect(validationProblems([t('oracle', 'failed')])[0]).toMatch(/oracle failed/);

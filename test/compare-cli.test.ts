@@ -5,21 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { addRunToStore } from '../src/runs/store.js';
 import { writeRunRecord } from '../src/runs/journal.js';
-import type { RunRecord, TrialResult } from '../src/runs/record.js';
+import type { RunRecord } from '../src/runs/record.js';
+import { makeRunRecord, makeTrial } from './support/records.js';
 
 /** A run of `n` epochs of one cell, the first `passes` of which pass. */
 function run(runId: string, n: number, passes: number): RunRecord {
-  const trials: TrialResult[] = Array.from({ length: n }, (_, epoch) => ({
-    task: 'paged-attention', variant: 'budget-2900', sample: 'default', model: 'anthropic:claude-haiku-4-5', epoch,
-    status: epoch < passes ? 'passed' : 'failed', score: epoch < passes ? 1 : 0, checks: [], limit: null,
-    usage: { inputTokens: 1000, outputTokens: 2000, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-    costUsd: 0.011, durationMs: 1000, error: null, transcript: null, turns: 3, finishedAt: '2026-11-21T00:00:00.000Z',
-  }));
-  return {
-    schemaVersion: 1, runId, startedAt: '2026-11-21T00:00:00.000Z', finishedAt: '2026-11-21T01:00:00.000Z',
-    harness: { version: '0.1.0', gitSha: null }, environment: { node: 'v20', platform: 'linux-x64', python: null, torch: null, gpu: null },
-    sandbox: { mode: 'bwrap', unsafe: false }, plan: { tasks: ['paged-attention'], models: ['anthropic:claude-haiku-4-5'], variants: null, epochs: n }, trials,
-  };
+  const trials = Array.from({ length: n }, (_, epoch) =>
+    makeTrial({
+      task: 'paged-attention', variant: 'budget-2900', sample: 'default', model: 'anthropic:claude-haiku-4-5', epoch,
+      status: epoch < passes ? 'passed' : 'failed',
+      usage: { inputTokens: 1000, outputTokens: 2000, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+      costUsd: 0.011, durationMs: 1000, turns: 3,
+    }));
+  return makeRunRecord(runId, trials, { plan: { tasks: ['paged-attention'], models: ['anthropic:claude-haiku-4-5'], variants: null, epochs: n } });
 }
 
 async function cli(argv: string[]) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialResult } from '../src/runs/record.js';
+import { makeTrial } from './support/records.js';
 import {
   alphaSpent,
   compareRuns,
@@ -20,24 +21,15 @@ import { simulateGate, simulateNaive } from '../scripts/simulate-gate.js';
 let clock = Date.parse('2025-01-01T00:00:00Z');
 function trial(over: Partial<TrialResult> & { status: TrialResult['status'] }): TrialResult {
   clock += 1000;
-  return {
-    task: 't',
-    variant: 'v',
+  return makeTrial({
     sample: 's1',
     model: 'm',
-    epoch: 0,
-    score: over.status === 'passed' ? 1 : 0,
-    checks: [],
-    limit: null,
     usage: { inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
     costUsd: null,
-    durationMs: 1,
-    error: null,
-    transcript: null,
     turns: 1,
     finishedAt: new Date(clock).toISOString(),
     ...over,
-  };
+  });
 }
 /** `passes` passed then `fails` failed trials of one cell, over samples s0..s4, epochs counting up. */
 function trials(passes: number, fails: number, over: Partial<TrialResult> = {}): TrialResult[] {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { addRunToStore } from '../src/runs/store.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
+import { makeRunRecord, makeTrial, STATUS_OF, type StatusLetter } from './support/records.js';
 import {
   calibrationRows, formatRate, renderReport, reportData, sectionMarkers, updateReadme, REPORT_SECTIONS, ReadmeMarkerError, type ReportTask,
 } from '../src/reports/readme.js';
@@ -35,31 +36,24 @@ import { normalizeSvgIds, renderCharts } from '../src/reports/charts.js';
 const HAIKU = 'anthropic:claude-haiku-4-5';
 const SONNET = 'anthropic:claude-3-5-sonnet';
 const REPO = path.resolve(import.meta.dirname, '..');
-type S = 'P' | 'F' | 'E' | 'S';
+type S = StatusLetter;
 
 function trials(task: string, variant: string, model: string, sample: string, statuses: S[], finishedAt: string): TrialResult[] {
-  return statuses.map((s, epoch) => ({
-    task, variant, sample, model, epoch,
-    status: ({ P: 'passed', F: 'failed', E: 'error', S: 'skipped' } as const)[s],
-    score: s === 'P' ? 1 : 0,
-    checks: [], limit: s === 'F' ? 'tokens' : null,
-    // Passes: 1000 output tokens and $0.02; failures 3000 and $0.01; errors 0 and $0.005; skips nothing.
-    usage: { inputTokens: 500, outputTokens: s === 'P' ? 1000 : s === 'F' ? 3000 : 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-    costUsd: s === 'P' ? 0.02 : s === 'F' ? 0.01 : s === 'E' ? 0.005 : null,
-    durationMs: 1000, error: s === 'E' ? 'API 529 overloaded' : s === 'S' ? 'python modules missing' : null,
-    transcript: null, turns: 3, finishedAt,
-  }));
+  return statuses.map((s, epoch) =>
+    makeTrial({
+      task, variant, sample, model, epoch, status: STATUS_OF[s],
+      limit: s === 'F' ? 'tokens' : null,
+      // Passes: 1000 output tokens and $0.02; failures 3000 and $0.01; errors 0 and $0.005; skips nothing.
+      usage: { inputTokens: 500, outputTokens: s === 'P' ? 1000 : s === 'F' ? 3000 : 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+      costUsd: s === 'P' ? 0.02 : s === 'F' ? 0.01 : s === 'E' ? 0.005 : null,
+      durationMs: 1000, error: s === 'E' ? 'API 529 overloaded' : s === 'S' ? 'python modules missing' : null,
+      turns: 3, finishedAt,
+    }));
 }
 const rep = (s: S, n: number): S[] => Array<S>(n).fill(s);
 
 function record(runId: string, startedAt: string, ts: TrialResult[]): RunRecord {
-  return {
-    schemaVersion: 1, runId, startedAt, finishedAt: startedAt.replace('T10', 'T11').replace('T09', 'T10'),
-    harness: { version: '0.1.0', gitSha: null }, environment: { node: 'v20', platform: 'linux-x64', python: null, torch: null, gpu: null },
-    sandbox: { mode: 'bwrap', unsafe: false },
-    plan: { tasks: [...new Set(ts.map((t) => t.task))], models: [...new Set(ts.map((t) => t.model))], variants: null, epochs: 1 },
-    trials: ts,
-  };
+  return makeRunRecord(runId, ts, { startedAt, finishedAt: startedAt.replace('T10', 'T11').replace('T09', 'T10') });
 }
 
 const D1 = '2026-11-20T10:30:00.000Z';

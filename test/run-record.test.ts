@@ -3,20 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunRecordSchema, trialKey, type RunRecord, type TrialResult } from '../src/runs/record.js';
+import { makeRunRecord, makeTrial } from './support/records.js';
 import { Journal, readJournal, readRunRecord, writeRunRecord, RunRecordError, JournalError } from '../src/runs/journal.js';
 
-const trial = (over: Partial<TrialResult> = {}): TrialResult => ({
-  task: 't', variant: 'v', sample: 's', model: 'oracle', epoch: 0, status: 'passed', score: 1,
-  checks: [{ name: 'c', passed: true, detail: 'ok' }], limit: null,
-  usage: { inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-  costUsd: 0, durationMs: 5, error: null, transcript: null, turns: 0, finishedAt: '2026-11-21T00:00:00.000Z', ...over,
-});
-const header = (): Omit<RunRecord, 'trials'> => ({
-  schemaVersion: 1, runId: 'r1', startedAt: '2026-11-21T00:00:00.000Z', finishedAt: null,
-  harness: { version: '0.1.0', gitSha: null },
-  environment: { node: 'v20', platform: 'linux-x64', python: '3.11', torch: '1.13', gpu: null },
-  sandbox: { mode: 'bwrap', unsafe: false }, plan: { tasks: ['t'], models: ['oracle'], variants: null, epochs: 2 },
-});
+const trial = (over: Partial<TrialResult> = {}): TrialResult =>
+  makeTrial({ checks: [{ name: 'c', passed: true, detail: 'ok' }], durationMs: 5, ...over });
+const header = (): Omit<RunRecord, 'trials'> => {
+  const { trials: _, ...h } = makeRunRecord('r1', [], {
+    finishedAt: null,
+    environment: { node: 'v20', platform: 'linux-x64', python: '3.11', torch: '1.13', gpu: null },
+    plan: { tasks: ['t'], models: ['oracle'], variants: null, epochs: 2 },
+  });
+  return h;
+};
 const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'envbench-rec-'));
 
 describe('run record', () => {

@@ -1,33 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialResult } from '../src/runs/record.js';
+import { makeTrial, STATUS_OF } from './support/records.js';
 import { cellStats, clusteredSe, groupCells, passAtK, passHatK, wilson } from '../src/reports/stats.js';
 
 let clock = Date.parse('2025-01-01T00:00:00Z');
 function trial(over: Partial<TrialResult> & { status: TrialResult['status'] }): TrialResult {
   clock += 1000;
-  return {
-    task: 't',
-    variant: 'v',
+  return makeTrial({
     sample: 's1',
     model: 'm',
-    epoch: 0,
-    score: over.status === 'passed' ? 1 : 0,
-    checks: [],
-    limit: null,
     usage: { inputTokens: 100, outputTokens: 10, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
     costUsd: 0.01,
-    durationMs: 1,
-    error: null,
-    transcript: null,
     turns: 1,
     finishedAt: new Date(clock).toISOString(),
     ...over,
-  };
+  });
 }
 /** Trials of one sample from a string of outcomes: P passed, F failed, E error, S skipped. */
 const outcomes = (sample: string, s: string, over: Partial<TrialResult> = {}) =>
   [...s].map((ch, epoch) =>
-    trial({ sample, epoch, status: ({ P: 'passed', F: 'failed', E: 'error', S: 'skipped' } as const)[ch as 'P']!, ...over }),
+    trial({ sample, epoch, status: STATUS_OF[ch as 'P'], ...over }),
   );
 
 describe('wilson', () => {

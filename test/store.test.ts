@@ -4,19 +4,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addRunToStore, buildIndex, loadResults, ResultsStoreError } from '../src/runs/store.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
+import { makeRunRecord, makeTrial } from './support/records.js';
 
-const trial = (over: Partial<TrialResult> = {}): TrialResult => ({
-  task: 'paged-attention', variant: 'budget-2900', sample: 'default', model: 'anthropic:claude-haiku-4-5', epoch: 0,
-  status: 'passed', score: 1, checks: [{ name: 'c', passed: true, detail: 'ok' }], limit: null,
-  usage: { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-  costUsd: 0.25, durationMs: 5, error: null, transcript: 'x.transcripts/t.jsonl', turns: 1, finishedAt: '2026-11-21T00:00:00.000Z', ...over,
-});
-const record = (runId: string, trials: TrialResult[], startedAt = '2026-11-21T00:00:00.000Z'): RunRecord => ({
-  schemaVersion: 1, runId, startedAt, finishedAt: '2026-11-21T01:00:00.000Z',
-  harness: { version: '0.1.0', gitSha: 'abc' },
-  environment: { node: 'v20', platform: 'linux-x64', python: '3.11', torch: '1.13', gpu: null },
-  sandbox: { mode: 'bwrap', unsafe: false }, plan: { tasks: ['paged-attention'], models: ['m'], variants: null, epochs: 1 }, trials,
-});
+const trial = (over: Partial<TrialResult> = {}): TrialResult =>
+  makeTrial({
+    task: 'paged-attention', variant: 'budget-2900', sample: 'default', model: 'anthropic:claude-haiku-4-5',
+    checks: [{ name: 'c', passed: true, detail: 'ok' }],
+    usage: { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+    costUsd: 0.25, durationMs: 5, transcript: 'x.transcripts/t.jsonl', turns: 1, ...over,
+  });
+const record = (runId: string, trials: TrialResult[], startedAt = '2026-11-21T00:00:00.000Z'): RunRecord =>
+  makeRunRecord(runId, trials, { startedAt, harness: { version: '0.1.0', gitSha: 'abc' } });
 const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'envbench-store-'));
 
 describe('results store', () => {
