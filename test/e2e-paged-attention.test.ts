@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { readRunRecord } from '../src/runs/journal.js';
+import { trialKey } from '../src/runs/record.js';
+import { readTrialTranscript } from '../src/agents/transcript.js';
 import { startMessagesServer, toolUseReply, textReply, errorReply, type Handler, type MessagesServer } from './support/messages-server.js';
 import { gradingHarness, skipUnlessRunnable } from './support/grading.js';
 
@@ -55,9 +57,9 @@ describe('end to end: paged-attention through the CLI', () => {
     expect(toolResults[0]).toContain('paged_attention.py');
     expect(toolResults[0]).toMatch(/False/);
     expect(toolResults[0]).not.toContain('sk-e2e-secret');
-    // The transcript is kept beside the record.
-    const transcript = await fs.readFile(path.join(path.dirname(out), t!.transcript!), 'utf8');
-    expect(transcript.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(5);
+    // The transcript is kept beside the record, in the run's log, tagged with the trial's key.
+    const events = await readTrialTranscript(path.join(path.dirname(out), t!.transcript!), trialKey(t!));
+    expect(events.map((e) => e.type)).toEqual(['meta', 'request', 'assistant', 'tool_result', 'request', 'assistant', 'end']);
     // The budget was respected: every request asked for at most what was left of 2,900.
     expect(server!.requests.map((r) => r.body.max_tokens)).toEqual([2900, 2840]);
   });

@@ -11,7 +11,7 @@ const trial = (over: Partial<TrialResult> = {}): TrialResult =>
     task: 'paged-attention', variant: 'budget-2900', sample: 'default', model: 'anthropic:claude-haiku-4-5',
     checks: [{ name: 'c', passed: true, detail: 'ok' }],
     usage: { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
-    costUsd: 0.25, durationMs: 5, transcript: 'x.transcripts/t.jsonl', turns: 1, ...over,
+    costUsd: 0.25, durationMs: 5, transcript: 'x.transcripts.jsonl', turns: 1, ...over,
   });
 const record = (runId: string, trials: TrialResult[], startedAt = '2026-11-21T00:00:00.000Z'): RunRecord =>
   makeRunRecord(runId, trials, { startedAt, harness: { version: '0.1.0', gitSha: 'abc' } });

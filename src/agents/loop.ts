@@ -410,7 +410,7 @@ function invalidInput(name: string, error: z.ZodError): string {
   return `Invalid input for tool "${name}":\n${z.prettifyError(error)}`;
 }
 
-function describeApiError(e: unknown, policy: ResolvedCallPolicy): string {
+export function describeApiError(e: unknown, policy: ResolvedCallPolicy): string {
   const attempts = `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
   if (e instanceof APIConnectionTimeoutError) {
     return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
@@ -437,7 +437,7 @@ function errorMessage(e: unknown): string {
 }
 
 /** Settles like `p`, or rejects as soon as `signal` aborts. */
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -48,6 +48,9 @@ const price = (input: number, output: number): Price => ({
  */
 export const PRICES: Readonly<Record<string, Price>> = Object.freeze({
   'claude-haiku-4-5': price(1, 5),
+  'claude-sonnet-5-5': price(2, 10),
+  'claude-sonnet-5': price(2, 10),
+  'claude-sonnet-4-6': price(3, 15),
   'claude-sonnet-4-5': price(3, 15),
   'claude-sonnet-4': price(3, 15),
   'claude-opus-4-5': price(5, 25),

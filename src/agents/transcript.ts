@@ -1,10 +1,10 @@
 import { appendFile as appendFileCb } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { dirname } from 'node:path';
 
 // The callback API opens a plain fd: no FileHandle object per append (measurably cheaper per trial).
 const appendFile = promisify(appendFileCb);
-import { dirname } from 'node:path';
 
 /** One line of a trial transcript. `ts` (ISO time) is added by the writer. */
 export type TranscriptEvent =
@@ -125,6 +125,102 @@ export class TranscriptWriter implements TranscriptSink {
   private fail(e: unknown): void {
     this._failure ??= e instanceof Error ? e : new Error(String(e));
   }
+}
+
+/**
+ * One JSONL transcript for a whole run: every line carries `trial`, the trial's key, and all trials share
+ * one open file and one buffered write. Opening, writing and closing a file per trial cost more than
+ * half of the harness's own CPU time per trial in a profile (scripts/bench-harness.ts); this costs one
+ * open per run. Lines of concurrent trials interleave; read one trial's with readTrialTranscript().
+ */
+export class TranscriptLog {
+  static readonly FLUSH_INTERVAL_MS = 1000;
+  private handle: Promise<FileHandle> | null = null;
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private _failure: Error | null = null;
+
+  constructor(readonly path: string) {}
+
+  get failure(): Error | null {
+    return this._failure;
+  }
+
+  /** The sink one trial writes to; `trial` tags its lines. */
+  sink(trial: string): TranscriptSink {
+    const log = this;
+    return {
+      write(event) {
+        log.push(JSON.stringify({ trial, ts: new Date().toISOString(), ...event }) + '\n');
+      },
+      flush: () => this.flush(),
+      get failure() {
+        return log._failure;
+      },
+    };
+  }
+
+  private push(line: string): void {
+    this.pending.push(line);
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, TranscriptLog.FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Resolves once every line queued so far is written (one write for all trials' pending lines). */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.chain = this.chain.then(() => this.drain());
+    return this.chain;
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    await this.flush();
+    const h = this.handle;
+    this.handle = null;
+    if (h) await (await h.catch(() => null))?.close().catch(() => {});
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.pending.length || this._failure) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    try {
+      this.handle ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'a'));
+      await (await this.handle).write(text);
+    } catch (e) {
+      this._failure ??= e instanceof Error ? e : new Error(String(e));
+    }
+  }
+}
+
+/** The lines of one trial's last attempt in a run's transcript log, in order, without the `trial` tag. */
+export async function readTrialTranscript(file: string, trial: string): Promise<Array<TranscriptEvent & { ts: string }>> {
+  const out: Array<TranscriptEvent & { ts: string }> = [];
+  for (const line of (await readFile(file, 'utf8')).split('\n')) {
+    if (!line.trim()) continue;
+    let parsed: { trial?: unknown } & TranscriptEvent & { ts: string };
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      continue; // a torn last line of a killed run
+    }
+    if (parsed.trial !== trial) continue;
+    const { trial: _t, ...event } = parsed;
+    // A trial cut short by an interrupt runs again on --resume: keep only its last attempt, which starts at 'meta'.
+    if (event.type === 'meta') out.length = 0;
+    out.push(event as TranscriptEvent & { ts: string });
+  }
+  return out;
 }
 
 /** Keeps events in memory (tests, dry runs). */

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatIssues } from '../runs/record.js';
 import { DEFAULT_CONCURRENCY } from '../config.js';
+import { ShardSchema } from '../runs/shard.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -25,10 +26,14 @@ export const RunArgsSchema = z
     resume: z.string().min(1).optional(),
     'unsafe-no-sandbox': z.boolean().default(false),
     'keep-workspaces': z.boolean().default(false),
+    /** Judge model spec for judge-graded tasks, or "none"; default config.ts DEFAULT_JUDGE_MODEL when the run has model agents. */
+    judge: z.string().min(1).optional(),
+    /** Run only part i of n of the plan (1-based), for spreading one plan over machines. */
+    shard: ShardSchema.optional(),
   })
   .superRefine((a, ctx) => {
-    if (a.resume && (a.tasks || a.models || a.variants || a.out)) {
-      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out' });
+    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard)) {
+      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard' });
     }
     if (!a.resume && !a.models) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required, e.g. --models oracle,nop,anthropic:claude-haiku-4-5' });
   });
@@ -49,6 +54,19 @@ export const CompareArgsSchema = z.object({
   'min-effect': z.coerce.number().gt(0).lt(1).optional(),
   mode: z.enum(['fixed', 'sequential'], { error: 'use fixed or sequential' }).optional(),
 });
+
+export const JudgeCheckArgsSchema = z.object({
+  tasks: list.optional(),
+  judge: z.string().min(1).optional(),
+  /** Judge runs per example. */
+  k: positiveInt('--k').max(100, '--k must be at most 100').default(3),
+  /** Exit 1 when a task's agreement with the labels is below this. */
+  'min-agreement': z.coerce.number({ error: '--min-agreement must be a number' }).min(0).max(1, '--min-agreement is a fraction between 0 and 1').default(0.8),
+  concurrency: positiveInt('--concurrency').max(64, '--concurrency must be at most 64').default(4),
+  json: z.boolean().default(false),
+  'unsafe-no-sandbox': z.boolean().default(false),
+});
+export type JudgeCheckArgs = z.infer<typeof JudgeCheckArgsSchema>;
 
 export const ListArgsSchema = z.object({ json: z.boolean().default(false) });
 
@@ -82,6 +100,10 @@ const OPTIONS = {
   check: { type: 'boolean' },
   'unsafe-no-sandbox': { type: 'boolean' },
   'keep-workspaces': { type: 'boolean' },
+  judge: { type: 'string' },
+  shard: { type: 'string' },
+  k: { type: 'string' },
+  'min-agreement': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

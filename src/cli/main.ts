@@ -8,17 +8,19 @@ import { SandboxUnavailableError } from '../sandbox/types.js';
 import { parseAgentSpec } from '../agents/model-spec.js';
 import { createAnthropicClient } from '../agents/client.js';
 import { planTrials, PlanError } from '../runs/plan.js';
+import { shardTrials } from '../runs/shard.js';
 import { executeRun, newRunId } from '../runs/execute.js';
 import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/journal.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
-import { addRunToStore, buildIndex, loadResults } from '../runs/store.js';
+import { addRunToStore, loadResults } from '../runs/store.js';
 import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
-import { readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic } from '../files.js';
-import { renderReport, updateReadme, ReadmeMarkerError } from '../reports/readme.js';
-import { renderCharts } from '../reports/charts.js';
-import { DEFAULT_EPOCHS, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
+import { stat } from 'node:fs/promises';
+import { ReadmeMarkerError } from '../reports/readme.js';
+import { regenerateReport, ReadmeMissingError, type RegenerateResult } from '../reports/regenerate.js';
+import { DEFAULT_EPOCHS, DEFAULT_JUDGE_MODEL, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
+import { chooseJudge, judgeCheckCommand, judgeSetupFor, judgeSummaryLines, planJudge, type JudgeChoice } from './judge.js';
+import { judgeTranscriptPath } from '../grading/judge.js';
 import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, ReportArgsSchema, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 
 /**
@@ -32,7 +34,7 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench                       the main job: the configured models if ANTHROPIC_API_KEY is set, else validate
   npm run bench -- list [--json]      tasks, variants, samples, and whether each can run here
   npm run bench -- run --models oracle,nop,anthropic:claude-haiku-4-5 [--tasks a,b] [--variants v1,v2|all]
-                       [--epochs N] [--concurrency K] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
+                       [--epochs N] [--concurrency K] [--shard i/n] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
   npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
   npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
@@ -41,8 +43,13 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
                        regenerate the README's sections between <!-- envbench:NAME:start/end --> markers and the
                        SVG charts from the results store (default results/runs; charts default to DIR/../charts);
                        --check writes nothing and exits 1 when the README or a chart is stale
+  npm run bench -- judge-check [--tasks a,b] [--judge SPEC] [--k 3] [--min-agreement 0.8] [--json]
+                       grade each judge-graded task's labelled examples K times with the judge; report agreement with
+                       the labels and self-consistency; exit 1 below --min-agreement (needs ANTHROPIC_API_KEY)
+  run --judge SPEC|none   the LLM judge of judge-graded tasks (default ${DEFAULT_JUDGE_MODEL} when the run has model agents;
+                       ENVBENCH_JUDGE for the main job); oracle/nop-only runs have none unless given
 
-Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS,
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS, ENVBENCH_JUDGE,
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
 Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>]`;
 
@@ -65,13 +72,15 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
         return await compareCommand(rest, io);
       case 'report':
         return await reportCommand(rest, io, env);
+      case 'judge-check':
+        return await judgeCheckCommand(rest, io, env);
       case 'help':
       case '--help':
       case '-h':
         io.out(HELP);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report (see --help)`);
+        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report, judge-check (see --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError) {
@@ -92,7 +101,8 @@ async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   // The run (journal, transcripts) lives in the scratch folder; the finished record goes to the store.
   const out = path.join(env.ENVBENCH_SCRATCH_DIR || SCRATCH_RUNS_DIR, `${newRunId()}.json`);
   io.err(`running the configured models (${models}), ${DEFAULT_EPOCHS} epochs, into ${out}`);
-  const code = await runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out], io, env);
+  const judge = env.ENVBENCH_JUDGE?.trim() ? ['--judge', env.ENVBENCH_JUDGE.trim()] : [];
+  const code = await runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out, ...judge], io, env);
   if (code === EXIT.ok || code === EXIT.trialErrors) {
     const stored = await addRunToStore(await readRunRecord(out), env.ENVBENCH_RESULTS_DIR || RESULTS_RUNS_DIR);
     io.err(`stored ${stored}${code === EXIT.trialErrors ? ' (some trials ended in error; they are kept apart from failures)' : ''}`);
@@ -146,7 +156,7 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
       throw new UsageError(`--resume: the run was started ${header.sandbox.unsafe ? 'with' : 'without'} --unsafe-no-sandbox; resume it the same way`);
     }
   } else {
-    plan = { tasks: args.tasks ?? [], models: args.models!, variants: args.variants ?? null, epochs: args.epochs };
+    plan = { tasks: args.tasks ?? [], models: args.models!, variants: args.variants ?? null, epochs: args.epochs, ...(args.shard && { shard: args.shard }) };
     out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${newRunId()}.json`);
   }
   const agents = plan.models.map((name) => {
@@ -158,12 +168,16 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   });
   const tasks = await loadTasks(plan.tasks.length ? plan.tasks : undefined);
   if (!args.resume) plan.tasks = tasks.map((t) => t.def.id);
-  const trials = planTrials(tasks, agents, plan.variants, plan.epochs);
+  const planned = planTrials(tasks, agents, plan.variants, plan.epochs);
+  const trials = plan.shard ? shardTrials(planned, plan.shard) : planned;
   const needsModel = agents.some((a) => a.spec.kind === 'anthropic');
   if (needsModel && !env.ANTHROPIC_API_KEY) {
     throw new UsageError('--models names an anthropic:… agent but ANTHROPIC_API_KEY is not set (ANTHROPIC_BASE_URL may point at a compatible endpoint)');
   }
-  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel, env }, io);
+  // The judge of judge-graded tasks: --judge, else the resumed plan's, else the default (src/cli/judge.ts).
+  const judge = chooseJudge(args.resume ? plan.judge : args.judge, needsModel, env);
+  if (!args.resume) plan.judge = planJudge(judge);
+  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel, env, judge }, io);
 }
 
 async function validateCommand(argv: string[], io: Io): Promise<number> {
@@ -176,7 +190,7 @@ async function validateCommand(argv: string[], io: Io): Promise<number> {
   const trials = planTrials(tasks, agents, null, 1);
   const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
   const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
-  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env: process.env }, io);
+  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env: process.env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
   const record = await readRunRecord(out);
   const problems = validationProblems(record.trials);
@@ -221,63 +235,35 @@ async function compareCommand(argv: string[], io: Io): Promise<number> {
 async function reportCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandArgs('report', argv, ReportArgsSchema);
   const resultsDir = args.results ?? (env.ENVBENCH_RESULTS_DIR || RESULTS_RUNS_DIR);
-  const chartsDir = args.charts ?? path.join(path.dirname(resultsDir), 'charts');
-  const readmePath = args.readme;
-
-  const readme = await readFile(readmePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new UsageError(`--readme: ${readmePath} does not exist`);
-    throw e;
-  });
-  const loaded = await loadResults(resultsDir);
-  for (const pr of loaded.problems) io.err(`warning: skipped ${pr.file}: ${pr.message}`);
-  const records = loaded.records.map((r) => r.record);
-  const tasks = await loadTasks(undefined, env.ENVBENCH_TASKS_DIR || TASKS_DIR);
-
-  const chartsLink = path.relative(path.dirname(path.resolve(readmePath)), path.resolve(chartsDir)).split(path.sep).join('/') || '.';
-  let update: ReturnType<typeof updateReadme>;
+  let r: RegenerateResult;
   try {
-    update = updateReadme(readme, renderReport(records, tasks, { chartsPath: chartsLink }));
+    r = await regenerateReport({
+      resultsDir,
+      readmePath: args.readme,
+      chartsDir: args.charts ?? path.join(path.dirname(resultsDir), 'charts'),
+      tasksDir: env.ENVBENCH_TASKS_DIR || TASKS_DIR,
+      check: args.check,
+      warn: (m) => io.err(`warning: ${m}`),
+    });
   } catch (e) {
-    if (e instanceof ReadmeMarkerError) throw new UsageError(`${readmePath}: ${e.message}`);
+    if (e instanceof ReadmeMissingError) throw new UsageError(`--readme: ${e.message}`);
+    if (e instanceof ReadmeMarkerError) throw new UsageError(`${args.readme}: ${e.message}`);
     throw e;
   }
-  // Generated files: the charts, and the index over all runs (derived here, never kept by hand).
-  const indexFile = path.join(path.dirname(resultsDir), 'index.json');
-  const charts = [
-    ...(await renderCharts(records, tasks)).map((c) => ({ file: path.join(chartsDir, c.file), svg: c.svg })),
-    { file: indexFile, svg: JSON.stringify(buildIndex(loaded, path.dirname(indexFile)), null, 2) + '\n' },
-  ];
-  const chartStale = await Promise.all(charts.map(async (c) => (await readFile(c.file, 'utf8').catch(() => null)) !== c.svg));
-  const summary = `${records.length} run(s), ${records.reduce((a, r) => a + r.trials.length, 0)} trial(s) from ${resultsDir}`;
-
   if (args.check) {
-    const stale = [
-      ...(update.changed ? [`${readmePath}${update.appended.length ? ` (no markers for: ${update.appended.join(', ')})` : ''}`] : []),
-      ...charts.filter((_, i) => chartStale[i]).map((c) => c.file),
-    ];
-    if (stale.length) {
-      io.err(`report is stale (${summary}); run \`npm run bench -- report\` to update:\n${stale.map((s) => `  - ${s}`).join('\n')}`);
+    if (r.stale.length) {
+      const why = (f: string) => (f === args.readme && r.appended.length ? `${f} (no markers for: ${r.appended.join(', ')})` : f);
+      io.err(`report is stale (${r.summary}); run \`npm run bench -- report\` to update:\n${r.stale.map((s) => `  - ${why(s)}`).join('\n')}`);
       return EXIT.stale;
     }
-    io.err(`report is current (${summary})`);
+    io.err(`report is current (${r.summary})`);
     return EXIT.ok;
   }
-
-  const written: string[] = [];
-  if (update.changed) {
-    await writeFileAtomic(readmePath, update.text);
-    written.push(readmePath);
+  if (r.appended.length) {
+    io.err(`${args.readme} had no markers for: ${r.appended.join(', ')}; appended those sections at the end with their markers. Move them where they belong; later reports update them in place.`);
   }
-  if (update.appended.length) {
-    io.err(`${readmePath} had no markers for: ${update.appended.join(', ')}; appended those sections at the end with their markers. Move them where they belong; later reports update them in place.`);
-  }
-  for (const [i, c] of charts.entries()) {
-    if (!chartStale[i]) continue;
-    await writeFileAtomic(c.file, c.svg);
-    written.push(c.file);
-  }
-  io.err(`report: ${summary}`);
-  io.out(written.length ? `updated: ${written.join(', ')}` : 'report is current: nothing to update');
+  io.err(`report: ${r.summary}`);
+  io.out(r.written.length ? `updated: ${r.written.join(', ')}` : 'report is current: nothing to update');
   return EXIT.ok;
 }
 
@@ -299,13 +285,13 @@ function failedChecks(t: TrialResult): string {
 }
 
 async function execute(
-  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean; env: NodeJS.ProcessEnv },
+  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean; env: NodeJS.ProcessEnv; judge: JudgeChoice },
   io: Io,
 ): Promise<number> {
   const python = await probePythonFor(o.tasks);
   const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
   if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
-  const client = o.needsModel ? createAnthropicClient({ apiKey: o.env.ANTHROPIC_API_KEY, baseURL: o.env.ANTHROPIC_BASE_URL || undefined }) : undefined;
+  const client = o.needsModel || o.judge.kind === 'model' ? createAnthropicClient({ apiKey: o.env.ANTHROPIC_API_KEY, baseURL: o.env.ANTHROPIC_BASE_URL || undefined }) : undefined;
   const controller = new AbortController();
   const onSignal = () => {
     io.err('\ninterrupted: stopping; finished trials are in the journal, resume with --resume ' + o.out);
@@ -325,6 +311,7 @@ async function execute(
       sandbox,
       python,
       client,
+      judge: judgeSetupFor(o.judge, client, judgeTranscriptPath(o.out)),
       keepWorkspaces: o.keep,
       signal: controller.signal,
       onWarning: (w) => io.err(`warning: ${w}`),
@@ -334,6 +321,7 @@ async function execute(
       },
     });
     io.out(summaryTable(result.record.trials));
+    for (const line of judgeSummaryLines(result.record.trials)) io.err(line);
     io.err(`run record: ${o.out} (${result.ran} trial(s) run now, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
     if (result.aborted) return EXIT.interrupted;
     return result.record.trials.some((t) => t.status === 'error') ? EXIT.trialErrors : EXIT.ok;

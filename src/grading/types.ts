@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
+import type { JudgeAccess } from './judge.js';
 
 /** One graded fact about a submission. passed is null when the check was not run (skipped), with the reason in detail. */
 export const CheckSchema = z.object({
@@ -33,6 +34,10 @@ export interface GradeContext {
    */
   workDir(): Promise<string>;
   signal: AbortSignal;
+  /** An LLM judge for this grading (src/grading/judge.ts); absent without model access. */
+  judge?: JudgeAccess;
+  /** Why `judge` is absent (e.g. "validate runs oracle and nop without a model"); judge checks record it. */
+  judgeUnavailable?: string;
 }
 
 export type Grader<Sub = unknown> = (submission: Sub, ctx: GradeContext) => Promise<Grade>;

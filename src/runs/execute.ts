@@ -15,6 +15,13 @@ import { Journal, journalPath, readJournal, writeRunRecord } from './journal.js'
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey } from './record.js';
 import { runTrial, type TrialSpec } from './trial.js';
 import { specKey } from './plan.js';
+import type { JudgeSetup } from '../grading/judge.js';
+import { TranscriptLog } from '../agents/transcript.js';
+
+/** The run's transcript log beside its record: FILE.json -> FILE.transcripts.jsonl. */
+export function transcriptLogPath(out: string): string {
+  return `${out.replace(/\.json$/, '')}.transcripts.jsonl`;
+}
 
 const exec = promisify(execFile);
 
@@ -46,6 +53,8 @@ export interface ExecuteOptions {
   python: PythonEnv;
   client?: Anthropic;
   callPolicy?: CallPolicy;
+  /** The LLM judge for judge-graded tasks, or why there is none (src/grading/judge.ts). */
+  judge?: JudgeSetup;
   keepWorkspaces?: boolean;
   signal?: AbortSignal;
   onTrialStart?: (t: TrialSpec) => void;
@@ -103,8 +112,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   }
 
   const workRoot = await fs.mkdtemp(path.join(os.tmpdir(), `envbench-${header.runId}-`));
-  const transcriptsDir = `${o.out.replace(/\.json$/, '')}.transcripts`;
-  if (o.trials.some((t) => t.agent.kind === 'anthropic')) await fs.mkdir(transcriptsDir, { recursive: true });
+  // Opened on the first line written: a run of oracle and nop makes no transcript file.
+  const transcripts = new TranscriptLog(transcriptLogPath(o.out));
   const limit = pLimit(Math.max(1, o.concurrency));
   const results: TrialResult[] = [];
   let finished = 0;
@@ -121,8 +130,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             requirements: requirements.get(spec.task.def.id)!,
             client: o.client,
             callPolicy: o.callPolicy,
+            judge: o.judge,
             workRoot,
-            transcriptsDir,
+            transcripts,
             recordDir,
             keepWorkspaces: o.keepWorkspaces,
             signal: o.signal,
@@ -140,6 +150,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
       }),
     );
   } finally {
+    await transcripts.close();
     await journal.close();
     await fs.rm(workRoot, { recursive: true, force: true }).catch(() => {});
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../grading/types.js';
+import { ShardInfoSchema } from './shard.js';
 import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
 
 /** Bump when the shape changes; loaders refuse versions they do not know. */
@@ -11,6 +12,20 @@ export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 export const LimitKindSchema = z.enum(['turns', 'tokens', 'time']);
 
 export { UsageSchema, ZERO_USAGE, type Usage };
+
+/** What the LLM judge cost during a trial's grading, kept apart from the agent's usage and cost. */
+export const TrialJudgeSchema = z.object({
+  /** The judge spec, e.g. "anthropic:claude-sonnet-4-5". */
+  model: z.string().min(1),
+  /** API requests made (retries of malformed verdicts included). */
+  requests: z.int().nonnegative(),
+  usage: UsageSchema,
+  /** null when the judge model is not in the price table. */
+  costUsd: z.number().nonnegative().nullable(),
+  /** Path of the judge's JSONL transcript, relative to the run record's directory. */
+  transcript: z.string().nullable(),
+});
+export type TrialJudge = z.infer<typeof TrialJudgeSchema>;
 
 export const TrialResultSchema = z.object({
   task: z.string().min(1),
@@ -34,6 +49,8 @@ export const TrialResultSchema = z.object({
   /** Model calls made. */
   turns: z.int().nonnegative().default(0),
   finishedAt: z.iso.datetime(),
+  /** Present when an LLM judge was called while grading (records written before judges lack it). */
+  judge: TrialJudgeSchema.optional(),
 });
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
@@ -65,7 +82,13 @@ export const RunRecordSchema = z.object({
     models: z.array(z.string()),
     variants: z.array(z.string()).nullable(),
     epochs: z.int().positive(),
+    /** The judge spec for judge-graded tasks, or null for none; absent in records made before judges. */
+    judge: z.string().nullable().optional(),
+    /** Set when this record is one shard of a plan split over machines (run --shard i/n). */
+    shard: ShardInfoSchema.optional(),
   }),
+  /** The shard records this record was merged from (publish-results), by run id. */
+  mergedFrom: z.array(z.string()).optional(),
   trials: z.array(TrialResultSchema),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;

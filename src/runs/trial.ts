@@ -7,11 +7,12 @@ import type { PythonEnv } from '../python/env.js';
 import { usesGpu, type RequirementCheck } from '../python/requirements.js';
 import type { AgentSpec } from '../agents/model-spec.js';
 import { runAgentLoop, type LoopOutcome } from '../agents/loop.js';
-import { TranscriptWriter } from '../agents/transcript.js';
+import type { TranscriptLog } from '../agents/transcript.js';
 import { costUsd } from '../agents/prices.js';
 import type { CallPolicy } from '../agents/client.js';
-import { GraderInfraError, type Check, type Grade } from '../grading/types.js';
-import { ZERO_USAGE, type TrialResult, type Usage } from './record.js';
+import { GraderInfraError, type Check, type Grade, type GradeContext } from '../grading/types.js';
+import { openJudgeSession, type JudgeSetup } from '../grading/judge.js';
+import { ZERO_USAGE, trialKey, type TrialResult, type Usage } from './record.js';
 
 /** Grading gets its own bound, apart from the agent's time limit: a hung grader is an infrastructure error. */
 export const GRADING_TIME_LIMIT_MS = 15 * 60 * 1000;
@@ -36,8 +37,8 @@ export interface TrialEnv {
   callPolicy?: CallPolicy;
   /** Scratch folder for workspaces (removed after each trial unless keepWorkspaces). */
   workRoot: string;
-  /** Folder for transcripts; paths in the record are relative to recordDir. */
-  transcriptsDir: string;
+  /** The run's transcript log (one JSONL file, lines tagged with the trial key); its path is recorded relative to recordDir. */
+  transcripts: TranscriptLog;
   recordDir: string;
   keepWorkspaces?: boolean;
   signal?: AbortSignal;
@@ -46,6 +47,8 @@ export interface TrialEnv {
    * handed here instead of awaited, so the scheduler can start the next trial meanwhile.
    */
   defer?: (work: Promise<void>) => void;
+  /** The LLM judge for judge-graded tasks, or why there is none; its usage is recorded apart (TrialResult.judge). */
+  judge?: JudgeSetup;
 }
 
 function safeName(s: string): string {
@@ -121,9 +124,8 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     if (agent.kind === 'anthropic') {
       if (!env.client) return finish({ status: 'error', error: 'no Anthropic client configured (set ANTHROPIC_API_KEY)' });
       const { system, user } = task.renderPrompt(variant.id, sampleId);
-      const transcriptFile = path.join(env.transcriptsDir, `${key}.jsonl`);
-      transcriptRel = path.relative(env.recordDir, transcriptFile);
-      const transcript = new TranscriptWriter(transcriptFile);
+      transcriptRel = path.relative(env.recordDir, env.transcripts.path);
+      const transcript = env.transcripts.sink(trialKey(base));
       outcome = await runAgentLoop({
         client: env.client,
         model: agent.model,
@@ -162,10 +164,14 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
           // A model's submission is validated by the loop; reaching here means the task's own reference/no-op is malformed.
           return finish({ ...common, status: 'error', error: `${agent.kind} submission does not match the task's submission schema: ${valid.error.message}` }, outcome.usage);
         }
-        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir, () => (madeDirs = true));
-        if ('error' in grade) return finish({ ...common, status: 'error', error: grade.error }, outcome.usage);
+        const judging = openJudgeSession(env.judge);
+        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir, () => (madeDirs = true), judging.ctx);
+        // The judge's usage is kept even when grading failed: it was spent.
+        const judge = await judging.save(trialKey(base), env.recordDir);
+        const judged = judge ? { judge } : {};
+        if ('error' in grade) return finish({ ...common, ...judged, status: 'error', error: grade.error }, outcome.usage);
         return finish(
-          { ...common, status: grade.passed ? 'passed' : 'failed', score: grade.score, checks: [{ name: 'submitted', passed: true, detail: 'submit_answer called with valid input' }, ...grade.checks] },
+          { ...common, ...judged, status: grade.passed ? 'passed' : 'failed', score: grade.score, checks: [{ name: 'submitted', passed: true, detail: 'submit_answer called with valid input' }, ...grade.checks] },
           outcome.usage,
         );
       }
@@ -190,6 +196,7 @@ async function gradeSubmission(
   gpu: boolean,
   trialDir: string,
   onMkdir: () => void,
+  judgeCtx: Pick<GradeContext, 'judge' | 'judgeUnavailable'>,
 ): Promise<Grade | { error: string }> {
   const dir = path.join(trialDir, 'grading');
   let made: Promise<string> | null = null;
@@ -213,6 +220,7 @@ async function gradeSubmission(
       gpu,
       workDir,
       signal,
+      ...judgeCtx,
     });
     return grade;
   } catch (e) {

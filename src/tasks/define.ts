@@ -67,6 +67,23 @@ const toolSchema = z.custom<ToolDef>(
   { message: 'each tool must come from defineTool({ name, description, input: <zod schema>, run })' },
 );
 
+/** A labelled example submission for `judge-check`: what the task's grader should conclude about it. */
+export const JudgeExampleSchema = z.object({
+  /** A file inside the task folder, e.g. "test/judge-examples/strong.md". */
+  file: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'use a relative path inside the task folder'),
+  /** pass/fail are scored against the judge; borderline is reported but not scored. */
+  label: z.enum(['pass', 'fail', 'borderline']),
+  /** The sample it answers (default: the task's first sample). */
+  sample: slug.optional(),
+  /** Why it has this label (shown in the judge-check table). */
+  note: z.string().optional(),
+});
+export type JudgeExample = z.infer<typeof JudgeExampleSchema>;
+
+/** Turns an example file's text into a submission; default: the file holds the submission as JSON. */
+export type JudgeExampleSubmission = (text: string, ctx: { taskDir: string; sampleId: string; inputs: Record<string, unknown>; file: string }) =>
+  unknown | Promise<unknown>;
+
 /** A submission is produced by the oracle and nop agents without a model; may read files from the task folder. */
 export type SubmissionFactory = (ctx: { taskDir: string; sampleId: string; inputs: Record<string, unknown> }) =>
   unknown | Promise<unknown>;
@@ -93,6 +110,13 @@ export const TaskDefinitionSchema = z
     reference: fn<SubmissionFactory>('returns the reference submission used by the oracle agent'),
     noop: fn<SubmissionFactory>('returns the no-op submission used by the nop agent'),
     calibration: CalibrationSchema.optional(),
+    /** For judge-graded tasks: labelled submissions that `judge-check` grades to measure the judge. */
+    judgeExamples: z
+      .object({
+        examples: z.array(JudgeExampleSchema).min(1, 'list at least one example, or leave judgeExamples out'),
+        toSubmission: fn<JudgeExampleSubmission>('(text, ctx) => submission, e.g. (text) => ({ review: text })').optional(),
+      })
+      .optional(),
   })
   .superRefine((t, ctx) => {
     const defaults = t.variants.filter((v) => v.default);
@@ -106,6 +130,11 @@ export const TaskDefinitionSchema = z
         seen.add(item.id);
       });
     }
+    t.judgeExamples?.examples.forEach((e, i) => {
+      if (e.sample && !t.samples.some((s) => s.id === e.sample)) {
+        ctx.addIssue({ code: 'custom', path: ['judgeExamples', 'examples', i, 'sample'], message: `no sample "${e.sample}" (have: ${t.samples.map((s) => s.id).join(', ')})` });
+      }
+    });
     const names = new Set<string>();
     t.tools.forEach((tool, i) => {
       if (tool.name === 'submit_answer') ctx.addIssue({ code: 'custom', path: ['tools', i], message: 'submit_answer is added by the harness; do not declare it' });

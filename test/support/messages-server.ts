@@ -225,6 +225,15 @@ export function validateRequest(body: unknown): string | null {
     const bt = b.thinking.budget_tokens;
     if (!Number.isInteger(bt) || bt < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
     if (bt >= b.max_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+    if (b.temperature !== undefined && b.temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled.';
+    if (b.tool_choice?.type === 'tool' || b.tool_choice?.type === 'any') return 'Thinking may not be enabled when tool_choice forces tool use.';
+  }
+  if (b.tool_choice !== undefined) {
+    const tc = b.tool_choice;
+    if (!['auto', 'any', 'tool', 'none'].includes(tc?.type)) return "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'";
+    if (tc.type === 'tool' && !(Array.isArray(b.tools) && b.tools.some((t: any) => t?.name === tc.name))) {
+      return `tool_choice.name: no tool named ${JSON.stringify(tc.name)} in tools`;
+    }
   }
 
   for (const [i, m] of b.messages.entries()) {
