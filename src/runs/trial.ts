@@ -145,7 +145,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     } else {
       // oracle and nop go through the same submission validation and grader as a model.
       const factory = agent.kind === 'oracle' ? task.def.reference : task.def.noop;
-      const submission = await factory({ taskDir: task.dir, sampleId, inputs: sample.inputs });
+      const submission = await factory({ taskDir: task.dir, sampleId, variantId: variant.id, inputs: sample.inputs });
       outcome = { kind: 'submitted', submission, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
     }
 

@@ -85,7 +85,7 @@ export type JudgeExampleSubmission = (text: string, ctx: { taskDir: string; samp
   unknown | Promise<unknown>;
 
 /** A submission is produced by the oracle and nop agents without a model; may read files from the task folder. */
-export type SubmissionFactory = (ctx: { taskDir: string; sampleId: string; inputs: Record<string, unknown> }) =>
+export type SubmissionFactory = (ctx: { taskDir: string; sampleId: string; variantId: string; inputs: Record<string, unknown> }) =>
   unknown | Promise<unknown>;
 
 export const TaskDefinitionSchema = z
