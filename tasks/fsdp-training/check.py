@@ -1,0 +1,1214 @@
+#!/usr/bin/env python3
+"""Grader for the fsdp-training task.
+
+The submission is a training script converted from single-GPU training to FSDP. It is graded by
+11 static checks on its AST (pass at 9 of 11, the seed's rule) and, with CUDA and torch >= 2.0,
+by a world-size-1 run under torchrun whose checkpoint the grader loads itself:
+
+  prepare         (trusted)   decide whether the run can happen here; the model's state-dict
+                              keys and shapes, from the single-GPU starter (trusted code)
+  run-submission  (UNTRUSTED) launch the script under torchrun (--nproc_per_node=1 --standalone)
+                              with a tracer; pack its exit status, the trace and the raw
+                              checkpoint bytes into outputs.npz
+  compare         (trusted)   never imports the submission: AST checks on its source, the
+                              checkpoint loaded with torch.load(weights_only=True) and checked
+                              against the model's keys and shapes; prints the verdict JSON
+
+Internal subcommands run inside the untrusted phase: `launch` (torchrun in-process, its host name
+pinned to 127.0.0.1 because a sandbox's host name does not resolve) and `probe-run` (the worker:
+installs the tracer, then runs the script as __main__).
+
+Every subcommand prints one compact JSON object as the last line of stdout.
+Exit codes: prepare/compare 0 = ok, 2 = checker failure; run-submission 0 = ran, 2 = checker
+failure; standalone 0 = passed, 1 = failed, 2 = checker failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STARTER_FILE = os.path.join(HERE, "starter.py")
+FORMAT_VERSION = 1
+STATIC_PASS = 9  # of 11, the seed's rule
+RUN_TIMEOUT_S = 300.0
+MAX_CHECKPOINT_BYTES = 256 * 2**20
+MIN_WRAP_PARAMS = 1_000_000
+
+STATIC_CHECKS = ("nccl_init", "local_rank_from_env", "fsdp_lambda_auto_wrap", "wrap_criteria",
+                 "no_transformer_auto_wrap_policy", "distributed_sampler", "set_epoch_in_loop",
+                 "optimizer_after_fsdp", "full_state_dict_config", "rank0_state_dict_save",
+                 "destroy_process_group")
+RUNTIME_CHECKS = ("torchrun_completes", "checkpoint_full_state_dict", "fsdp_at_runtime")
+
+
+class CheckerError(Exception):
+    """A failure of the checker itself (bad arguments, unreadable trusted files)."""
+
+
+def emit(obj) -> None:
+    sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _torch_major(torch) -> int:
+    try:
+        return int(torch.__version__.split(".")[0])
+    except ValueError:
+        return 0
+
+
+def _load_module(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_npz(path: str, arrays: dict) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------
+# prepare (trusted)
+# ---------------------------------------------------------------------------
+
+def choose_mode(torch, requested: str) -> tuple[str, str]:
+    """('cuda' | 'static', why): the torchrun run needs CUDA, NCCL and torch >= 2.0."""
+    if requested == "static":
+        return "static", "the run was not requested (--device static)"
+    problems = []
+    if _torch_major(torch) < 2:
+        problems.append(f"torch {torch.__version__} < 2.0")
+    if not torch.cuda.is_available() or torch.cuda.device_count() < 1:
+        problems.append("CUDA is not available")
+    else:
+        try:
+            import torch.distributed as dist
+            if not (dist.is_available() and dist.is_nccl_available()):
+                problems.append("torch.distributed has no NCCL backend")
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"torch.distributed unusable ({type(e).__name__})")
+    if problems:
+        if requested == "cuda":
+            raise CheckerError("--device cuda but " + "; ".join(problems))
+        return "static", "; ".join(problems)
+    return "cuda", f"CUDA ({torch.cuda.get_device_name(0)}), torch {torch.__version__}"
+
+
+def prepare_data(requested: str = "auto"):
+    import torch
+    mode, why = choose_mode(torch, requested)
+    spec = None
+    if mode == "cuda":
+        starter = _load_module(STARTER_FILE, "envbench_fsdp_starter")
+        spec = [[k, list(v.shape)] for k, v in starter.TransformerLM().state_dict().items()]
+    public = dict(version=FORMAT_VERSION, mode=mode)
+    private = dict(version=FORMAT_VERSION, mode=mode, mode_reason=why, spec=spec, torch=torch.__version__)
+    return dict(meta=np.array(json.dumps(public))), dict(meta=np.array(json.dumps(private)))
+
+
+def cmd_prepare(args) -> int:
+    inputs, expected = prepare_data(args.device)
+    in_path = os.path.join(args.out, "inputs.npz")
+    exp_path = os.path.join(args.expected_out or args.out, "expected.npz")
+    write_npz(in_path, inputs)
+    if args.expected_out:
+        os.makedirs(args.expected_out, mode=0o700, exist_ok=True)
+    write_npz(exp_path, expected)
+    os.chmod(exp_path, 0o600)
+    emit(dict(ok=True, inputs=os.path.abspath(in_path), expected=os.path.abspath(exp_path),
+              mode=json.loads(str(expected["meta"]))["mode"]))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# run-submission and its helpers (UNTRUSTED)
+# ---------------------------------------------------------------------------
+
+def cmd_launch(args) -> int:
+    """torchrun, in this process so that its host-name lookup can be pinned: the elastic agent
+    advertises socket.getfqdn() as MASTER_ADDR, and a sandbox's host name resolves nowhere."""
+    import socket
+    socket.getfqdn = lambda name="": "127.0.0.1"
+    # One rank on one GPU over loopback, whatever interfaces the sandbox has.
+    os.environ.setdefault("NCCL_SOCKET_IFNAME", "lo")
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    os.environ.setdefault("NCCL_IB_DISABLE", "1")
+    from torch.distributed import run as torchrun
+    torchrun.main(["--nproc_per_node=1", "--standalone", os.path.abspath(__file__), "probe-run",
+                   "--script", args.script, "--trace-dir", args.trace_dir])
+    return 0
+
+
+def cmd_probe_run(args) -> int:
+    """The torchrun worker: records what the script does with FSDP and torch.distributed, then runs
+    it as __main__. The trace is as untrusted as the script; it only corroborates the AST checks."""
+    import atexit
+    import runpy
+    trace = dict(rank=os.environ.get("RANK"), fsdp_wrapped=[], state_dict_types=[], saves=[],
+                 init_backend=None, destroyed=False, set_epoch_calls=0, probe_error=None)
+
+    def write():
+        try:
+            os.makedirs(args.trace_dir, exist_ok=True)
+            with open(os.path.join(args.trace_dir, f"trace.{trace['rank']}.json"), "w") as f:
+                json.dump(trace, f)
+        except Exception:  # noqa: BLE001
+            pass
+
+    atexit.register(write)
+    try:
+        _install_tracer(trace)
+    except Exception as e:  # noqa: BLE001
+        trace["probe_error"] = f"{type(e).__name__}: {str(e)[:300]}"
+    sys.argv = [args.script]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+    runpy.run_path(args.script, run_name="__main__")
+    write()
+    return 0
+
+
+def _install_tracer(trace: dict) -> None:
+    import contextlib
+    import functools
+
+    import torch
+    import torch.distributed as dist
+    from torch.utils.data.distributed import DistributedSampler
+
+    orig_init_pg = dist.init_process_group
+
+    @functools.wraps(orig_init_pg)
+    def init_process_group(*a, **k):
+        trace["init_backend"] = str(k.get("backend", a[0] if a else None))
+        return orig_init_pg(*a, **k)
+
+    orig_destroy = dist.destroy_process_group
+
+    @functools.wraps(orig_destroy)
+    def destroy_process_group(*a, **k):
+        trace["destroyed"] = True
+        return orig_destroy(*a, **k)
+
+    dist.init_process_group, dist.destroy_process_group = init_process_group, destroy_process_group
+
+    orig_set_epoch = DistributedSampler.set_epoch
+
+    def set_epoch(self, epoch):
+        trace["set_epoch_calls"] += 1
+        return orig_set_epoch(self, epoch)
+
+    DistributedSampler.set_epoch = set_epoch
+
+    orig_save = torch.save
+
+    @functools.wraps(orig_save)
+    def save(obj, f, *a, **k):
+        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else None
+        trace["saves"].append(dict(rank=rank, path=str(f) if isinstance(f, (str, os.PathLike)) else type(f).__name__,
+                                   type=type(obj).__name__))
+        return orig_save(obj, f, *a, **k)
+
+    torch.save = save
+
+    # Last: on torch builds where FSDP cannot be imported this raises, and the trace says so.
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+    orig_fsdp_init = FSDP.__init__
+
+    @functools.wraps(orig_fsdp_init)
+    def fsdp_init(self, module, *a, **k):
+        trace["fsdp_wrapped"].append(type(module).__name__)
+        return orig_fsdp_init(self, module, *a, **k)
+
+    FSDP.__init__ = fsdp_init
+    orig_sdt = FSDP.state_dict_type
+
+    @contextlib.contextmanager
+    def state_dict_type(module, state_dict_type, state_dict_config=None, *a, **k):
+        trace["state_dict_types"].append(dict(
+            type=getattr(state_dict_type, "name", str(state_dict_type)),
+            config=type(state_dict_config).__name__ if state_dict_config is not None else None,
+            offload_to_cpu=getattr(state_dict_config, "offload_to_cpu", None),
+            rank0_only=getattr(state_dict_config, "rank0_only", None)))
+        with orig_sdt(module, state_dict_type, state_dict_config, *a, **k) as r:
+            yield r
+
+    FSDP.state_dict_type = staticmethod(state_dict_type)
+
+
+def _tail(path: str, n: int = 4000) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, 9)
+    except OSError:
+        pass
+
+
+def run_torchrun(script: str, work: str, timeout: float) -> dict:
+    """Runs the script under torchrun in `work` and packs what came out. Never raises for the
+    script's failures: they are recorded."""
+    ckpt_dir = os.path.join(work, "run")
+    trace_dir = os.path.join(work, "trace")
+    for d in (ckpt_dir, trace_dir):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    ckpt_path = os.path.join(ckpt_dir, "checkpoint.pt")
+    env = dict(os.environ, CHECKPOINT_PATH=ckpt_path, PYTHONUNBUFFERED="1")
+    out_path, err_path = os.path.join(work, "torchrun.stdout"), os.path.join(work, "torchrun.stderr")
+    t0 = time.perf_counter()
+    with open(out_path, "wb") as out_f, open(err_path, "wb") as err_f:
+        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "launch", "--script", script,
+                                 "--trace-dir", trace_dir], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                                stdout=out_f, stderr=err_f, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            rc = None
+        _kill_group(proc.pid)
+        proc.wait()
+    status = dict(ran=True, exit_code=rc, timed_out=rc is None, seconds=round(time.perf_counter() - t0, 2),
+                  stderr_tail=_tail(err_path), stdout_tail=_tail(out_path, 1500), traces=[],
+                  checkpoint=None)
+    for name in sorted(os.listdir(trace_dir)):
+        try:
+            with open(os.path.join(trace_dir, name)) as f:
+                status["traces"].append(json.load(f))
+        except Exception:  # noqa: BLE001
+            pass
+    arrays = {}
+    if os.path.islink(ckpt_path):
+        status["checkpoint"] = "a symlink, not a file"
+    elif os.path.isfile(ckpt_path):
+        size = os.path.getsize(ckpt_path)
+        if size > MAX_CHECKPOINT_BYTES:
+            status["checkpoint"] = f"{size} bytes: over the {MAX_CHECKPOINT_BYTES} limit"
+        else:
+            with open(ckpt_path, "rb") as f:
+                arrays["checkpoint"] = np.frombuffer(f.read(), dtype=np.uint8)
+            status["checkpoint"] = f"{size} bytes"
+    return dict(status=status, arrays=arrays)
+
+
+def cmd_run_submission(args) -> int:
+    saved_stdout_fd = os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+
+    def finish(obj, code):
+        os.write(saved_stdout_fd, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
+        return code
+
+    try:
+        with np.load(args.inputs, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+    except Exception:  # noqa: BLE001
+        sys.stderr.write(traceback.format_exc())
+        return finish(dict(ok=False, error="cannot load inputs"), 2)
+    if meta["mode"] != "cuda":
+        status, arrays = dict(ran=False), {}
+    else:
+        work = os.path.dirname(os.path.abspath(args.out))
+        r = run_torchrun(os.path.abspath(args.submission), work, args.timeout)
+        status, arrays = r["status"], r["arrays"]
+    status["version"] = FORMAT_VERSION
+    arrays["status"] = np.array(json.dumps(status))
+    try:
+        write_npz(args.out, arrays)
+    except Exception:  # noqa: BLE001
+        sys.stderr.write(traceback.format_exc())
+        return finish(dict(ok=False, error="cannot write outputs"), 2)
+    return finish(dict(ok=True, ran=status.get("ran"), exit_code=status.get("exit_code")), 0)
+
+
+# ---------------------------------------------------------------------------
+# static analysis (trusted)
+# ---------------------------------------------------------------------------
+
+FSDP_CLASS = {"torch.distributed.fsdp.FullyShardedDataParallel",
+              "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel"}
+CANONICAL = {
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel": "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullStateDictConfig": "torch.distributed.fsdp.FullStateDictConfig",
+    "torch.distributed.fsdp.api.FullStateDictConfig": "torch.distributed.fsdp.FullStateDictConfig",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.StateDictType": "torch.distributed.fsdp.StateDictType",
+    "torch.distributed.fsdp.api.StateDictType": "torch.distributed.fsdp.StateDictType",
+    "torch.distributed.distributed_c10d.init_process_group": "torch.distributed.init_process_group",
+    "torch.distributed.distributed_c10d.destroy_process_group": "torch.distributed.destroy_process_group",
+    "torch.distributed.distributed_c10d.get_rank": "torch.distributed.get_rank",
+    "torch.utils.data.DistributedSampler": "torch.utils.data.distributed.DistributedSampler",
+    "torch.utils.data.dataloader.DataLoader": "torch.utils.data.DataLoader",
+}
+LAMBDA_POLICY = "torch.distributed.fsdp.wrap.lambda_auto_wrap_policy"
+TRANSFORMER_POLICY_NAME = "transformer_auto_wrap_policy"
+PARTIAL = "functools.partial"
+LOOPS = (ast.For, ast.While, ast.AsyncFor)
+
+
+def _line(node) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001
+        text = type(node).__name__
+    text = " ".join(text.split())
+    return f"line {getattr(node, 'lineno', '?')}: {text[:90]}"
+
+
+def _pos(node) -> tuple[int, int]:
+    return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+
+
+def _is_main_guard(stmt) -> bool:
+    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
+        return False
+    parts = [stmt.test.left, *stmt.test.comparators]
+    return any(isinstance(p, ast.Name) and p.id == "__name__" for p in parts) and \
+        any(isinstance(p, ast.Constant) and p.value == "__main__" for p in parts)
+
+
+def _kw(call: ast.Call, name: str):
+    for k in call.keywords:
+        if k.arg == name:
+            return k.value
+    return None
+
+
+class Source:
+    """The script's AST with import aliases resolved and the code a run reaches found.
+
+    A script runs top to bottom as __main__, so reachable code is: every module-level statement (the
+    `if __name__ == "__main__":` block included) and every top-level function or class named in
+    reachable code, transitively (a class brings its methods). A function nobody calls is dead code.
+    """
+
+    def __init__(self, tree: ast.Module):
+        self.tree = tree
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, list] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.assigned: dict[str, list] = {}  # name -> every expression assigned to it, anywhere
+        self._parents: dict[int, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self._parents[id(child)] = node
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions.setdefault(node.name, []).append(node)
+            elif isinstance(node, ast.ClassDef) and node in tree.body:
+                self.classes[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for name in self._target_names(t):
+                        self.assigned.setdefault(name, []).append(node.value)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                for name in self._target_names(node.optional_vars):
+                    self.assigned.setdefault(name, []).append(node.context_expr)
+        self._collect_aliases()
+        self.units = self._reachable_units()
+
+    @staticmethod
+    def _target_names(t) -> list[str]:
+        if isinstance(t, ast.Name):
+            return [t.id]
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
+            return [f"{t.value.id}.{t.attr}"]
+        if isinstance(t, (ast.Tuple, ast.List)):
+            return [n for e in t.elts for n in Source._target_names(e)]
+        return []
+
+    def _collect_aliases(self):
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        top = a.name.split(".")[0]
+                        self.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for a in node.names:
+                    if a.name != "*":
+                        self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        for _ in range(4):  # simple aliases by assignment, to a fixed point
+            changed = False
+            for name, values in self.assigned.items():
+                if len(values) != 1 or not isinstance(values[0], (ast.Name, ast.Attribute)):
+                    continue
+                q = self.qualname(values[0])
+                if q and self.aliases.get(name) != q and name != q.split(".")[0]:
+                    self.aliases[name] = q
+                    changed = True
+            if not changed:
+                break
+
+    def qualname(self, node) -> str | None:
+        if isinstance(node, ast.Name):
+            q = self.aliases.get(node.id)
+        elif isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                key = f"{node.value.id}.{node.attr}"
+                if key in self.aliases:
+                    return CANONICAL.get(self.aliases[key], self.aliases[key])
+            base = self.qualname(node.value)
+            q = f"{base}.{node.attr}" if base else None
+            if q:
+                q = CANONICAL.get(q, q)
+                for long, short in CANONICAL.items():  # FSDP.state_dict_type through the long class path
+                    if q.startswith(long + "."):
+                        q = short + q[len(long):]
+        else:
+            return None
+        return CANONICAL.get(q, q) if q else None
+
+    def _reachable_units(self) -> list:
+        units, seen, queue = [], set(), []
+
+        def add(node):
+            if id(node) not in seen:
+                seen.add(id(node))
+                queue.append(node)
+
+        def add_class(cls):
+            if id(cls) in seen:
+                return
+            seen.add(id(cls))
+            for item in cls.body:
+                add(item)
+            for base in cls.bases:
+                if isinstance(base, ast.Name) and base.id in self.classes:
+                    add_class(self.classes[base.id])
+
+        for stmt in self.tree.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                for dec in stmt.decorator_list:
+                    add(dec)
+            else:
+                add(stmt)
+        top_funcs = {n.name: n for n in self.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        while queue:
+            unit = queue.pop(0)
+            units.append(unit)
+            for node in ast.walk(unit):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    if node.id in top_funcs:
+                        add(top_funcs[node.id])
+                    if node.id in self.classes:
+                        add_class(self.classes[node.id])
+        return units
+
+    def walk(self):
+        for unit in self.units:
+            yield from ast.walk(unit)
+
+    def calls(self, targets: set):
+        for node in self.walk():
+            if isinstance(node, ast.Call) and self.qualname(node.func) in targets:
+                yield node
+
+    def ancestors(self, node):
+        p = self._parents.get(id(node))
+        while p is not None:
+            yield p
+            p = self._parents.get(id(p))
+
+    def const(self, node, depth=0):
+        """The value of a literal, a name bound once to one, or simple arithmetic on them; else None."""
+        if depth > 4 or node is None:
+            return None
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name) and len(self.assigned.get(node.id, [])) == 1:
+            return self.const(self.assigned[node.id][0], depth + 1)
+        if isinstance(node, ast.BinOp):
+            a, b = self.const(node.left, depth + 1), self.const(node.right, depth + 1)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+                try:
+                    if isinstance(node.op, ast.Pow) and abs(b) <= 12:
+                        return a ** b
+                    if isinstance(node.op, ast.Mult):
+                        return a * b
+                except Exception:  # noqa: BLE001
+                    return None
+        return None
+
+    def resolve(self, node, depth=0) -> list:
+        """node, and what a name in it was assigned (two levels): the expressions it may stand for."""
+        out = [node]
+        if depth < 2 and isinstance(node, ast.Name):
+            for v in self.assigned.get(node.id, []):
+                out += self.resolve(v, depth + 1)
+        return out
+
+    def function_named(self, node):
+        """The def or lambda an expression names, if any."""
+        for e in self.resolve(node):
+            if isinstance(e, ast.Lambda):
+                return e
+            if isinstance(e, ast.Name) and e.id in self.functions:
+                return self.functions[e.id][-1]
+        return None
+
+
+def _fail(name, detail):
+    return dict(name=name, passed=False, detail=detail)
+
+
+def _ok(name, detail):
+    return dict(name=name, passed=True, detail=detail)
+
+
+def check_nccl_init(src: Source) -> dict:
+    name = "nccl_init"
+    calls = list(src.calls({"torch.distributed.init_process_group"}))
+    for c in calls:
+        backend = _kw(c, "backend") or (c.args[0] if c.args else None)
+        v = src.const(backend)
+        if isinstance(v, str) and "nccl" in v.lower():
+            return _ok(name, _line(c))
+    if calls:
+        return _fail(name, f"{_line(calls[0])}: backend is not NCCL")
+    return _fail(name, "no torch.distributed.init_process_group(...) call in code the script runs")
+
+
+def _env_reads(src: Source, var: str) -> list:
+    out = []
+    for node in src.walk():
+        if isinstance(node, ast.Subscript) and src.qualname(node.value) == "os.environ" and \
+                src.const(node.slice) == var:
+            out.append(node)
+        elif isinstance(node, ast.Call) and node.args and src.const(node.args[0]) == var and \
+                src.qualname(node.func) in ("os.environ.get", "os.getenv", "os.environ.__getitem__"):
+            out.append(node)
+    return out
+
+
+def _derives_from_global_rank(src: Source, expr, depth=0) -> bool:
+    """Whether expr is computed from dist.get_rank() or $RANK, through names it was assigned from."""
+    if depth > 3:
+        return False
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Call) and src.qualname(n.func) == "torch.distributed.get_rank":
+            return True
+        if isinstance(n, ast.Subscript) and src.qualname(n.value) == "os.environ" and src.const(n.slice) == "RANK":
+            return True
+        if isinstance(n, ast.Call) and n.args and src.const(n.args[0]) == "RANK" and \
+                src.qualname(n.func) in ("os.environ.get", "os.getenv"):
+            return True
+        if isinstance(n, ast.Name) and any(_derives_from_global_rank(src, v, depth + 1)
+                                           for v in src.assigned.get(n.id, [])):
+            return True
+    return False
+
+
+def check_local_rank(src: Source) -> dict:
+    name = "local_rank_from_env"
+    reads = _env_reads(src, "LOCAL_RANK")
+    bad = []
+    for node in src.walk():
+        if not isinstance(node, ast.Call):
+            continue
+        q = src.qualname(node.func)
+        args = []
+        if q in ("torch.cuda.set_device", "torch.device"):
+            args = list(node.args)
+        if _kw(node, "device_id") is not None:
+            args.append(_kw(node, "device_id"))
+        if any(_derives_from_global_rank(src, a) for a in args):
+            bad.append(node)
+    if bad:
+        return _fail(name, f"{_line(bad[0])}: the device comes from the global rank; on more than one node that "
+                           "is not this process's GPU (use LOCAL_RANK)")
+    if not reads:
+        return _fail(name, 'LOCAL_RANK is never read from the environment (os.environ["LOCAL_RANK"])')
+    return _ok(name, _line(reads[0]))
+
+
+def _lambda_fn_of_policy(src: Source, policy) -> tuple[object, str] | None:
+    """(the lambda_fn expression, evidence) if `policy` is lambda_auto_wrap_policy with a custom lambda_fn."""
+    for e in src.resolve(policy):
+        if isinstance(e, ast.Call) and src.qualname(e.func) == PARTIAL and e.args and \
+                src.qualname(e.args[0]) == LAMBDA_POLICY:
+            fn = _kw(e, "lambda_fn")
+            if fn is not None:
+                return fn, _line(e)
+        fn_node = e if isinstance(e, ast.Lambda) else src.function_named(e) if isinstance(e, ast.Name) else None
+        if fn_node is not None:
+            for n in ast.walk(fn_node):
+                if isinstance(n, ast.Call) and src.qualname(n.func) == LAMBDA_POLICY and _kw(n, "lambda_fn") is not None:
+                    return _kw(n, "lambda_fn"), _line(n)
+    return None
+
+
+def _fsdp_calls(src: Source) -> list:
+    return list(src.calls(FSDP_CLASS))
+
+
+def check_fsdp_lambda(src: Source) -> tuple[dict, object]:
+    name = "fsdp_lambda_auto_wrap"
+    calls = _fsdp_calls(src)
+    if not calls:
+        return _fail(name, "no FullyShardedDataParallel(...) call in code the script runs"), None
+    for c in calls:
+        policy = _kw(c, "auto_wrap_policy")
+        if policy is None:
+            continue
+        found = _lambda_fn_of_policy(src, policy)
+        if found:
+            return _ok(name, f"{_line(c)} with {found[1]}"), found[0]
+    with_policy = [c for c in calls if _kw(c, "auto_wrap_policy") is not None]
+    if with_policy:
+        return _fail(name, f"{_line(with_policy[0])}: auto_wrap_policy is not "
+                           "functools.partial(lambda_auto_wrap_policy, lambda_fn=...)"), None
+    return _fail(name, f"{_line(calls[0])}: no auto_wrap_policy"), None
+
+
+def _numel_expr(src: Source, expr, depth=0) -> bool:
+    """Does expr count parameters (a .numel() somewhere in it, in a name it was assigned, or in a
+    function it calls)?"""
+    if depth > 2:
+        return False
+    for e in src.resolve(expr):
+        for n in ast.walk(e):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "numel":
+                return True
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in src.functions:
+                if any(_numel_expr(src, body, depth + 1) for body in src.functions[n.func.id][-1].body):
+                    return True
+            if isinstance(n, ast.Return) and n.value is not None and _numel_expr(src, n.value, depth + 1):
+                return True
+    return False
+
+
+def check_wrap_criteria(src: Source, lambda_fn) -> dict:
+    name = "wrap_criteria"
+    if lambda_fn is None:
+        return _fail(name, "no lambda_fn given to lambda_auto_wrap_policy")
+    fn = src.function_named(lambda_fn) if not isinstance(lambda_fn, ast.Lambda) else lambda_fn
+    if fn is None:
+        return _fail(name, f"{_line(lambda_fn)}: cannot find the lambda_fn's definition")
+    type_nodes, size_nodes = [], []
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "isinstance" and len(n.args) == 2:
+            classes = n.args[1].elts if isinstance(n.args[1], ast.Tuple) else [n.args[1]]
+            if any(isinstance(c, ast.Name) and c.id == "TransformerBlock" or
+                   isinstance(c, ast.Attribute) and c.attr == "TransformerBlock" for c in classes):
+                type_nodes.append(n)
+        elif isinstance(n, ast.Compare):
+            sides = [n.left, *n.comparators]
+            if any(isinstance(s, ast.Name) and s.id == "TransformerBlock" for s in sides) or \
+                    any(src.const(s) == "TransformerBlock" for s in sides):
+                type_nodes.append(n)
+            elif len(n.ops) == 1:
+                left, right, op = n.left, n.comparators[0], n.ops[0]
+                if isinstance(op, (ast.Gt, ast.GtE)) and src.const(right) in (MIN_WRAP_PARAMS, float(MIN_WRAP_PARAMS)) \
+                        and _numel_expr(src, left):
+                    size_nodes.append(n)
+                elif isinstance(op, (ast.Lt, ast.LtE)) and src.const(left) in (MIN_WRAP_PARAMS, float(MIN_WRAP_PARAMS)) \
+                        and _numel_expr(src, right):
+                    size_nodes.append(n)
+    missing = []
+    if not type_nodes:
+        missing.append("no isinstance(module, TransformerBlock) test")
+    if not size_nodes:
+        missing.append("no comparison of a parameter count (.numel()) with 1,000,000")
+    if missing:
+        return _fail(name, f"lambda_fn at line {fn.lineno}: " + "; ".join(missing))
+    for n in ast.walk(fn):  # both tests required at once would wrap far too little
+        if isinstance(n, ast.BoolOp) and isinstance(n.op, ast.And):
+            inside = {id(x) for x in ast.walk(n)}
+            if any(id(t) in inside for t in type_nodes) and any(id(s) in inside for s in size_nodes):
+                return _fail(name, f"{_line(n)}: wraps only modules that are TransformerBlocks AND over 1M "
+                                   "parameters; the rule is OR")
+    return _ok(name, f"{_line(type_nodes[0])}; {_line(size_nodes[0])}")
+
+
+def check_no_transformer_policy(src: Source) -> dict:
+    name = "no_transformer_auto_wrap_policy"
+    for node in ast.walk(src.tree):  # anywhere in the file, imports included; comments and strings never count
+        hit = (isinstance(node, ast.Name) and node.id == TRANSFORMER_POLICY_NAME) or \
+              (isinstance(node, ast.Attribute) and node.attr == TRANSFORMER_POLICY_NAME) or \
+              (isinstance(node, ast.alias) and TRANSFORMER_POLICY_NAME in (node.name, node.asname))
+        if hit:
+            where = node if hasattr(node, "lineno") else next(src.ancestors(node), node)
+            return _fail(name, f"{_line(where)}: uses transformer_auto_wrap_policy")
+    return _ok(name, "transformer_auto_wrap_policy is not used")
+
+
+def check_distributed_sampler(src: Source) -> dict:
+    name = "distributed_sampler"
+    samplers = list(src.calls({"torch.utils.data.distributed.DistributedSampler"}))
+    if not samplers:
+        return _fail(name, "no DistributedSampler(...) in code the script runs")
+    sampler_ids = {id(s) for s in samplers}
+    loaders = list(src.calls({"torch.utils.data.DataLoader"}))
+    for dl in loaders:
+        s = _kw(dl, "sampler")
+        if s is None:
+            continue
+        if any(id(e) in sampler_ids for e in src.resolve(s)):
+            if src.const(_kw(dl, "shuffle")) is True:
+                return _fail(name, f"{_line(dl)}: shuffle=True together with a sampler raises; the sampler shuffles")
+            return _ok(name, f"{_line(samplers[0])}; {_line(dl)}")
+    return _fail(name, f"{_line(samplers[0])}: never passed to a DataLoader as sampler=")
+
+
+def check_set_epoch(src: Source) -> dict:
+    name = "set_epoch_in_loop"
+    calls = [n for n in src.walk() if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr == "set_epoch"]
+    if not calls:
+        return _fail(name, "set_epoch is never called")
+    for c in calls:
+        loops = [a for a in src.ancestors(c) if isinstance(a, LOOPS)]
+        loop_vars = set()
+        for lp in loops:
+            if isinstance(lp, (ast.For, ast.AsyncFor)):
+                loop_vars |= {n.id for n in ast.walk(lp.target) if isinstance(n, ast.Name)}
+            else:  # a while loop's counter: anything assigned inside it
+                loop_vars |= {n.id for s in ast.walk(lp) if isinstance(s, (ast.Assign, ast.AugAssign))
+                              for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+                              for n in ast.walk(t) if isinstance(n, ast.Name)}
+        used = {n.id for a in c.args for n in ast.walk(a) if isinstance(n, ast.Name)}
+        if loops and used & loop_vars:
+            return _ok(name, _line(c))
+    c = calls[0]
+    if not any(isinstance(a, LOOPS) for a in src.ancestors(c)):
+        return _fail(name, f"{_line(c)}: not inside the epoch loop")
+    return _fail(name, f"{_line(c)}: its argument is not the loop's epoch counter")
+
+
+def _is_optimizer_ctor(src: Source, call: ast.Call) -> bool:
+    q = src.qualname(call.func) or ""
+    last = q.rsplit(".", 1)[-1]
+    return q.startswith("torch.optim.") and ".lr_scheduler" not in q and last[:1].isupper() and last != "Optimizer"
+
+
+def _contains(src: Source, fn_node, pred, depth=0) -> bool:
+    """Whether fn_node (a def), or a top-level function it calls, contains a node matching pred."""
+    if depth > 3:
+        return False
+    for n in ast.walk(fn_node):
+        if pred(n):
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in src.functions and \
+                any(_contains(src, f, pred, depth + 1) for f in src.functions[n.func.id] if f is not fn_node):
+            return True
+    return False
+
+
+def check_optimizer_after_fsdp(src: Source) -> dict:
+    name = "optimizer_after_fsdp"
+    is_fsdp = lambda n: isinstance(n, ast.Call) and src.qualname(n.func) in FSDP_CLASS  # noqa: E731
+    is_opt = lambda n: isinstance(n, ast.Call) and _is_optimizer_ctor(src, n)  # noqa: E731
+    scopes = [u for u in src.units if isinstance(u, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    scopes.append(ast.Module(body=[s for s in src.tree.body if not isinstance(
+        s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[]))
+    good = None
+    for scope in scopes:
+        wraps, opts = [], []
+        for n in ast.walk(scope):
+            if n is scope or not isinstance(n, ast.Call):
+                continue
+            if is_fsdp(n):
+                wraps.append(n)
+            elif is_opt(n):
+                opts.append(n)
+            elif isinstance(n.func, ast.Name) and n.func.id in src.functions:
+                fns = [f for f in src.functions[n.func.id] if f is not scope]
+                if any(_contains(src, f, is_fsdp) for f in fns):
+                    wraps.append(n)
+                elif any(_contains(src, f, is_opt) for f in fns):
+                    opts.append(n)
+        if not wraps or not opts:
+            continue
+        first_wrap = min(wraps, key=_pos)
+        early = [o for o in opts if _pos(o) < _pos(first_wrap)]
+        if early:
+            return _fail(name, f"{_line(early[0])} creates the optimizer before the FSDP wrap at line "
+                               f"{first_wrap.lineno}; it would hold the unwrapped parameters")
+        good = good or f"{_line(min(opts, key=_pos))} after the wrap at line {first_wrap.lineno}"
+    if good:
+        return _ok(name, good)
+    return _fail(name, "no function both wraps the model in FSDP and then creates the optimizer")
+
+
+def check_full_state_dict_config(src: Source) -> dict:
+    name = "full_state_dict_config"
+    calls = list(src.calls({"torch.distributed.fsdp.FullStateDictConfig"}))
+    for c in calls:
+        if src.const(_kw(c, "offload_to_cpu")) is True and src.const(_kw(c, "rank0_only")) is True:
+            return _ok(name, _line(c))
+    if calls:
+        return _fail(name, f"{_line(calls[0])}: needs offload_to_cpu=True and rank0_only=True")
+    return _fail(name, "no FullStateDictConfig(offload_to_cpu=True, rank0_only=True) in code the script runs")
+
+
+def _rank0_test(src: Source, test) -> bool:
+    """`rank == 0`, `dist.get_rank() == 0`, `not rank`, `is_main_process`...; LOCAL_RANK does not count."""
+    def ranky(e) -> bool:
+        if isinstance(e, ast.Call) and src.qualname(e.func) == "torch.distributed.get_rank":
+            return True
+        n = e.id if isinstance(e, ast.Name) else e.attr if isinstance(e, ast.Attribute) else ""
+        n = n.lower()
+        return "rank" in n and "local" not in n
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is)):
+        a, b = test.left, test.comparators[0]
+        return (ranky(a) and src.const(b) == 0) or (ranky(b) and src.const(a) == 0)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return ranky(test.operand)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_rank0_test(src, v) for v in test.values)
+    n = test.id if isinstance(test, ast.Name) else test.attr if isinstance(test, ast.Attribute) else ""
+    n = n.lower()
+    return any(k in n for k in ("rank0", "rank_0", "rank_zero", "is_main", "main_process", "is_master", "master_process"))
+
+
+def check_rank0_save(src: Source) -> dict:
+    name = "rank0_state_dict_save"
+    ctxs = []
+    for node in src.walk():
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                e = item.context_expr
+                if isinstance(e, ast.Call) and (src.qualname(e.func) or "").endswith("FullyShardedDataParallel.state_dict_type") \
+                        and len(e.args) + len(e.keywords) >= 2:
+                    kind = e.args[1] if len(e.args) > 1 else _kw(e, "state_dict_type")
+                    if (src.qualname(kind) or "").endswith("StateDictType.FULL_STATE_DICT"):
+                        ctxs.append(node)
+    if not ctxs:
+        return _fail(name, "no `with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT, ...)` block")
+    sd_names, sd_calls = set(), set()
+    for w in ctxs:
+        for n in ast.walk(w):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "state_dict":
+                sd_calls.add(id(n))
+                parent = next(src.ancestors(n), None)
+                if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+                    for t in (parent.targets if isinstance(parent, ast.Assign) else [parent.target]):
+                        sd_names |= set(Source._target_names(t))
+    if not sd_calls:
+        return _fail(name, f"{_line(ctxs[0].items[0].context_expr)}: model.state_dict() is not called inside the "
+                           "state_dict_type block")
+    saves = list(src.calls({"torch.save"}))
+    if not saves:
+        return _fail(name, "torch.save is never called")
+    for s in saves:
+        obj = s.args[0] if s.args else _kw(s, "obj")
+        is_sd = obj is not None and ((isinstance(obj, ast.Name) and obj.id in sd_names) or id(obj) in sd_calls)
+        guarded = False
+        prev = s
+        for a in src.ancestors(s):
+            if isinstance(a, ast.If) and any(prev is b for b in a.body) and _rank0_test(src, a.test):
+                guarded = True
+                break
+            prev = a
+        if is_sd and guarded:
+            return _ok(name, f"{_line(ctxs[0].items[0].context_expr)}; {_line(s)} on rank 0")
+    s = saves[0]
+    if not any((isinstance(o, ast.Name) and o.id in sd_names) or id(o) in sd_calls
+               for o in [x.args[0] if x.args else None for x in saves]):
+        return _fail(name, f"{_line(s)}: does not save the state dict gathered under FULL_STATE_DICT "
+                           f"({', '.join(sorted(sd_names)) or 'no name'})")
+    return _fail(name, f"{_line(s)}: not guarded by a rank-0 test (global rank, not LOCAL_RANK)")
+
+
+def check_destroy(src: Source) -> dict:
+    name = "destroy_process_group"
+    calls = list(src.calls({"torch.distributed.destroy_process_group"}))
+    if calls:
+        return _ok(name, _line(calls[0]))
+    return _fail(name, "torch.distributed.destroy_process_group() is never called")
+
+
+def static_checks(source: bytes | None) -> list[dict]:
+    tree, err = None, None
+    if source is None:
+        err = "submission file unreadable"
+    else:
+        try:
+            tree = ast.parse(source)
+        except Exception as e:  # noqa: BLE001
+            err = f"cannot parse submission: {type(e).__name__}: {str(e)[:300]}"
+    if tree is None:
+        return [_fail(n, err) for n in STATIC_CHECKS]
+    try:
+        src = Source(tree)
+    except Exception as e:  # noqa: BLE001
+        return [_fail(n, f"could not analyse source: {type(e).__name__}: {e}") for n in STATIC_CHECKS]
+    out = []
+
+    def run(name, fn, *a):
+        try:
+            return fn(*a)
+        except Exception as e:  # noqa: BLE001
+            return _fail(name, f"could not analyse: {type(e).__name__}: {e}")
+
+    out.append(run("nccl_init", check_nccl_init, src))
+    out.append(run("local_rank_from_env", check_local_rank, src))
+    try:
+        fsdp_check, lambda_fn = check_fsdp_lambda(src)
+    except Exception as e:  # noqa: BLE001
+        fsdp_check, lambda_fn = _fail("fsdp_lambda_auto_wrap", f"could not analyse: {type(e).__name__}: {e}"), None
+    out.append(fsdp_check)
+    out.append(run("wrap_criteria", check_wrap_criteria, src, lambda_fn))
+    out.append(run("no_transformer_auto_wrap_policy", check_no_transformer_policy, src))
+    out.append(run("distributed_sampler", check_distributed_sampler, src))
+    out.append(run("set_epoch_in_loop", check_set_epoch, src))
+    out.append(run("optimizer_after_fsdp", check_optimizer_after_fsdp, src))
+    out.append(run("full_state_dict_config", check_full_state_dict_config, src))
+    out.append(run("rank0_state_dict_save", check_rank0_save, src))
+    out.append(run("destroy_process_group", check_destroy, src))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# compare (trusted; never imports the submission)
+# ---------------------------------------------------------------------------
+
+def verify_checkpoint(raw: bytes, spec: list) -> tuple[bool, str]:
+    """Loads the checkpoint with the restricted unpickler (tensors and containers only) and checks it is
+    the model's full state dict: every key, full (unsharded) shapes, finite floating-point values."""
+    import torch
+    try:
+        sd = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001
+        return False, f"torch.load(weights_only=True) refused it: {type(e).__name__}: {str(e)[:200]}"
+    if not isinstance(sd, dict):
+        return False, f"the checkpoint is a {type(sd).__name__}, not a state dict"
+    want = {k: tuple(s) for k, s in spec}
+    not_tensor = [k for k, v in sd.items() if not isinstance(v, torch.Tensor)]
+    if not_tensor:
+        return False, f"values that are not tensors: {', '.join(map(str, not_tensor[:5]))}"
+    missing = sorted(set(want) - set(sd))
+    extra = sorted(set(map(str, sd)) - set(want))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} keys missing ({', '.join(missing[:4])})")
+        if extra:
+            parts.append(f"{len(extra)} unexpected keys ({', '.join(extra[:4])})")
+        return False, "; ".join(parts) + " — a full state dict has exactly the model's keys"
+    wrong = [k for k in want if tuple(sd[k].shape) != want[k]]
+    if wrong:
+        k = wrong[0]
+        return False, (f"{len(wrong)} tensors with the wrong shape, e.g. {k} {list(sd[k].shape)} vs {list(want[k])} "
+                       "(sharded or flattened?)")
+    bad = [k for k, v in sd.items() if not v.is_floating_point() or not bool(torch.isfinite(v).all())]
+    if bad:
+        return False, f"non-float or non-finite tensors: {', '.join(bad[:4])}"
+    return True, f"{len(want)} tensors, keys and full shapes as the model's"
+
+
+def _load_outputs(path: str):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            status = json.loads(str(z["status"]))
+            raw = z["checkpoint"].tobytes() if "checkpoint" in z.files else None
+        if not isinstance(status, dict):
+            raise ValueError("status is not a dict")
+        return status, raw, None
+    except Exception as e:  # noqa: BLE001
+        return None, None, f"outputs file missing or malformed ({type(e).__name__}: {str(e)[:200]})"
+
+
+def runtime_checks(meta: dict, outputs_path: str) -> list[dict]:
+    if meta["mode"] != "cuda":
+        why = f"skipped: the torchrun run needs CUDA, NCCL and torch >= 2.0; here {meta['mode_reason']}"
+        return [dict(name=n, passed=None, detail=why) for n in RUNTIME_CHECKS]
+    status, raw, err = _load_outputs(outputs_path)
+    if status is None or not status.get("ran"):
+        why = err or "the run did not happen"
+        return [_fail(n, why) for n in RUNTIME_CHECKS]
+    checks = []
+    tail = [ln for ln in str(status.get("stderr_tail") or "").strip().splitlines() if ln.strip()]
+    if status.get("timed_out"):
+        checks.append(_fail("torchrun_completes", f"still running after {RUN_TIMEOUT_S:g} s"))
+    elif status.get("exit_code") != 0:
+        checks.append(_fail("torchrun_completes", f"exit code {status.get('exit_code')}; "
+                                                  f"last stderr line: {(tail[-1] if tail else '')[:300]}"))
+    else:
+        checks.append(_ok("torchrun_completes", f"torchrun --nproc_per_node=1 --standalone finished in "
+                                                f"{status.get('seconds')} s"))
+    if raw is None:
+        checks.append(_fail("checkpoint_full_state_dict", f"no checkpoint at $CHECKPOINT_PATH "
+                                                          f"({status.get('checkpoint') or 'not written'})"))
+    else:
+        ok, detail = verify_checkpoint(raw, meta["spec"])
+        checks.append(dict(name="checkpoint_full_state_dict", passed=ok, detail=detail))
+    traces = status.get("traces") or []
+    t = traces[0] if traces and isinstance(traces[0], dict) else None
+    if t is None:
+        checks.append(_fail("fsdp_at_runtime", "the worker left no trace (it did not start, or was killed)"))
+    elif t.get("probe_error"):
+        checks.append(dict(name="fsdp_at_runtime", passed=None,
+                           detail=f"not observed: the tracer could not be installed ({t['probe_error']})"))
+    else:
+        wrapped = [str(x) for x in t.get("fsdp_wrapped") or []]
+        blocks = sum(1 for x in wrapped if x == "TransformerBlock")
+        sdt = t.get("state_dict_types") or []
+        detail = (f"FSDP units: {len(wrapped)} ({blocks} TransformerBlock); state_dict_type: "
+                  f"{', '.join(str(s.get('type')) for s in sdt if isinstance(s, dict)) or 'never'}; "
+                  f"backend {t.get('init_backend')}; set_epoch x{t.get('set_epoch_calls')}; "
+                  f"destroy_process_group: {t.get('destroyed')}")
+        checks.append(dict(name="fsdp_at_runtime", passed=bool(wrapped) and blocks > 0, detail=detail))
+    return checks
+
+
+def compare(expected_meta: dict, outputs_path: str, source: bytes | None) -> dict:
+    static = static_checks(source)
+    n_static = sum(1 for c in static if c["passed"])
+    summary = dict(name="static_score", passed=n_static >= STATIC_PASS,
+                   detail=f"{n_static} of {len(STATIC_CHECKS)} static checks passed; {STATIC_PASS} needed")
+    runtime = runtime_checks(expected_meta, outputs_path)
+    checks = static + [summary] + runtime
+    passed = summary["passed"] and all(c["passed"] is not False for c in runtime)
+    graded = [c for c in checks if c["passed"] is not None and c["name"] != "static_score"]
+    score = sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0
+    return dict(passed=bool(passed), score=round(float(score), 6), checks=checks)
+
+
+def _read_source(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _load_expected(path: str) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+        if meta.get("version") != FORMAT_VERSION:
+            raise ValueError("wrong format version")
+        return meta
+    except Exception as e:  # noqa: BLE001
+        raise CheckerError(f"cannot load expected file {path}: {type(e).__name__}: {e}") from e
+
+
+def cmd_compare(args) -> int:
+    emit(compare(_load_expected(args.expected), args.outputs, _read_source(args.submission)))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# standalone: prepare (in memory) -> run-submission (child process) -> compare
+# ---------------------------------------------------------------------------
+
+def cmd_standalone(args) -> int:
+    source = _read_source(args.submission)
+    if source is None:
+        raise CheckerError(f"cannot read submission {args.submission}")
+    inputs, expected = prepare_data(args.device)
+    meta = json.loads(str(expected["meta"]))
+    work = tempfile.mkdtemp(prefix="fsdp-run-")
+    try:
+        sub = os.path.join(work, "submission.py")
+        with open(sub, "wb") as f:
+            f.write(source)
+        in_path, out_path = os.path.join(work, "inputs.npz"), os.path.join(work, "outputs.npz")
+        write_npz(in_path, inputs)
+        err_path = os.path.join(work, "child.stderr")
+        with open(os.path.join(work, "child.stdout"), "wb") as out_f, open(err_path, "wb") as err_f:
+            proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "run-submission", "--submission", sub,
+                                     "--inputs", in_path, "--out", out_path], cwd=work, stdin=subprocess.DEVNULL,
+                                    stdout=out_f, stderr=err_f, start_new_session=True)
+            try:
+                rc = proc.wait(timeout=RUN_TIMEOUT_S + 120)
+            except subprocess.TimeoutExpired:
+                rc = None
+            _kill_group(proc.pid)
+            proc.wait()
+        if args.verbose:
+            sys.stderr.write(f"[run-submission rc={rc}]\n{_tail(err_path, 3000)}\n")
+        verdict = compare(meta, out_path, source)
+        emit(verdict)
+        return 0 if verdict["passed"] else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise CheckerError(f"bad arguments: {message}")
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The worker and the launcher run the submission: no JSON protocol, their exit status is theirs.
+    if argv and argv[0] in ("probe-run", "launch"):
+        p = argparse.ArgumentParser(prog=f"check.py {argv[0]}")
+        p.add_argument("--script", required=True)
+        p.add_argument("--trace-dir", required=True)
+        args = p.parse_args(argv[1:])
+        return cmd_probe_run(args) if argv[0] == "probe-run" else cmd_launch(args)
+    try:
+        if argv and argv[0] in ("prepare", "run-submission", "compare"):
+            p = _Parser(prog="check.py", description=__doc__.splitlines()[0])
+            sub = p.add_subparsers(dest="cmd", required=True)
+            sp = sub.add_parser("prepare", help="trusted: decide the mode; the model's state-dict spec")
+            sp.add_argument("--out", required=True)
+            sp.add_argument("--expected-out", default=None)
+            sp.add_argument("--device", choices=["auto", "static", "cuda"], default="auto")
+            sp = sub.add_parser("run-submission", help="UNTRUSTED: the torchrun run")
+            sp.add_argument("--submission", required=True)
+            sp.add_argument("--inputs", required=True)
+            sp.add_argument("--out", required=True)
+            sp.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S)
+            sp = sub.add_parser("compare", help="trusted: the verdict")
+            sp.add_argument("--expected", required=True)
+            sp.add_argument("--outputs", required=True)
+            sp.add_argument("--submission", required=True)
+            args = p.parse_args(argv)
+            return {"prepare": cmd_prepare, "run-submission": cmd_run_submission, "compare": cmd_compare}[args.cmd](args)
+        p = _Parser(prog="check.py", description="standalone: prepare + run-submission + compare")
+        p.add_argument("submission")
+        p.add_argument("--device", choices=["auto", "static", "cuda"], default="auto")
+        p.add_argument("--verbose", action="store_true")
+        args = p.parse_args(argv)
+        return cmd_standalone(args)
+    except CheckerError as e:
+        emit(dict(error=str(e)[:4000]))
+        return 2
+    except Exception as e:  # noqa: BLE001
+        sys.stderr.write(traceback.format_exc())
+        emit(dict(error=f"checker failure: {type(e).__name__}: {str(e)[:2000]}"))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

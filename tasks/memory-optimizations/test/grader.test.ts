@@ -1,0 +1,112 @@
+import { promises as fs } from 'node:fs';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import type { Grade } from '../../../src/grading/types.js';
+
+const here = import.meta.dirname;
+const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
+
+// Each wrong or cheating submission and the check that must catch it (a regex over failing check names).
+const CHEATS: Record<string, RegExp> = {
+  'comments_only.py': /^required_(mixed_precision|gradient_checkpointing|sdpa)$/,
+  'unused_imports.py': /^required_(mixed_precision|gradient_checkpointing|sdpa)$/,
+  'architecture_changed.py': /^architecture_unchanged$/,
+  'wrong_autocast_api.py': /^torch_api_arguments$/,
+  'unguarded_pin_memory.py': /^runs$/,
+  'gated_techniques.py': /^techniques_exercised$/,
+  'trains_a_copy.py': /^weights_updated$/,
+  'resets_peak_stats.py': /^no_measurement_tampering$/,
+  'patches_torch.py': /^no_measurement_tampering$/,
+  'one_extra_technique.py': /^optional_count$/,
+  'prints_fake_verdict.py': /^(runs|runs_cleanly|output_file)$/,
+};
+const VALID = ['aliases_and_compile.py'];
+const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
+const TECHNIQUE_CHECKS = /^(required|optional)_(?!count$)/;
+
+const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+// Checks that decide the verdict: every one except the individual optional techniques (optional_count decides those).
+const gatingFailures = (g: Grade) => failing(g).filter((n) => !/^optional_(?!count$)/.test(n));
+
+describe('memory-optimizations grader', () => {
+  let h: GradingHarness;
+  const grades = new Map<string, Grade>();
+
+  beforeAll(async () => {
+    h = await gradingHarness('memory-optimizations');
+    if (h.unmet) return;
+    // Three sandboxed Python processes per grading; two gradings at a time.
+    const limit = pLimit(2);
+    const files = {
+      oracle: '../solution/reference.py',
+      nop: '../starter.py',
+      ...Object.fromEntries(Object.keys(CHEATS).map((f) => [f, `submissions/${f}`])),
+      ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])),
+    };
+    await Promise.all(Object.entries(files).map(([name, file]) => limit(async () => grades.set(name, await h.grade({ code: await read(file) })))));
+  }, 600_000);
+
+  it('passes the reference solution', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oracle')!;
+    expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
+    expect(g.passed).toBe(true);
+    const by = new Map(g.checks.map((c) => [c.name, c]));
+    // Every required technique was found, and the script really ran and trained here.
+    for (const n of ['required_mixed_precision', 'required_gradient_checkpointing', 'required_sdpa', 'optional_count',
+      'runs', 'architecture_unchanged', 'weights_updated', 'techniques_exercised', 'torch_api_arguments', 'no_measurement_tampering']) {
+      expect(by.get(n)?.passed, n).toBe(true);
+    }
+    // Each technique is its own check.
+    expect(g.checks.filter((c) => TECHNIQUE_CHECKS.test(c.name)).length).toBe(9);
+  });
+
+  it('without CUDA records the memory and loss checks as skipped with the reason, never as passed', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oracle')!;
+    for (const name of CUDA_CHECKS) {
+      const c = g.checks.find((x) => x.name === name);
+      expect(c, name).toBeDefined();
+      if (h.python.cuda) expect(c!.passed, name).not.toBeNull();
+      else {
+        expect(c!.passed, name).toBeNull();
+        expect(c!.detail).toMatch(/CUDA|torch/);
+      }
+    }
+  });
+
+  it('fails the no-op starter (the baseline itself)', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('nop')!;
+    expect(g.passed).toBe(false);
+    expect(failing(g)).toEqual(expect.arrayContaining(['required_mixed_precision', 'required_gradient_checkpointing', 'required_sdpa']));
+    // It does run: the baseline is a valid script, it just optimizes nothing.
+    expect(g.checks.find((c) => c.name === 'runs')?.passed).toBe(true);
+  });
+
+  it.for(VALID)('passes the alternative correct solution %s', (file, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(file)!;
+    expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
+    expect(g.passed).toBe(true);
+  });
+
+  it.for(Object.entries(CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(file)!;
+    expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
+    expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
+  });
+
+  it("the checker's AST self-test passes (aliases, reachability, each technique's patterns)", async (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) =>
+      execFile(h.python.executable, [path.join(here, 'selftest.py'), '--quick'], { timeout: 120_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })));
+    expect(r.code, r.out.slice(-3000)).toBe(0);
+    expect(r.out).toMatch(/AST cases: \d+ run, 0 wrong/);
+  });
+});
