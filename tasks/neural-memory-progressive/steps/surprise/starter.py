@@ -1,0 +1,27 @@
+"""Step 2: deciding how strongly to store each association."""
+import torch
+import torch.nn as nn
+
+
+class NeuralMemory(nn.Module):
+    """Associative memory: one d_mem x d_mem matrix per sequence, kept in self.M ([batch, d_mem, d_mem])."""
+
+    def __init__(self, d_mem):
+        super().__init__()
+        self.d_mem = d_mem
+        self.M = None
+
+    def reset(self, batch_size):
+        self.M = torch.zeros(batch_size, self.d_mem, self.d_mem)
+
+    def read(self, query):
+        """[batch, d_mem] -> [batch, d_mem]"""
+        return torch.einsum("bij,bj->bi", self.M, query)
+
+    def surprise(self, key, value):
+        """How surprising it is to be told that `key` goes with `value`: one score per sequence, shape [batch]."""
+        raise NotImplementedError  # TODO
+
+    def write(self, key, value):
+        # TODO: every association is stored at full strength; make the strength follow the surprise.
+        self.M = self.M + value.unsqueeze(-1) * key.unsqueeze(-2)

@@ -1,0 +1,199 @@
+// The deterministic grading of every step (no judge): references pass, starters (the nop) fail, cheats fail on the
+// check meant to catch them, and correct solutions written differently from the references pass.
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Grade } from '../../../src/grading/types.js';
+import { STEP_IDS, type StepId } from '../grader.js';
+import { readTaskFile, skipUnlessRunnable, stepHarness, taskDir, type StepHarness } from './harness.js';
+
+/** Per step: each wrong submission and the check(s) that must fail for it (a regex over failing check names). */
+const CHEATS: Record<StepId, Record<string, RegExp>> = {
+  'memory-structure': {
+    'kv_cache.py': /^fixed_size_state$/,
+    'keywords_in_comments.py': /^(outer_product_write|recall)$/,
+    'ignores_query.py': /^recall$/,
+    'slot_memory.py': /^outer_product_write$/,
+  },
+  surprise: {
+    'generic_gate.py': /^surprise_uses_memory$/,
+    'constant_surprise.py': /^surprise_tracks_error$/,
+    'keywords_in_comments.py': /^surprise_uses_memory$/,
+    'ungated_write.py': /^write_gated_by_surprise$/,
+    'unbounded_surprise.py': /^surprise_range$/,
+  },
+  'update-decay': {
+    'float_decay.py': /^decay_learnable$/,
+    'keywords_in_comments.py': /^decay_learnable$/,
+    'raw_parameter_decay.py': /^decay_bounded$/,
+    'decays_new_content.py': /^old_content_decays$/,
+  },
+  fusion: {
+    'residual_gate.py': /^(convex_blend|complementary)$/,
+    'concat_linear.py': /^convex_blend$/,
+    'fixed_average.py': /^gate_learned$/,
+    'ignores_memory.py': /^gate_mixes$/,
+    'patches_torch.py': /^sandbox_safe$/,
+  },
+  full: {
+    'leaks_future.py': /^causal$/,
+    'memory_unused.py': /^memory_matters$/,
+    'no_grad_memory.py': /^memory_trains$/,
+  },
+};
+/** Correct solutions that differ from the references (conventions, shapes, formulas): the checks must not over-fit. */
+const VALID: Record<StepId, string[]> = {
+  'memory-structure': ['transposed_normalized.py'],
+  surprise: ['delta_rule_norm_gate.py'],
+  'update-decay': ['data_dependent_forget.py'],
+  fusion: ['lerp_token_gate.py'],
+  full: ['multihead_delta_memory.py'],
+};
+/** What stops each step's starter. */
+const NOP_CAUGHT_BY: Record<StepId, RegExp> = {
+  'memory-structure': /^runs$/,
+  surprise: /^runs$/,
+  'update-decay': /^(old_content_decays|decay_learnable)$/,
+  fusion: /^runs$/,
+  full: /^(interface|memory_module)$/,
+};
+
+type Verdict = { passed: boolean; checks: Array<{ name: string; passed: boolean | null; detail: string }> };
+
+/** `check.py static --step fusion` on a source text. */
+async function staticVerdict(python: string, source: string): Promise<Verdict> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nmp-static-'));
+  try {
+    const file = path.join(dir, 'submission.py');
+    await fs.writeFile(file, source);
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(python, [path.join(taskDir, 'check.py'), 'static', file, '--step', 'fusion'], { timeout: 60_000 }, (err, out) =>
+        err ? reject(err) : resolve(out)),
+    );
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Verdict;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+const show = (g: Grade) => JSON.stringify(g.checks, null, 1);
+
+describe('neural-memory-progressive: deterministic grading', () => {
+  let h: StepHarness;
+  const grades = new Map<string, Grade>();
+  const key = (step: string, what: string) => `${step}/${what}`;
+
+  beforeAll(async () => {
+    h = await stepHarness();
+    if (h.unmet) return;
+    const jobs: Array<[string, string, string]> = [];
+    for (const step of STEP_IDS) {
+      jobs.push([step, 'reference', `solution/${step}.py`], [step, 'nop', `steps/${step}/starter.py`]);
+      for (const f of Object.keys(CHEATS[step])) jobs.push([step, f, `test/submissions/${step}/${f}`]);
+      for (const f of VALID[step]) jobs.push([step, f, `test/valid_submissions/${step}/${f}`]);
+    }
+    // Each grading is three sandboxed Python processes; two at a time on the 2-core CI machine.
+    const limit = pLimit(2);
+    await Promise.all(jobs.map(([step, what, file]) => limit(async () => grades.set(key(step, what), await h.grade(await readTaskFile(file), step)))));
+  }, 600_000);
+
+  it.for(STEP_IDS)('passes the reference for %s on every deterministic check; the judge checks are recorded as not run', (step, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(key(step, 'reference'))!;
+    expect(failing(g), show(g)).toEqual([]);
+    expect(g.passed).toBe(true);
+    expect(g.score).toBe(1);
+    // The runtime probes really ran: every one of them passed, not just the static checks.
+    expect(g.checks.find((c) => c.name === 'runs')).toMatchObject({ passed: true });
+    expect(g.checks.filter((c) => c.passed === true).length).toBeGreaterThanOrEqual(7);
+    const judge = g.checks.filter((c) => c.name.startsWith('judge:'));
+    expect(judge.map((c) => c.name)).toContain('judge:verdict');
+    expect(judge.every((c) => c.passed === null && /^not run: tests run the deterministic checks/.test(c.detail))).toBe(true);
+  });
+
+  it.for(STEP_IDS)('fails the starter (the nop) for %s', (step, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(key(step, 'nop'))!;
+    expect(g.passed, show(g)).toBe(false);
+    expect(failing(g).some((n) => NOP_CAUGHT_BY[step].test(n)), `failing: ${failing(g).join(', ')}`).toBe(true);
+  });
+
+  const cheats = STEP_IDS.flatMap((step) => Object.entries(CHEATS[step]).map(([file, re]) => [step, file, re] as const));
+  it.for(cheats)('%s: fails %s, caught by %s', ([step, file, catcher], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(key(step, file))!;
+    expect(g.passed, show(g)).toBe(false);
+    expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
+  });
+
+  const valid = STEP_IDS.flatMap((step) => VALID[step].map((file) => [step, file] as const));
+  it.for(valid)('%s: passes the alternative correct solution %s', ([step, file], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(key(step, file))!;
+    expect(failing(g), show(g)).toEqual([]);
+    expect(g.passed).toBe(true);
+  });
+
+  it('a submission for the wrong step fails that step\'s interface check', async (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = await h.grade(await readTaskFile('solution/fusion.py'), 'surprise');
+    expect(g.passed).toBe(false);
+    expect(g.checks.find((c) => c.name === 'interface')).toMatchObject({ passed: false, detail: expect.stringMatching(/no top-level class `NeuralMemory`/) });
+  });
+
+  // The static rules, on small files (trusted parsing only: `check.py static` never runs them).
+  const HEADER = 'import torch\nimport torch.nn as nn\n\n\nclass MemoryAttentionFusion(nn.Module):\n    def forward(self, a, m):\n        return a\n';
+  const STATIC: Array<[string, string, { sandbox_safe: boolean; interface?: boolean }]> = [
+    ['plain model code', 'import torch.nn.functional as F\nx = F.relu', { sandbox_safe: true, interface: true }],
+    ['import os', 'import os', { sandbox_safe: false }],
+    ['torch.sys (a module reached as an attribute)', 'm = torch.sys.modules', { sandbox_safe: false }],
+    ['a computed getattr', 'name = "sig" + "moid"\nf = getattr(torch, name)', { sandbox_safe: false }],
+    ['dunder attributes', 'b = torch.Tensor.__mro__', { sandbox_safe: false }],
+    ['monkeypatching torch', 'torch.sigmoid = lambda x: x * 0 + 0.5', { sandbox_safe: false }],
+    ['a custom autograd Function', 'class Fake(torch.autograd.Function):\n    pass', { sandbox_safe: false }],
+    ['open()', 'f = open("/etc/passwd")', { sandbox_safe: false }],
+    ['code under the __main__ guard (never runs on import)', 'if __name__ == "__main__":\n    import os\n    os.system("true")', { sandbox_safe: true }],
+  ];
+  it.for(STATIC)('static rules: %s', async ([, body, want], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const verdict = await staticVerdict(h.python.executable, `${HEADER}\n${body}\n`);
+    const get = (n: string) => verdict.checks.find((c) => c.name === n)?.passed;
+    expect(get('parses')).toBe(true);
+    expect(get('sandbox_safe'), JSON.stringify(verdict.checks)).toBe(want.sandbox_safe);
+    if (want.interface !== undefined) expect(get('interface')).toBe(want.interface);
+  });
+
+  it('static rules: a class that exists only in a docstring or under `if __name__ == "__main__":` is not defined', async (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const inDoc = await staticVerdict(h.python.executable, '"""class MemoryAttentionFusion(nn.Module): def forward(...)"""\nimport torch\n');
+    const inMain = await staticVerdict(h.python.executable, `if __name__ == "__main__":\n${HEADER.replace(/^/gm, '    ')}\n`);
+    for (const v of [inDoc, inMain]) {
+      expect(v.checks.find((c) => c.name === 'interface')).toMatchObject({ passed: false, detail: 'no top-level class `MemoryAttentionFusion`' });
+    }
+  });
+
+  it('check.py runs standalone and prints a JSON verdict (reference passes, a cheat fails)', async (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const run = (file: string, step: string) =>
+      new Promise<{ code: number; verdict: { passed: boolean; checks: Array<{ name: string; passed: boolean | null }> } }>((resolve, reject) =>
+        execFile(h.python.executable, ['check.py', file, '--step', step], { cwd: taskDir, timeout: 120_000 }, (err, stdout) => {
+          const last = stdout.trim().split('\n').pop() ?? '';
+          try {
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, verdict: JSON.parse(last) });
+          } catch (e) {
+            reject(new Error(`no JSON verdict from check.py (${(e as Error).message}): ${stdout.slice(-500)}`));
+          }
+        }),
+      );
+    const [ok, bad] = await Promise.all([run('solution/update-decay.py', 'update-decay'), run('test/submissions/update-decay/float_decay.py', 'update-decay')]);
+    expect(ok.code).toBe(0);
+    expect(ok.verdict.passed).toBe(true);
+    expect(bad.code).toBe(1);
+    expect(bad.verdict.passed).toBe(false);
+    expect(bad.verdict.checks.find((c) => c.name === 'decay_learnable')?.passed).toBe(false);
+  }, 180_000);
+});

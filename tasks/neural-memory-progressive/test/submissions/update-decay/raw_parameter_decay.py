@@ -1,0 +1,20 @@
+# A learnable decay used raw, with no sigmoid: training can push it above 1 and the memory then explodes.
+import torch
+import torch.nn as nn
+
+
+class NeuralMemory(nn.Module):
+    def __init__(self, d_mem):
+        super().__init__()
+        self.d_mem = d_mem
+        self.M = None
+        self.decay = nn.Parameter(torch.tensor(0.95))
+
+    def reset(self, batch_size):
+        self.M = torch.zeros(batch_size, self.d_mem, self.d_mem)
+
+    def read(self, query):
+        return torch.einsum("bij,bj->bi", self.M, query)
+
+    def write(self, key, value):
+        self.M = self.decay * self.M + value.unsqueeze(-1) * key.unsqueeze(-2)
