@@ -36,7 +36,7 @@ async function run(task: string, handler: Handler) {
   const out = path.join(tmp, `${task}.json`);
   const err: string[] = [];
   const code = await main(
-    ['run', '--tasks', task, '--models', 'anthropic:claude-haiku-4-5', '--judge', 'anthropic:claude-sonnet-4-5', '--out', out],
+    ['run', '--tasks', task, '--models', 'anthropic:claude-haiku-4-5', '--judge', 'anthropic:claude-sonnet-4-6', '--out', out],
     { out: () => {}, err: (s) => err.push(s) },
     { ...process.env, ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: server.url },
   );
@@ -132,7 +132,7 @@ describe('judge-check over the research tasks\' labelled examples', () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await main(
-      ['judge-check', '--tasks', 'literature-review,idea-proposal', '--k', '1', '--judge', 'anthropic:claude-sonnet-4-5', '--json'],
+      ['judge-check', '--tasks', 'literature-review,idea-proposal', '--k', '1', '--judge', 'anthropic:claude-sonnet-4-6', '--json'],
       { out: (s) => out.push(s), err: (s) => err.push(s) },
       { ...process.env, ANTHROPIC_API_KEY: 'sk-test', ANTHROPIC_BASE_URL: server.url },
     );

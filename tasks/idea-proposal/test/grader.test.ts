@@ -149,7 +149,7 @@ describe('idea-proposal grader with an extended-thinking judge (local Messages s
   async function judgeFor(handler: Handler, over: Partial<JudgeAccess> = {}): Promise<JudgeAccess> {
     server = await startMessagesServer(handler);
     const client = createAnthropicClient({ apiKey: 'test', baseURL: server.url, maxAttempts: 2, maxCallMs: 20_000 });
-    return { client, model: 'claude-sonnet-4-5', spec: 'anthropic:claude-sonnet-4-5', thinkingBudget: null, sink: new JudgeLog(), ...over };
+    return { client, model: 'claude-sonnet-4-6', spec: 'anthropic:claude-sonnet-4-6', thinkingBudget: null, sink: new JudgeLog(), ...over };
   }
 
   it('a GOOD average passes; the grader computes each weighted score and the verdict; thinking is on', async () => {
@@ -163,7 +163,7 @@ describe('idea-proposal grader with an extended-thinking judge (local Messages s
     expect(g.checks.find((c) => c.name === 'judge:idea-1')).toMatchObject({ passed: true, detail: expect.stringMatching(/^7\.10\/10 weighted \(business 7, upside 8, success 7, novelty 6\)/) });
     expect(g.checks.find((c) => c.name === 'judge:idea-5')).toMatchObject({ passed: false, detail: expect.stringMatching(/^6\.00\/10 weighted/) });
     expect(g.checks.find((c) => c.name === 'judge:average')!.detail).toBe(`${avg.toFixed(2)}/10 average weighted score over 5 ideas`);
-    expect(g.checks.find((c) => c.name === 'judge:verdict')).toMatchObject({ passed: true, detail: expect.stringMatching(/^GOOD \(6\.68\/10; EXCEPTIONAL >= 8, GOOD >= 6\.5, MEDIOCRE >= 5; pass at GOOD or better; judge anthropic:claude-sonnet-4-5\+thinking=10000\)/) });
+    expect(g.checks.find((c) => c.name === 'judge:verdict')).toMatchObject({ passed: true, detail: expect.stringMatching(/^GOOD \(6\.68\/10; EXCEPTIONAL >= 8, GOOD >= 6\.5, MEDIOCRE >= 5; pass at GOOD or better; judge anthropic:claude-sonnet-4-6\+thinking=10000\)/) });
     const body = server!.requests[0]!.body;
     expect(body.thinking).toEqual({ type: 'enabled', budget_tokens: 10_000 });
     expect(body.tool_choice).toEqual({ type: 'auto' });

@@ -156,7 +156,7 @@ describe('literature-review grader with a judge (local Messages server)', () => 
   async function judged(points: [number, number, number]) {
     server = await startMessagesServer(() => toolUseReply(RUBRIC_VERDICT_TOOL, verdict(...points), { usage: { input_tokens: 5000, output_tokens: 300 } }));
     const client = createAnthropicClient({ apiKey: 'test', baseURL: server.url, maxAttempts: 2, maxCallMs: 20_000 });
-    const judge: JudgeAccess = { client, model: 'claude-sonnet-4-5', spec: 'anthropic:claude-sonnet-4-5', thinkingBudget: null, sink: new JudgeLog() };
+    const judge: JudgeAccess = { client, model: 'claude-sonnet-4-6', spec: 'anthropic:claude-sonnet-4-6', thinkingBudget: null, sink: new JudgeLog() };
     return { judge };
   }
 
