@@ -23,8 +23,8 @@ describe('rate gate', () => {
     const client = createAnthropicClient({ baseURL: server.url, apiKey: 'k', rateGate: gate, maxAttempts: 3 });
     const ask = () => client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     const first = ask();
-    // A second trial starts after the first got its 429 (the server answers at once).
-    await new Promise((r) => setTimeout(r, 100));
+    // A second trial starts after the first got its 429 (waiting for the gate, not a fixed delay: a loaded machine is slow).
+    while (gate.pausedUntil === 0) await new Promise((r) => setTimeout(r, 5));
     const second = ask();
     await Promise.all([first, second]);
     const [limited, ...rest] = server.requests;

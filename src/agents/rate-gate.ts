@@ -14,6 +14,11 @@ export class RateGate {
     private readonly inner: typeof fetch = globalThis.fetch,
   ) {}
 
+  /** Epoch ms before which no request goes out (0 when no 429/529 has been seen). */
+  get pausedUntil(): number {
+    return this.notBefore;
+  }
+
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const wait = this.notBefore - Date.now();
     if (wait > 0) {
