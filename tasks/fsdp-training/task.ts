@@ -2,33 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineTask } from '../../src/tasks/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { gradeFsdp } from './grader.js';
 
 /**
- * 11 AST checks (pass at 9, the seed's rule); with CUDA and torch >= 2 also a world-size-1 torchrun run in the
- * submission's sandbox, whose checkpoint compare loads itself (torch.load weights_only). See check.py and README.md.
- * rubric.md holds the seed's 10-point rubric for the LLM judge, which this grader does not call.
+ * Graded by grader.ts: check.py's 11 AST checks (pass at 9) and GPU run, plus the seed's 10-point rubric (rubric.ts,
+ * pass at 8) when a judge is available. A pass needs every grader that ran.
  */
-const CHECK: PythonCheckSpec = {
-  script: 'check.py',
-  submissionFile: 'submission.py',
-  publicFiles: ['inputs.npz'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
-  limits: {
-    prepare: { wallSec: 180 },
-    // torchrun and one worker, each with torch and CUDA loaded; the run itself is capped at 300 s by check.py.
-    run: { wallSec: 420, memoryMb: 16_384 },
-    compare: { wallSec: 180 },
-  },
-  // The checkpoint travels as raw bytes: about 30 MB of float32 weights.
-  maxOutputMb: 96,
-};
-
 const source = (file: string) => ({ taskDir }: { taskDir: string }) =>
   readFile(path.join(taskDir, file), 'utf8').then((code) => ({ code }));
 
@@ -38,7 +17,8 @@ export default defineTask({
   description:
     'Convert a single-GPU transformer training script to PyTorch FSDP: NCCL, a custom lambda_auto_wrap_policy ' +
     '(TransformerBlock or > 1M parameters), DistributedSampler with set_epoch, rank-0 full-state-dict checkpointing, ' +
-    'cleanup. Graded by 11 AST checks (9 to pass) and, with a GPU, a torchrun run whose checkpoint is verified.',
+    'cleanup. Graded by 11 AST checks (9 to pass), with a GPU a torchrun run whose checkpoint is verified, and with a ' +
+    "judge the seed's 10-point rubric (8 to pass); a pass needs every grader that ran.",
   prompt: { user: 'prompt.md' },
   samples: [{ id: 'default', inputs: {} }],
   variants: [{ id: 'default', description: "the seed's requirements: five numbered items and the custom wrap rule", default: true }],
@@ -49,15 +29,33 @@ export default defineTask({
   }),
   limits: { maxTurns: 4, outputTokenBudget: 16_000, timeLimitSec: 600 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeFsdp((submission as { code: string }).code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {
     model: 'anthropic:claude-haiku-4-5',
     // Seed 001: 1/3 under the LLM judge (Wilson 95%: 6%-79%); seed 000: Haiku "consistently" correct under the
-    // regex checks at 9/11. This grader is the static rule plus a GPU run, so the band spans both.
+    // regex checks at 9/11. This grader applies both rules when a judge runs (and the GPU run), so the band spans both.
     low: 0.06,
     high: 1,
     source: 'seed 001: 1/3 passed under the 10-point judge rubric; seed 000: Haiku 100% under 11 regex checks (pass at 9)',
+  },
+  // For `judge-check`: what the judge should conclude on each (its judge:verdict), whatever check.py says.
+  judgeExamples: {
+    toSubmission: (text) => ({ code: text }),
+    examples: [
+      { file: 'judge-examples/pass-clean.py', label: 'pass', note: 'a correct conversion written unlike the reference (10/10); check.py passes it too' },
+      {
+        file: 'judge-examples/fail-subtle.py',
+        label: 'fail',
+        note: 'GPU from the global rank, optimizer before wrapping, naive parameter count, state_dict() on rank 0 only (a deadlock on more than one GPU): about 5/10, yet check.py passes it 9 of 11',
+      },
+      { file: 'judge-examples/fail-naive.py', label: 'fail', note: 'no wrap policy, optimizer before wrapping, every rank saves model.state_dict() without state_dict_type, no set_epoch, no cleanup: about 2/10; check.py fails it too (4 of 11)' },
+      {
+        file: 'judge-examples/borderline-counting.py',
+        label: 'borderline',
+        note: "naive parameter count (the ModuleList becomes a unit) and set_epoch(epoch + 1) after the epoch's batches: 8/10 or 7/10 depending on the reading",
+      },
+    ],
   },
 });
