@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsc, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CheckSchema, GraderInfraError, type Grade, type GradeContext } from '../../src/grading/types.js';
+import { runInterleaved, type TimedRun } from '../../src/grading/timing.js';
+import type { SandboxExecResult, SandboxLimits } from '../../src/sandbox/types.js';
+
+/**
+ * The grader of ml-training-optimization; the rules themselves (checks, speedup, tolerances) live in
+ * check.py, so the standalone `check.py SUBMISSION.py` and this grader give the same verdicts.
+ *
+ *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check
+ *   runs (one sandbox each)    -> baseline and candidate, interleaved, 3 rounds (up to 7 while check.py's two
+ *                                 clocks disagree about the 2x line), each in a fresh folder. In
+ *                                 each, check.py's timer forks the module into a child and reports its wall
+ *                                 and CPU time on stdout, tagged with a nonce given on stdin; the harness
+ *                                 also times the whole exec from outside. Only predictions.npy and the
+ *                                 module's output tail come back, as size-capped regular files
+ *   compare (trusted sandbox)  -> the verdict, from runs.json (written here) and the copied predictions
+ * compare runs after every round; grading stops at a failed check (more runs cannot undo it) or once every
+ * check has a result.
+ */
+
+export const VARIANT_IDS = ['pytorch', 'numpy', 'complex'] as const;
+export type VariantId = (typeof VARIANT_IDS)[number];
+/** check.py decides how many rounds a grading takes (3, up to 7 when its two clocks disagree); this only caps a runaway. */
+const MAX_ROUNDS_GUARD = 10;
+const ROLES = ['baseline', 'candidate'] as const;
+type Role = (typeof ROLES)[number];
+
+const CHECK_IN = '/opt/envbench-check/check.py';
+const LIMITS: Record<'prepare' | 'compare' | Role, Partial<SandboxLimits>> = {
+  prepare: { wallSec: 120 },
+  compare: { wallSec: 120 },
+  // The baseline takes a few seconds; generous so a loaded machine does not turn into a grading error.
+  baseline: { wallSec: 240, memoryMb: 4096 },
+  // A candidate this slow has failed anyway.
+  candidate: { wallSec: 120, memoryMb: 4096 },
+};
+const MAX_PREDICTIONS_BYTES = 8 * 1024 * 1024;
+const MAX_OUTPUT_TAIL = 4000;
+
+const PrepareSchema = z.object({ ok: z.literal(true), n_train: z.int(), n_test: z.int(), static: CheckSchema });
+const VerdictSchema = z.object({ passed: z.boolean(), score: z.number().min(0).max(1), checks: z.array(CheckSchema) });
+/** The timer's report (check.py run_module), the last line of its stdout. */
+const ReportSchema = z.object({
+  nonce: z.string(),
+  child_exit: z.int(),
+  child_wall_s: z.number().finite().nonnegative(),
+  child_cpu_s: z.number().finite().nonnegative(),
+});
+
+/** One run as compare reads it from runs.json (see check.py compare and timing_checks). */
+interface RunRecord {
+  role: Role;
+  round: number;
+  /** The harness's own clock around the exec. */
+  outer_s: number;
+  /** From the timer's report; null when there was no valid report. */
+  exit: number | null;
+  child_wall_s: number | null;
+  child_cpu_s: number | null;
+  killed: string | null;
+  output_tail: string;
+  predictions: string | null;
+}
+
+function describe(r: SandboxExecResult): string {
+  const why = r.killedBy ? `killed (${r.killedBy} limit)` : r.signalName ? `signal ${r.signalName}` : `exit ${r.exitCode}`;
+  return `${why}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}`;
+}
+
+function lastJsonLine(r: SandboxExecResult, what: string): unknown {
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new GraderInfraError(`check.py ${what} printed no JSON (${describe(r)}); last line: ${last.slice(0, 300)}`);
+  }
+}
+
+/** A file the sandboxed run left in its folder, only if it is a plain file under `max` bytes (never a link). */
+async function readPlainFile(file: string, max: number): Promise<Buffer | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > max) return null;
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The last `max` bytes of a plain file the run left (its output may be huge), or '' (never through a link). */
+async function readTail(file: string, max: number): Promise<string> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch {
+    return '';
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return '';
+    const len = Math.min(st.size, max);
+    const buf = Buffer.alloc(len);
+    const { bytesRead } = await fh.read(buf, 0, len, st.size - len);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function gradeTrainingOptimization(code: string, ctx: GradeContext): Promise<Grade> {
+  const variant = ctx.variantId as VariantId;
+  if (!VARIANT_IDS.includes(variant)) throw new GraderInfraError(`unknown variant "${ctx.variantId}" (have: ${VARIANT_IDS.join(', ')})`);
+  const checkHost = path.join(ctx.taskDir, 'check.py');
+  const baselineSource = await fs.readFile(path.join(ctx.taskDir, 'baselines', `train_${variant}.py`), 'utf8');
+  const workDir = await ctx.workDir();
+  const trusted = path.join(workDir, 'trusted');
+  await fs.mkdir(trusted, { recursive: true });
+  // The harness's own copy of the source: the AST check reads it, never the file a run could rewrite.
+  await fs.writeFile(path.join(trusted, 'submission.py'), code);
+
+  // Under bwrap only check.py itself is mounted (not the task folder with its solutions); paths are
+  // relative to the workspace so the same argv also works in --unsafe-no-sandbox mode.
+  const bwrap = ctx.sandbox.mode === 'bwrap';
+  const checkPath = bwrap ? CHECK_IN : checkHost;
+  const exec = (workspace: string, args: string[], limits: Partial<SandboxLimits>, extra: { stdin?: string } = {}) =>
+    ctx.sandbox.exec({
+      argv: [ctx.python.executable, checkPath, ...args],
+      workspace,
+      binds: bwrap ? [{ src: checkHost, dest: CHECK_IN }] : [],
+      gpu: false,
+      stdin: extra.stdin,
+      limits,
+      signal: ctx.signal,
+    });
+
+  const prep = await exec(trusted, ['prepare', '--variant', variant, '--out', '.', '--submission', 'submission.py'], LIMITS.prepare);
+  if (prep.exitCode !== 0) throw new GraderInfraError(`check.py prepare failed: ${describe(prep)}`);
+  const prepared = PrepareSchema.safeParse(lastJsonLine(prep, 'prepare'));
+  if (!prepared.success) throw new GraderInfraError(`check.py prepare: unexpected output: ${prepared.error.message}`);
+
+  const records: RunRecord[] = [];
+  // The latest verdict (held in an object: it is set inside callbacks).
+  const latest: { verdict: z.infer<typeof VerdictSchema> | null } = { verdict: null };
+  const judge = async () => {
+    await fs.writeFile(path.join(trusted, 'runs.json'), JSON.stringify({ runs: records }));
+    const cmp = await exec(trusted, ['compare', '--variant', variant, '--dir', '.', '--submission', 'submission.py'], LIMITS.compare);
+    if (cmp.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
+    const parsed = VerdictSchema.safeParse(lastJsonLine(cmp, 'compare'));
+    if (cmp.exitCode !== 0 || !parsed.success) {
+      throw new GraderInfraError(`check.py compare failed (${describe(cmp)}); output: ${cmp.stdout.trim().split('\n').pop()?.slice(0, 500)}`);
+    }
+    latest.verdict = parsed.data;
+    return parsed.data;
+  };
+
+  if (!prepared.data.static.passed) {
+    // Nothing to time: the entry points the runs call are missing.
+    const v = await judge();
+    return { passed: v.passed, score: v.score, checks: v.checks };
+  }
+
+  interface Prepared {
+    dir: string;
+    nonce: string;
+  }
+  await runInterleaved<Role, Prepared>({
+    roles: ROLES,
+    rounds: MAX_ROUNDS_GUARD,
+    signal: ctx.signal,
+    async setup(role, round) {
+      // A fresh folder per run: nothing a run writes (a cache, say) is there for the next one.
+      const dir = path.join(workDir, `run-${role}-${round}`);
+      await fs.mkdir(dir);
+      for (const f of ['train.npz', 'test_inputs.npz']) await fs.copyFile(path.join(trusted, f), path.join(dir, f));
+      await fs.writeFile(path.join(dir, 'submission.py'), role === 'baseline' ? baselineSource : code);
+      return { dir, nonce: randomBytes(16).toString('hex') };
+    },
+    exec({ dir, nonce }, role) {
+      // check.py's timer sets one thread per numeric library itself (THREAD_ENV there).
+      return exec(dir, ['run', '--variant', variant, '--module', 'submission.py', '--data', '.', '--out', '.'], LIMITS[role], {
+        stdin: `${nonce}\n`,
+      });
+    },
+    async afterRun(run: TimedRun<Role, Prepared>) {
+      const { result: r, role, round } = run;
+      const { dir, nonce } = run.prepared;
+      if (r.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
+      const rec: RunRecord = {
+        role, round, outer_s: run.wallSec, exit: null, child_wall_s: null, child_cpu_s: null, killed: r.killedBy,
+        output_tail: '', predictions: null,
+      };
+      // Only a report that carries this run's nonce counts: the module never had the nonce.
+      let report: unknown = null;
+      try {
+        report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+      } catch {
+        // no report
+      }
+      const parsed = r.exitCode === 0 ? ReportSchema.safeParse(report) : null;
+      if (parsed?.success && parsed.data.nonce === nonce) {
+        rec.exit = parsed.data.child_exit;
+        rec.child_wall_s = parsed.data.child_wall_s;
+        rec.child_cpu_s = parsed.data.child_cpu_s;
+      }
+      rec.output_tail = (await readTail(path.join(dir, 'module_output.txt'), MAX_OUTPUT_TAIL)) + r.stderr.slice(-1000);
+      const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npy'), MAX_PREDICTIONS_BYTES) : null;
+      if (preds) {
+        rec.predictions = `pred_${role}_${round}.npy`;
+        await fs.writeFile(path.join(trusted, rec.predictions), preds, { flag: 'wx' });
+      }
+      if (role === 'baseline' && (rec.exit !== 0 || !preds)) {
+        throw new GraderInfraError(`the baseline run failed (round ${round + 1}): ${describe(r)}\n${rec.output_tail.slice(-1500)}`);
+      }
+      records.push(rec);
+      // The run folders hold copies of the data and whatever the module left; they are not needed again.
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+    async afterRound() {
+      // Done when a check failed (more runs cannot undo it) or every check has a result (check.py decided()).
+      const v = await judge();
+      return v.checks.some((c) => c.passed === false) || v.checks.every((c) => c.passed !== null) ? 'stop' : 'continue';
+    },
+  });
+
+  const v = latest.verdict ?? (await judge());
+  return { passed: v.passed, score: v.score, checks: v.checks };
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Self-test of check.py's verdict rules on synthetic runs (no training, no timing): each rule flips the
+check it should, and nothing else. Also the AST check and the timer report's nonce. Exit 0 = all passed."""
+import copy
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import check  # noqa: E402
+
+VARIANT = "pytorch"
+N = check.VARIANTS[VARIANT]["n_test"]
+SOURCE_OK = "class SimpleNN: pass\ndef train_model(X_train, y_train, seed=0): pass\ndef predict(model, X): pass\n"
+
+rng = np.random.default_rng(0)
+LABELS = rng.integers(0, 2, N)
+
+
+def flipped(frac, seed):
+    """The labels with a fraction of rows flipped: accuracy 1 - frac."""
+    r = np.random.default_rng(seed)
+    p = LABELS.copy()
+    idx = r.choice(N, int(round(frac * N)), replace=False)
+    p[idx] = 1 - p[idx]
+    return p
+
+
+BASE_PREDS = flipped(0.10, 1)  # accuracy 0.90
+GOOD_PREDS = flipped(0.09, 2)  # accuracy 0.91
+
+
+def run(role, rnd, wall, cpu=None, outer=None, exit=0, preds="same"):
+    return {"role": role, "round": rnd, "outer_s": outer if outer is not None else wall + 1.5, "exit": exit,
+            "child_wall_s": wall, "child_cpu_s": cpu if cpu is not None else wall, "killed": None,
+            "output_tail": "", "predictions": preds}
+
+
+def scenario(cand_walls=(0.5, 0.5, 0.5), base_walls=(3.0, 3.1, 2.9), cand_cpus=None, cand_outer=None,
+             cand_preds=None, cand_exit=0, source=SOURCE_OK):
+    """Runs compare on a synthetic grading; returns {check name: passed} and the verdict."""
+    cand_preds = cand_preds if cand_preds is not None else [GOOD_PREDS] * len(cand_walls)
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
+        runs = []
+        for i, w in enumerate(base_walls):
+            np.save(os.path.join(d, f"b{i}.npy"), BASE_PREDS)
+            runs.append(run("baseline", i, w, preds=f"b{i}.npy"))
+        for i, w in enumerate(cand_walls):
+            p = cand_preds[i]
+            name = None
+            if p is not None and cand_exit == 0:
+                name = f"c{i}.npy"
+                np.save(os.path.join(d, name), p)
+            runs.append(run("candidate", i, w, cpu=(cand_cpus[i] if cand_cpus else None),
+                            outer=(cand_outer[i] if cand_outer else None), exit=cand_exit, preds=name))
+        with open(os.path.join(d, "runs.json"), "w") as f:
+            json.dump({"runs": runs}, f)
+        v = check.compare(VARIANT, d, source)
+    return {c["name"]: c["passed"] for c in v["checks"]}, v
+
+
+FAILURES = []
+
+
+def expect(label, got, **want):
+    checks, verdict = got
+    for name, value in want.items():
+        if name == "verdict":
+            ok = verdict["passed"] is value
+        else:
+            ok = checks.get(name, "missing") is value
+        if not ok:
+            FAILURES.append(f"{label}: {name} expected {value}, got {checks.get(name, verdict['passed'])}\n"
+                            + json.dumps(verdict["checks"], indent=1))
+
+
+def main():
+    expect("good", scenario(), verdict=True, speedup=True, cpu_speedup=True, accuracy=True, deterministic=True,
+           speedup_plausible=True, timing_consistent=True)
+    expect("exactly 2x passes", scenario(cand_walls=(1.5, 1.55, 1.45)), speedup=True, verdict=True)
+    expect("1.9x fails", scenario(cand_walls=(1.58, 1.6, 1.55)), speedup=False, verdict=False)
+    # Parallelism or a lucky wall clock: wall 3x, CPU 1.03x, still so after the extra rounds.
+    n = check.MAX_ROUNDS
+    expect("cpu", scenario(cand_walls=(1.0,) * n, cand_cpus=(2.9,) * n, base_walls=(3.0,) * n), speedup=True,
+           cpu_speedup=False, verdict=False)
+    expect("implausible", scenario(cand_walls=(0.01, 0.01, 0.01)), speedup_plausible=False, verdict=False)
+    expect("just under 100x", scenario(cand_walls=(0.031, 0.031, 0.031)), speedup_plausible=True, verdict=True)
+    # A report claiming more time than the outside clock saw, and one with a huge unexplained fixed cost.
+    expect("report > outside", scenario(cand_walls=(0.5, 0.5, 0.5), cand_outer=(0.2, 2.0, 2.0)), timing_consistent=False)
+    expect("fixed cost", scenario(cand_walls=(0.5, 0.5, 0.5), cand_outer=(9.0, 9.0, 9.0)), timing_consistent=False,
+           verdict=False)
+    expect("nondeterministic", scenario(cand_preds=[GOOD_PREDS, flipped(0.09, 3), GOOD_PREDS]), deterministic=False,
+           verdict=False)
+    tol = check.VARIANTS[VARIANT]["tolerance"]
+    expect("accuracy at tolerance", scenario(cand_preds=[flipped(0.10 + tol, 4)] * 3), accuracy=True)
+    expect("accuracy below tolerance", scenario(cand_preds=[flipped(0.10 + tol + 0.005, 4)] * 3), accuracy=False,
+           verdict=False)
+    expect("better accuracy is fine", scenario(cand_preds=[LABELS] * 3), accuracy=True, verdict=True)
+    # The worst run counts.
+    expect("one bad run", scenario(cand_preds=[GOOD_PREDS, GOOD_PREDS, flipped(0.5, 5)]), accuracy=False)
+    expect("labels 2", scenario(cand_preds=[np.full(N, 2)] * 3), predictions_valid=False, verdict=False)
+    expect("wrong length", scenario(cand_preds=[GOOD_PREDS[:-1]] * 3), predictions_valid=False)
+    expect("nan", scenario(cand_preds=[np.full(N, np.nan)] * 3), predictions_valid=False)
+    expect("float 0/1 ok", scenario(cand_preds=[GOOD_PREDS.astype(np.float32)] * 3), predictions_valid=True, verdict=True)
+    expect("crash", scenario(cand_exit=4), candidate_runs=False, speedup=None, verdict=False)
+    expect("no report", scenario(cand_exit=None), candidate_runs=False, verdict=False)
+    expect("missing predict", scenario(source=SOURCE_OK.replace("def predict", "def predict_labels")),
+           required_names=False, speedup=None, verdict=False)
+    expect("syntax error", scenario(source="def train_model(:\n"), required_names=False, verdict=False)
+    # Partial gradings: nothing is passed before all rounds ran, but a decided failure is reported early.
+    expect("one round", scenario(cand_walls=(0.5,), base_walls=(3.0,)), speedup=None, deterministic=None, verdict=False)
+    expect("two rounds, decided", scenario(cand_walls=(2.5, 2.6), base_walls=(3.0, 3.1)), speedup=False,
+           cpu_speedup=False, verdict=False)
+    expect("two rounds, open", scenario(cand_walls=(0.5, 2.6), base_walls=(3.0, 3.1)), speedup=None, verdict=False)
+    # Only one clock is decided: round 3 could still leave the clocks disagreeing, and then more rounds follow.
+    expect("two rounds, one clock", scenario(cand_walls=(2.5, 2.6), cand_cpus=(0.5, 0.5), base_walls=(3.0, 3.1)),
+           speedup=None, cpu_speedup=None)
+    # The clocks disagree after 3 rounds: undecided; after MAX_ROUNDS, decided.
+    expect("disagree at 3", scenario(cand_walls=(1.0, 1.0, 1.0), cand_cpus=(2.0, 2.0, 2.0)), speedup=None,
+           cpu_speedup=None, timing_consistent=None, verdict=False)
+    n = check.MAX_ROUNDS
+    expect("disagree at max", scenario(cand_walls=(1.0,) * n, cand_cpus=(2.0,) * n, base_walls=(3.0,) * n),
+           speedup=True, cpu_speedup=False, verdict=False)
+    # More rounds move the medians: a wall-clock spike in 2 of the first 3 candidate runs is outvoted.
+    expect("spike outvoted", scenario(cand_walls=(2.0, 2.0, 1.0, 1.0, 1.0), cand_cpus=(1.0,) * 5, base_walls=(3.0,) * 5),
+           speedup=True, cpu_speedup=True, verdict=True)
+    if not check.decided(scenario(cand_walls=(1.0, 1.0, 1.0), cand_cpus=(2.0, 2.0, 2.0))[1]) is False:
+        FAILURES.append("decided() said a disagreeing 3-round grading was done")
+    if not check.decided(scenario()[1]):
+        FAILURES.append("decided() said a complete grading was not done")
+
+    # A broken baseline is the grader's problem: CheckerError, never a verdict.
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
+        with open(os.path.join(d, "runs.json"), "w") as f:
+            json.dump({"runs": [run("baseline", 0, 3.0, exit=4, preds=None), run("candidate", 0, 0.5, preds=None)]}, f)
+        try:
+            check.compare(VARIANT, d, SOURCE_OK)
+            FAILURES.append("broken baseline: no CheckerError")
+        except check.CheckerError:
+            pass
+
+    # The timer's report counts only with this run's nonce.
+    good = json.dumps({"nonce": "abc", "child_exit": 0, "child_wall_s": 1.0, "child_cpu_s": 0.9})
+    if check.parse_report("noise\n" + good + "\n", "abc") is None:
+        FAILURES.append("parse_report rejected a good report")
+    if check.parse_report(good, "other") is not None:
+        FAILURES.append("parse_report accepted a wrong nonce")
+    if check.parse_report(good + "\n" + json.dumps({"nonce": "abc"}), "abc") is not None:
+        FAILURES.append("parse_report accepted an incomplete last line")
+
+    # Required names are module-level defs/classes, per variant.
+    for variant in check.VARIANTS:
+        ok = check.check_required_names(open(os.path.join(HERE, "..", "baselines", f"train_{variant}.py")).read(), variant)
+        if not ok["passed"]:
+            FAILURES.append(f"baseline {variant} fails required_names: {ok['detail']}")
+    nested = "class SimpleNN: pass\ndef train_model(X_train, y_train, seed=0):\n    def predict(model, X): pass\n"
+    if check.check_required_names(nested, "pytorch")["passed"]:
+        FAILURES.append("a nested predict was accepted")
+
+    if FAILURES:
+        print("\n\n".join(FAILURES))
+        return 1
+    print("selftest: all rules behave")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
