@@ -30,6 +30,12 @@ export interface PythonCheckSpec {
   limits?: { prepare?: Partial<SandboxLimits>; run?: Partial<SandboxLimits>; compare?: Partial<SandboxLimits> };
   /** Largest output file accepted from the submission run. */
   maxOutputMb?: number;
+  /**
+   * Files of the task folder, besides the script, that the submission run may see (public ones only, such
+   * as the starter). The run gets a copy of just these: the rest of the folder (solution/, tests, judge
+   * examples) stays out of its reach, so a submission cannot load the reference solution and pass with it.
+   */
+  runFiles?: string[];
 }
 
 const VerdictSchema = z.object({ passed: z.boolean(), score: z.number().min(0).max(1), checks: z.array(CheckSchema) });
@@ -51,11 +57,11 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
   const scriptHost = path.join(ctx.taskDir, spec.script);
   const checkDir = path.dirname(scriptHost);
   const scriptIn = path.posix.join(CHECK_MOUNT, path.basename(scriptHost));
-  const exec = (workspace: string, args: string[], limits: Partial<SandboxLimits> | undefined) =>
+  const exec = (workspace: string, args: string[], limits: Partial<SandboxLimits> | undefined, mount = checkDir) =>
     ctx.sandbox.exec({
       argv: [ctx.python.executable, scriptIn, ...args],
       workspace,
-      binds: [{ src: checkDir, dest: CHECK_MOUNT }],
+      binds: [{ src: mount, dest: CHECK_MOUNT }],
       gpu: ctx.gpu,
       limits,
       signal: ctx.signal,
@@ -65,7 +71,14 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
   const prep = await exec(trusted, spec.args.prepare, spec.limits?.prepare);
   if (prep.exitCode !== 0) throw new GraderInfraError(`${spec.script} prepare failed: ${describeRun(prep)}`);
 
-  // 2. the submission, with only the public files beside it.
+  // 2. the submission, with only the public files beside it, and only the script (plus runFiles) of the task folder.
+  const runCheckDir = path.join(workDir, 'check-public');
+  await fs.mkdir(runCheckDir);
+  for (const f of [path.basename(scriptHost), ...(spec.runFiles ?? [])]) {
+    await fs.copyFile(path.join(checkDir, f), path.join(runCheckDir, f)).catch((e: Error) => {
+      throw new GraderInfraError(`${spec.script}: cannot copy ${f} for the submission run: ${e.message}`);
+    });
+  }
   await fs.writeFile(path.join(hostile, spec.submissionFile), code);
   for (const f of spec.publicFiles) {
     try {
@@ -74,7 +87,7 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
       throw new GraderInfraError(`${spec.script} prepare did not write ${f}: ${(e as Error).message}`);
     }
   }
-  const run = await exec(hostile, spec.args.run, spec.limits?.run);
+  const run = await exec(hostile, spec.args.run, spec.limits?.run, runCheckDir);
   const checks: Check[] = [];
   if (run.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
   if (run.killedBy) {

@@ -16,6 +16,8 @@ import { rubric } from './rubric.js';
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
   submissionFile: 'submission.py',
+  // The starter is public (the agent starts from it); check.py reads it in every phase.
+  runFiles: ['starter.py'],
   publicFiles: ['inputs.npz'],
   outputFile: 'outputs.npz',
   args: {

@@ -12,6 +12,8 @@ import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-c
 const CHECK: PythonCheckSpec = {
   script: 'check.py',
   submissionFile: 'submission.py',
+  // The baseline (public: the agent starts from it) is built beside the submission to compare against.
+  runFiles: ['starter.py'],
   publicFiles: ['inputs.npz'],
   outputFile: 'outputs.npz',
   args: {

@@ -22,6 +22,8 @@ const CHEATS: Record<string, RegExp> = {
   'prints_fake_verdict.py': /^(case_|runs_cleanly|output_file)/,
   'wrong_dtype.py': /^case_\d+_(bfloat16|float16)$/,
   'claims_unsupported.py': /^case_\d+_float32$/,
+  // solution/ is not mounted in the submission's sandbox: the import fails.
+  'loads_reference.py': /^imports$/,
 };
 // Other correct solutions, written differently from the reference: the grader must not over-fit to it.
 const VALID = ['native_dtype.py', 'flat_index_additive_mask.py'];
