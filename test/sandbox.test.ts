@@ -15,6 +15,7 @@ import {
   SandboxUnavailableError,
   buildBwrapArgv,
   createSandbox,
+  findPidsCgroupBase,
   resolveLimits,
   type HostLayout,
   type Sandbox,
@@ -361,7 +362,34 @@ print(json.dumps(r))`;
     const bare = await createSandbox({ extraReadOnlyPaths: py.prefixes, pidsCgroup: false });
     const m = marker();
     const code = `# ${m}\nimport os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass`;
-    const r = await bare.exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 20 } });
+    // The test's own fuse, outside the code under test: this worker process (and so the bomb) goes into a
+    // pids cgroup capped at 2,000 tasks for the test. On a machine loaded by the rest of the suite, a starved
+    // watchdog once let a bomb fill the host's pid table; the fuse bounds that, while the assertions below
+    // still require the watchdog to be what killed it.
+    const base = findPidsCgroupBase();
+    const fuse = base && path.join(base, `envbench-testfuse-${process.pid}`);
+    if (fuse) {
+      fs.mkdirSync(fuse, { recursive: true });
+      fs.writeFileSync(path.join(fuse, 'pids.max'), '2000');
+      fs.writeFileSync(path.join(fuse, 'cgroup.procs'), String(process.pid));
+    } else if (process.env.CI) {
+      throw new Error('no pids cgroup for the test fuse: refusing to run an unfenced fork bomb in CI');
+    }
+    let r: Awaited<ReturnType<typeof bare.exec>>;
+    try {
+      r = await bare.exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 20 } });
+    } finally {
+      if (fuse && base) {
+        fs.writeFileSync(path.join(base, 'cgroup.procs'), String(process.pid));
+        for (let i = 0; i < 50 && fs.existsSync(fuse); i++) {
+          try {
+            fs.rmdirSync(fuse);
+          } catch {
+            await new Promise((res) => setTimeout(res, 100));
+          }
+        }
+      }
+    }
     expect(['procs', 'time']).toContain(r.killedBy);
     expect(r.durationMs).toBeLessThan(10_000);
     expect(hostProcessesWith(m)).toEqual([]);
