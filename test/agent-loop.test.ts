@@ -8,7 +8,7 @@ import { runAgentLoop, NUDGE_TEXT, type AgentLoopOptions, type LoopOutcome } fro
 import { parseAgentSpec } from '../src/agents/model-spec.js';
 import { costUsd, priceFor } from '../src/agents/prices.js';
 import { defineTool, SUBMIT_TOOL_NAME, type ToolContext, type ToolDef } from '../src/agents/tool.js';
-import { MemoryTranscript, TranscriptWriter } from '../src/agents/transcript.js';
+import { MemoryTranscript, TranscriptLog } from '../src/agents/transcript.js';
 import {
   errorReply,
   messageReply,
@@ -74,12 +74,16 @@ const toolContext = {
 
 let server: MessagesServer;
 let dir: string;
+/** The run's transcript log, as the scheduler gives it; each loop writes through its trial's sink. */
+let log: TranscriptLog;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'envbench-loop-'));
+  log = new TranscriptLog(join(dir, 'transcript.jsonl'));
   sawAbort = false;
 });
 afterEach(async () => {
+  await log.close();
   await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -107,7 +111,7 @@ function run(overrides: Partial<AgentLoopOptions> & { clientOpts?: CreateClientO
     submission,
     limits: { maxTurns: 10, outputTokenBudget: 100_000, timeLimitSec: 60 },
     toolContext,
-    transcript: new TranscriptWriter(join(dir, 'transcript.jsonl')),
+    transcript: log.sink('t/v/s/m/0'),
     ...rest,
   });
 }
@@ -180,6 +184,7 @@ describe('runAgentLoop: tools, submission, caching, usage, transcript', () => {
     expect(lines.at(-1)).toMatchObject({ outcome: { kind: 'submitted' }, usage: o.usage, turns: 2 });
     expect(lines.at(-1).costUsd).toBeCloseTo(costUsd('claude-haiku-4-5', o.usage)!, 12);
     for (const l of lines) expect(typeof l.ts).toBe('string');
+    for (const l of lines) expect(l.trial).toBe('t/v/s/m/0');
   });
 
   it('runs calls before submit_answer in the same turn and ignores calls after it', async () => {

@@ -30,7 +30,7 @@ export interface AgentLoopOptions {
   submission: z.ZodType;
   limits: Limits;
   toolContext: Omit<ToolContext, 'signal'>;
-  /** e.g. new TranscriptWriter(path); flushed before runAgentLoop returns unless deferFlush. */
+  /** e.g. a TranscriptLog's sink for this trial; flushed before runAgentLoop returns unless deferFlush. */
   transcript: TranscriptSink;
   /** Aborting ends the loop with { kind: 'error', error: 'aborted' }. */
   signal?: AbortSignal;

@@ -1,10 +1,5 @@
-import { appendFile as appendFileCb } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { dirname } from 'node:path';
-
-// The callback API opens a plain fd: no FileHandle object per append (measurably cheaper per trial).
-const appendFile = promisify(appendFileCb);
 
 /** One line of a trial transcript. `ts` (ISO time) is added by the writer. */
 export type TranscriptEvent =
@@ -56,7 +51,7 @@ export type TranscriptEvent =
       costUsd: number | null;
     };
 
-/** What the loop writes to; TranscriptWriter (JSONL on disk) and MemoryTranscript implement it. */
+/** What the loop writes to: a trial's sink of the run's TranscriptLog (JSONL on disk), or MemoryTranscript. */
 export interface TranscriptSink {
   /** Queues one event; never throws (a failed write is kept in `failure`). */
   write(event: TranscriptEvent): void;
@@ -64,67 +59,6 @@ export interface TranscriptSink {
   flush(): Promise<void>;
   /** The first write error, if any; the trial runner decides what a lost transcript means. */
   readonly failure: Error | null;
-}
-
-/**
- * Appends one JSON line per event to `path` (parent folders are created). Events are buffered and
- * written at most every FLUSH_INTERVAL_MS and at flush(): a short trial's transcript is one append,
- * not several syscalls per event, and a killed run loses at most the last second of a transcript
- * (finished trials are safe in the journal regardless).
- */
-export class TranscriptWriter implements TranscriptSink {
-  static readonly FLUSH_INTERVAL_MS = 1000;
-  private chain: Promise<void> = Promise.resolve();
-  private pending: string[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private _failure: Error | null = null;
-
-  constructor(readonly path: string) {}
-
-  get failure(): Error | null {
-    return this._failure;
-  }
-
-  write(event: TranscriptEvent): void {
-    this.pending.push(JSON.stringify({ ts: new Date().toISOString(), ...event }) + '\n');
-    if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.chain = this.chain.then(() => this.drain());
-      }, TranscriptWriter.FLUSH_INTERVAL_MS);
-      this.timer.unref();
-    }
-  }
-
-  /** Resolves once every queued event is written. */
-  flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    this.chain = this.chain.then(() => this.drain());
-    return this.chain;
-  }
-
-  private async drain(): Promise<void> {
-    if (!this.pending.length || this._failure) return;
-    const text = this.pending.join('');
-    this.pending = [];
-    try {
-      // The folder usually exists (the run makes it once); create it only when the append says it is missing.
-      await appendFile(this.path, text, 'utf8').catch(async (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-        await mkdir(dirname(this.path), { recursive: true });
-        await appendFile(this.path, text, 'utf8');
-      });
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  private fail(e: unknown): void {
-    this._failure ??= e instanceof Error ? e : new Error(String(e));
-  }
 }
 
 /**
