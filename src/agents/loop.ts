@@ -371,7 +371,7 @@ function withNewestBreakpoint(history: MessageParam[]): MessageParam[] {
 }
 
 /** The assistant's blocks as request params; thinking blocks are kept verbatim (their signatures are checked). */
-function assistantContent(content: ContentBlock[]): ContentBlockParam[] {
+export function assistantContent(content: ContentBlock[]): ContentBlockParam[] {
   const out: ContentBlockParam[] = [];
   for (const b of content) {
     switch (b.type) {
@@ -396,7 +396,8 @@ function assistantContent(content: ContentBlock[]): ContentBlockParam[] {
   return out;
 }
 
-function usageOf(msg: Message): Usage {
+/** A response's usage in the record's camelCase shape. */
+export function usageOf(msg: Message): Usage {
   const u = msg.usage;
   return {
     inputTokens: u?.input_tokens ?? 0,

@@ -38,7 +38,6 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type {
-  ContentBlock,
   ContentBlockParam,
   Message,
   MessageCreateParamsNonStreaming,
@@ -48,7 +47,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy } from '../agents/client.js';
-import { describeApiError, raceAbort, thinkingFor } from '../agents/loop.js';
+import { assistantContent, describeApiError, raceAbort, thinkingFor, usageOf } from '../agents/loop.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import type { TrialJudge } from '../runs/record.js';
 import { GraderInfraError, type Check, type GradeContext } from './types.js';
@@ -341,30 +340,6 @@ function verdictToolParam(t: VerdictTool<unknown>): Tool {
   }
   if (js.type !== 'object') throw new JudgeError(`verdict tool "${t.name}": its input must be a zod object`);
   return { name: t.name, description: t.description, input_schema: js as Tool.InputSchema };
-}
-
-/** The assistant's blocks as request params; thinking blocks verbatim (their signatures are checked). */
-function assistantContent(content: ContentBlock[]): ContentBlockParam[] {
-  const out: ContentBlockParam[] = [];
-  for (const b of content) {
-    if (b.type === 'text') {
-      if (b.text !== '') out.push({ type: 'text', text: b.text });
-    } else if (b.type === 'thinking') out.push({ type: 'thinking', thinking: b.thinking, signature: b.signature });
-    else if (b.type === 'redacted_thinking') out.push({ type: 'redacted_thinking', data: b.data });
-    else if (b.type === 'tool_use') out.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
-  }
-  if (out.length === 0) out.push({ type: 'text', text: '(no output)' });
-  return out;
-}
-
-function usageOf(msg: Message): Usage {
-  const u = msg.usage;
-  return {
-    inputTokens: u?.input_tokens ?? 0,
-    outputTokens: u?.output_tokens ?? 0,
-    cacheReadInputTokens: u?.cache_read_input_tokens ?? 0,
-    cacheCreationInputTokens: u?.cache_creation_input_tokens ?? 0,
-  };
 }
 
 // ---------------------------------------------------------------- judgeWithRubric
