@@ -24,7 +24,7 @@ export class RateGate {
     if (wait > 0) {
       this.stats.paused++;
       this.stats.waitedMs += wait;
-      await sleep(wait, init?.signal ?? undefined);
+      await abortableSleep(wait, init?.signal ?? undefined);
     }
     const res = await this.inner(input, init);
     if (res.status === 429 || res.status === 529) {
@@ -35,19 +35,25 @@ export class RateGate {
   };
 }
 
-/** retry-after-ms, else retry-after as seconds or an HTTP date; null when absent or unreadable. */
+/** retry-after-ms, else retry-after (parseRetryAfter); null when absent or unreadable. */
 export function retryAfterMs(h: Headers): number | null {
   const ms = Number(h.get('retry-after-ms'));
   if (h.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = h.get('retry-after');
-  if (raw === null) return null;
-  const secs = Number(raw);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+  return parseRetryAfter(h.get('retry-after'));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** A Retry-After value as milliseconds, or null when absent or unreadable. Accepts delta-seconds and HTTP dates. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === '') return null;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - now);
+}
+
+/** Waits ms; rejects with the signal's reason as soon as it aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {

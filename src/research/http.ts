@@ -4,6 +4,10 @@
  * requests, and a bound on the response size. It uses the platform fetch; tests point it at a local
  * HTTP server instead of mocking fetch.
  */
+import { abortableSleep, parseRetryAfter } from '../agents/rate-gate.js';
+
+export { parseRetryAfter };
+
 export interface HttpPolicy {
   /** Per attempt, including reading the body. */
   timeoutMs: number;
@@ -47,30 +51,12 @@ export interface HttpResponse {
   body: string;
 }
 
-/** Retry-After as milliseconds, or null when absent or unreadable. Accepts delta-seconds and HTTP dates. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (value === null || value.trim() === '') return null;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
-}
-
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
+/** The rate gate's sleep; a cancelled wait is this client's 'aborted' error. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new HttpError('aborted', 'the request was cancelled'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new HttpError('aborted', 'the request was cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return abortableSleep(ms, signal).catch(() => {
+    throw new HttpError('aborted', 'the request was cancelled');
   });
 }
 
