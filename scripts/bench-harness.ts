@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import pLimit from 'p-limit';
 import Anthropic from '@anthropic-ai/sdk';
-import { startMessagesServer, toolUseReply } from '../test/support/messages-server.js';
+import { startMessagesServer, toolUseReply, type RecordedRequest, type RequestBody } from '../test/support/messages-server.js';
 import { loadTask } from '../src/tasks/index.js';
 import { planTrials } from '../src/runs/plan.js';
 import { executeRun } from '../src/runs/execute.js';
@@ -23,12 +23,16 @@ import { probePython } from '../src/python/probe.js';
 import { createAnthropicClient } from '../src/agents/client.js';
 import { parseAgentSpec } from '../src/agents/model-spec.js';
 
-const { values } = parseArgs({ options: { trials: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { trials: { type: 'string' }, concurrency: { type: 'string' }, rounds: { type: 'string' }, only: { type: 'string' } },
+});
 const opts = z
   .object({
     trials: z.coerce.number().int().positive().default(200),
     concurrency: z.coerce.number().int().positive().default(16),
     rounds: z.coerce.number().int().positive().default(3),
+    /** For profiling (node --cpu-prof): run only one side, so a profile shows that side's cost alone. */
+    only: z.enum(['harness', 'bare']).optional(),
   })
   .parse(values);
 
@@ -68,24 +72,49 @@ async function harnessRound(i: number): Promise<number> {
   return ms;
 }
 
+/**
+ * The bare loop sends the same request bodies the harness sent (recorded by the server in the warm-up
+ * round: the same tools, cache_control marks and error text), so the comparison measures the harness's
+ * own work, not a difference in request size. Only the tool_use id of turn 2 is the live one.
+ */
+interface Templates {
+  first: Record<string, unknown>;
+  second: RequestBody;
+}
+function templatesFrom(requests: RecordedRequest[]): Templates[] {
+  const bySample = new Map<string, Partial<Templates>>();
+  for (const r of requests) {
+    const key = String(r.body.messages[0].content[0]?.text ?? r.body.messages[0].content); // the prompt
+    const t = bySample.get(key) ?? {};
+    if (r.body.messages.length === 1) t.first ??= r.body;
+    if (r.body.messages.length === 3) t.second ??= r.body;
+    bySample.set(key, t);
+  }
+  const out = [...bySample.values()].filter((t): t is Templates => !!t.first && !!t.second);
+  if (out.length !== task.def.samples.length) throw new Error(`expected one request template pair per sample, found ${out.length}`);
+  return out;
+}
+
 /** withBounds: each call also gets the per-call bound (timeout + trial signal) the harness must apply. */
-async function bareRound(withBounds = false): Promise<number> {
+async function bareRound(templates: Templates[], withBounds = false): Promise<number> {
   const run = new AbortController();
   const opts2 = () => (withBounds ? { signal: AbortSignal.any([run.signal, AbortSignal.timeout(600_000)]), maxRetries: 5, timeout: 600_000 } : undefined);
   const client = new Anthropic({ baseURL: server.url, apiKey: 'bench-key', maxRetries: 5 });
   const limit = pLimit(opts.concurrency);
-  const { user } = task.renderPrompt('default', 'apple');
-  const tools = [{ name: 'submit_answer', description: 'submit', input_schema: { type: 'object' as const, properties: { answer: { type: 'string' } }, required: ['answer'] } }];
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: opts.trials }, () =>
+    Array.from({ length: opts.trials }, (_, i) =>
       limit(async () => {
-        const messages: Anthropic.MessageParam[] = [{ role: 'user', content: user }];
-        const first = await client.messages.create({ model: MODEL, max_tokens: 2000, messages, tools }, opts2());
+        const { first: body1, second: body2 } = templates[i % templates.length]!;
+        const first = await client.messages.create(body1 as unknown as Anthropic.MessageCreateParamsNonStreaming, opts2());
         const use = first.content.find((b) => b.type === 'tool_use')!;
-        messages.push({ role: 'assistant', content: first.content });
-        messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'invalid input', is_error: true }] });
-        await client.messages.create({ model: MODEL, max_tokens: 1980, messages, tools }, opts2());
+        const [prompt, , result] = body2.messages;
+        const messages = [
+          prompt,
+          { role: 'assistant', content: first.content },
+          { ...result, content: [{ ...result.content[0], tool_use_id: use.id }] },
+        ] as Anthropic.MessageParam[];
+        await client.messages.create({ ...(body2 as unknown as Anthropic.MessageCreateParamsNonStreaming), messages }, opts2());
       }),
     ),
   );
@@ -95,24 +124,52 @@ async function bareRound(withBounds = false): Promise<number> {
 const harness: number[] = [];
 const bare: number[] = [];
 const bounded: number[] = [];
-await bareRound(); // warm-up: JIT, sockets
-await harnessRound(-1);
+/** CPU time (user + system, all threads) of each measured side, beside its wall time. */
+const cpu = { harness: [] as number[], bare: [] as number[] };
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) console.warn('run with node --expose-gc (npm run bench:harness does) so that each side starts from a collected heap');
+
+/** Runs one side from a collected heap and settled timers, so garbage left by the other side is not billed to it. */
+async function measured(side: () => Promise<number>, cpuOut?: number[]): Promise<number> {
+  gc?.();
+  await new Promise((r) => setTimeout(r, 20));
+  const c0 = process.cpuUsage();
+  const ms = await side();
+  const c = process.cpuUsage(c0);
+  cpuOut?.push((c.user + c.system) / 1000);
+  return ms;
+}
+await harnessRound(-1); // warm-up: JIT, sockets; its requests are the bare loop's templates
+const templates = templatesFrom(server.requests);
+await bareRound(templates);
 for (let r = 0; r < opts.rounds; r++) {
-  bare.push(await bareRound());
-  bounded.push(await bareRound(true));
-  harness.push(await harnessRound(r));
+  server.requests.length = 0; // the server keeps every request; don't let that grow across rounds
+  // Alternate the order, so garbage or warm caches left by one side do not always land on the other.
+  const sides = [
+    async () => opts.only !== 'harness' && bare.push(await measured(() => bareRound(templates), cpu.bare)),
+    async () => opts.only !== 'harness' && bounded.push(await measured(() => bareRound(templates, true))),
+    async () => opts.only !== 'bare' && harness.push(await measured(() => harnessRound(r), cpu.harness)),
+  ];
+  for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await side();
 }
 await server.close();
 await fs.rm(dir, { recursive: true, force: true });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const h = median(harness);
-const b = median(bare);
-const bb = median(bounded);
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 console.log(`trials per round: ${opts.trials} (2 requests each), concurrency: ${opts.concurrency}, rounds: ${opts.rounds}, zero-latency local server`);
-console.log(`bare SDK loop:                   median ${b.toFixed(0)} ms  (${fmt(bare)})`);
-console.log(`bare SDK loop, per-call bounds:  median ${bb.toFixed(0)} ms  (${fmt(bounded)})`);
-console.log(`envbench (full trial pipeline):  median ${h.toFixed(0)} ms  (${fmt(harness)})`);
-console.log(`added wall time per trial: ${((h - b) / opts.trials).toFixed(2)} ms at concurrency ${opts.concurrency}`);
-console.log(`ratio harness/bare: ${(h / b).toFixed(2)}x  (target <= 1.25x); harness/bounded bare: ${(h / bb).toFixed(2)}x`);
+if (bare.length) console.log(`bare SDK loop:                   median ${median(bare).toFixed(0)} ms  (${fmt(bare)})`);
+if (bounded.length) console.log(`bare SDK loop, per-call bounds:  median ${median(bounded).toFixed(0)} ms  (${fmt(bounded)})`);
+if (harness.length) console.log(`envbench (full trial pipeline):  median ${median(harness).toFixed(0)} ms  (${fmt(harness)})`);
+if (bare.length && harness.length) {
+  const h = median(harness);
+  const b = median(bare);
+  const bb = median(bounded);
+  console.log(`added wall time per trial: ${((h - b) / opts.trials).toFixed(2)} ms at concurrency ${opts.concurrency}`);
+  console.log(`ratio harness/bare: ${(h / b).toFixed(2)}x  (target <= 1.25x); harness/bounded bare: ${(h / bb).toFixed(2)}x`);
+  // Each round's two sides ran back to back, so a round's own ratio cancels slow drift of the machine.
+  const paired = median(harness.map((x, i) => x / bare[i]!));
+  console.log(`median of per-round ratios harness/bare: ${paired.toFixed(2)}x`);
+  const cpuPaired = median(cpu.harness.map((x, i) => x / cpu.bare[i]!));
+  console.log(`CPU time per trial: harness ${(median(cpu.harness) / opts.trials).toFixed(2)} ms, bare ${(median(cpu.bare) / opts.trials).toFixed(2)} ms; median of per-round CPU ratios ${cpuPaired.toFixed(2)}x`);
+}

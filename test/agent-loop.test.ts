@@ -8,7 +8,7 @@ import { runAgentLoop, NUDGE_TEXT, type AgentLoopOptions, type LoopOutcome } fro
 import { parseAgentSpec } from '../src/agents/model-spec.js';
 import { costUsd, priceFor } from '../src/agents/prices.js';
 import { defineTool, SUBMIT_TOOL_NAME, type ToolContext, type ToolDef } from '../src/agents/tool.js';
-import { MemoryTranscript, TranscriptLog } from '../src/agents/transcript.js';
+import { MemoryTranscript, TranscriptLog, readTrialTranscript } from '../src/agents/transcript.js';
 import {
   errorReply,
   messageReply,
@@ -175,7 +175,12 @@ describe('runAgentLoop: tools, submission, caching, usage, transcript', () => {
     expect(costUsd('claude-haiku-4-5', o.usage)).toBeCloseTo((120 * 1 + 80 * 5 + 80 * 1.25 + 80 * 0.1) / 1e6, 12);
 
     // The transcript is on disk by the time the loop returns.
-    const lines = (await readFile(join(dir, 'transcript.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const raw = (await readFile(join(dir, 'transcript.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    // The tool schemas go in a def line, once per run; the trial's meta line names them.
+    expect(raw.map((l) => l.type)).toEqual(['def', 'meta', 'request', 'assistant', 'tool_result', 'request', 'assistant', 'end']);
+    expect(raw[1].toolsRef).toBe(raw[0].ref);
+    for (const l of raw.slice(1)) expect(l.trial).toBe('t/v/s/m/0');
+    const lines: any[] = await readTrialTranscript(join(dir, 'transcript.jsonl'), 't/v/s/m/0');
     expect(lines.map((l) => l.type)).toEqual(['meta', 'request', 'assistant', 'tool_result', 'request', 'assistant', 'end']);
     expect(lines[0]).toMatchObject({ model: 'claude-haiku-4-5', system: 'You are a careful engineer.', prompt: 'Compute the answer.' });
     expect(lines[0].tools.map((t: any) => t.name)).toContain(SUBMIT_TOOL_NAME);
@@ -184,7 +189,6 @@ describe('runAgentLoop: tools, submission, caching, usage, transcript', () => {
     expect(lines.at(-1)).toMatchObject({ outcome: { kind: 'submitted' }, usage: o.usage, turns: 2 });
     expect(lines.at(-1).costUsd).toBeCloseTo(costUsd('claude-haiku-4-5', o.usage)!, 12);
     for (const l of lines) expect(typeof l.ts).toBe('string');
-    for (const l of lines) expect(l.trial).toBe('t/v/s/m/0');
   });
 
   it('runs calls before submit_answer in the same turn and ignores calls after it', async () => {
@@ -258,6 +262,20 @@ describe('runAgentLoop: bad tool calls become is_error results', () => {
     expect(r.is_error).toBe(true);
     expect(r.content).toContain(`Invalid input for tool "${SUBMIT_TOOL_NAME}"`);
     expect(r.content).toContain('answer');
+  });
+
+  it('a submission schema with an async refinement is enforced, and each refinement runs once per call', async () => {
+    const checked: unknown[] = [];
+    const asyncSubmission = z.object({
+      answer: z.number().refine(async (n) => (checked.push(n), n === 42), 'the answer must be 42'),
+    });
+    await serve(script(toolUseReply(SUBMIT_TOOL_NAME, { answer: 41 }), toolUseReply(SUBMIT_TOOL_NAME, { answer: 42 })));
+    const o = await run({ submission: asyncSubmission });
+    expect(expectKind(o, 'submitted').submission).toEqual({ answer: 42 });
+    expect(checked).toEqual([41, 42]);
+    const [r] = toolResults(1);
+    expect(r).toMatchObject({ is_error: true });
+    expect(r.content).toContain('the answer must be 42');
   });
 });
 

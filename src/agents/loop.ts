@@ -96,9 +96,10 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
 
   // One controller for the trial: the time limit and the caller's signal both abort it,
   // which aborts the in-flight API call (through the SDK's signal) and running tools.
+  // A model call that outlives its bound (policy.maxCallMs) also aborts it: that ends the trial as an error.
   const trial = new AbortController();
-  let stopCause: 'time' | 'aborted' | null = null;
-  const stop = (cause: 'time' | 'aborted') => {
+  let stopCause: 'time' | 'aborted' | 'bound' | null = null;
+  const stop = (cause: 'time' | 'aborted' | 'bound') => {
     stopCause ??= cause;
     trial.abort(new TrialStopped(cause));
   };
@@ -110,7 +111,12 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
   const stoppedOutcome = (): OutcomeBody =>
     stopCause === 'time'
       ? { kind: 'limit', limit: 'time', detail: `time limit of ${limits.timeLimitSec}s reached` }
-      : { kind: 'error', error: 'aborted' };
+      : stopCause === 'bound'
+        ? { kind: 'error', error: boundMessage() }
+        : { kind: 'error', error: 'aborted' };
+  const boundMessage = () => `API call exceeded its ${policy.maxCallMs} ms bound (retries included) and was abandoned`;
+  // Whether a tool other than submit_answer was started: only those can still be running at the end.
+  let toolsStarted = false;
 
   let body: OutcomeBody;
   try {
@@ -122,7 +128,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onExternalAbort);
     // Tools still running (ones that ignore their signal) are told to stop.
-    if (!trial.signal.aborted) trial.abort(new TrialStopped('done'));
+    if (toolsStarted && !trial.signal.aborted) trial.abort(new TrialStopped('done'));
   }
 
   const outcome = { ...body, usage, turns, durationMs: Date.now() - started } as LoopOutcome;
@@ -140,15 +146,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
 
   async function drive(): Promise<OutcomeBody> {
     policy = opts.callPolicy ? resolveCallPolicy(opts.callPolicy) : (callPolicyOf(opts.client) ?? DEFAULT_CALL_POLICY);
-    const toolsByName = new Map(opts.tools.map((t) => [t.name, t]));
-    const toolParams: Tool[] = [
-      ...opts.tools.map((t) => toolParam(t.name, t.description, t.input)),
-      toolParam(SUBMIT_TOOL_NAME, SUBMIT_DESCRIPTION, opts.submission),
-    ];
-    // Breakpoint on the last tool caches the whole tool list (tools come before system in the prefix).
-    const lastTool = toolParams[toolParams.length - 1]!;
-    toolParams[toolParams.length - 1] = { ...lastTool, cache_control: EPHEMERAL };
-    const validNames = toolParams.map((t) => t.name).join(', ');
+    const { toolsByName, toolParams, transcriptTools, validNames } = toolSetOf(opts.tools, opts.submission);
     const system: TextBlockParam[] | undefined = opts.system
       ? [{ type: 'text', text: opts.system, cache_control: EPHEMERAL }]
       : undefined; // the API rejects empty text blocks
@@ -159,7 +157,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
       thinkingBudget: opts.thinkingBudget,
       system: opts.system,
       prompt: opts.prompt,
-      tools: toolParams.map((t) => ({ name: t.name, description: t.description ?? '', input_schema: t.input_schema })),
+      tools: transcriptTools,
       limits,
       maxTokensPerCall,
       callPolicy: policy,
@@ -291,24 +289,28 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     };
   }
 
-  /** One Messages API call with the SDK's retries, bounded in total by policy.maxCallMs. */
+  /**
+   * One Messages API call with the SDK's retries, bounded in total by policy.maxCallMs. The call gets the
+   * trial's own signal (the SDK removes its listener when the request settles) and the bound is a plain
+   * timer that stops the trial: a derived signal per call (AbortSignal.any + timeout) was a measurable
+   * share of the harness's own time per trial, and a call past its bound ends the trial anyway.
+   */
   async function callModel(params: MessageCreateParamsNonStreaming): Promise<{ message: Message } | { error: string }> {
-    const bound = AbortSignal.timeout(policy.maxCallMs);
-    const signal = AbortSignal.any([trial.signal, bound]);
+    const bound = setTimeout(() => stop('bound'), Math.min(policy.maxCallMs, 2 ** 31 - 1));
     try {
       const pending = opts.client.messages.create(params, {
-        signal,
+        signal: trial.signal,
         maxRetries: policy.maxAttempts - 1,
         timeout: policy.requestTimeoutMs,
       });
       // The race guarantees we return when the signal fires, whatever stage the SDK is in.
-      return { message: await raceAbort(pending, signal) };
+      return { message: await raceAbort(pending, trial.signal) };
     } catch (e) {
+      if (stopCause === 'bound') return { error: boundMessage() };
       if (trial.signal.aborted) throw new TrialStopped(stopCause ?? 'aborted');
-      if (bound.aborted) {
-        return { error: `API call exceeded its ${policy.maxCallMs} ms bound (retries included) and was abandoned` };
-      }
       return { error: describeApiError(e, policy) };
+    } finally {
+      clearTimeout(bound);
     }
   }
 
@@ -322,6 +324,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     const parsed = await tool.input.safeParseAsync(use.input);
     if (!parsed.success) return { content: invalidInput(tool.name, parsed.error), isError: true };
     try {
+      toolsStarted = true;
       const run = tool.run(parsed.data, ctx);
       run.catch(() => {}); // it may settle after we stopped waiting for it
       return await raceAbort(run, trial.signal);
@@ -335,6 +338,40 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
 
 /** A tool's JSON schema is the same for every trial of a task: made once per zod schema. */
 const jsonSchemaCache = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+interface ToolSet {
+  toolsByName: Map<string, ToolDef>;
+  /** As sent: the task's tools, then submit_answer, with the cache breakpoint on the last. Never mutated. */
+  toolParams: Tool[];
+  /** As written to the transcript's meta line; one array per task, so the run's log writes it once. */
+  transcriptTools: Array<{ name: string; description: string; input_schema: unknown }>;
+  validNames: string;
+}
+
+/** Made once per (tools, submission schema): the same for every trial of a task. */
+const toolSetCache = new WeakMap<ToolDef[], WeakMap<z.ZodType, ToolSet>>();
+
+function toolSetOf(tools: ToolDef[], submission: z.ZodType): ToolSet {
+  let bySubmission = toolSetCache.get(tools);
+  const cached = bySubmission?.get(submission);
+  if (cached) return cached;
+  const toolParams: Tool[] = [
+    ...tools.map((t) => toolParam(t.name, t.description, t.input)),
+    toolParam(SUBMIT_TOOL_NAME, SUBMIT_DESCRIPTION, submission),
+  ];
+  // Breakpoint on the last tool caches the whole tool list (tools come before system in the prefix).
+  const lastTool = toolParams[toolParams.length - 1]!;
+  toolParams[toolParams.length - 1] = { ...lastTool, cache_control: EPHEMERAL };
+  const set: ToolSet = {
+    toolsByName: new Map(tools.map((t) => [t.name, t])),
+    toolParams,
+    transcriptTools: toolParams.map((t) => ({ name: t.name, description: t.description ?? '', input_schema: t.input_schema })),
+    validNames: toolParams.map((t) => t.name).join(', '),
+  };
+  if (!bySubmission) toolSetCache.set(tools, (bySubmission = new WeakMap()));
+  bySubmission.set(submission, set);
+  return set;
+}
 
 /** JSON schema of a zod schema as the API wants it: an object schema, without $schema. */
 function toolParam(name: string, description: string, schema: z.ZodType): Tool {

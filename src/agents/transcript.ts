@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+type ToolSchemas = Array<{ name: string; description: string; input_schema: unknown }>;
 
 /** One line of a trial transcript. `ts` (ISO time) is added by the writer. */
 export type TranscriptEvent =
@@ -9,7 +12,7 @@ export type TranscriptEvent =
       thinkingBudget: number | null;
       system: string;
       prompt: string;
-      tools: Array<{ name: string; description: string; input_schema: unknown }>;
+      tools: ToolSchemas;
       limits: unknown;
       maxTokensPerCall: number;
       callPolicy: unknown;
@@ -61,11 +64,28 @@ export interface TranscriptSink {
   readonly failure: Error | null;
 }
 
+let lastMs = -1;
+let lastIso = '';
+/** The current time as ISO text; events in the same millisecond (many, in a busy run) share one string. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * One JSONL transcript for a whole run: every line carries `trial`, the trial's key, and all trials share
  * one open file and one buffered write. Opening, writing and closing a file per trial cost more than
  * half of the harness's own CPU time per trial in a profile (scripts/bench-harness.ts); this costs one
  * open per run. Lines of concurrent trials interleave; read one trial's with readTrialTranscript().
+ *
+ * A task's tool schemas are the same in every trial, so they are written once per run, as a
+ * `{"type":"def","ref":HASH,"value":[...]}` line, and each trial's `meta` line names them by `toolsRef`;
+ * readTrialTranscript puts them back. The ref is a content hash, so a resumed run appending to the same
+ * file reuses it consistently.
  */
 export class TranscriptLog {
   static readonly FLUSH_INTERVAL_MS = 1000;
@@ -74,6 +94,8 @@ export class TranscriptLog {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private _failure: Error | null = null;
+  /** Tool lists already written, by identity (the agent loop reuses one array per task). */
+  private refs = new WeakMap<object, string>();
 
   constructor(readonly path: string) {}
 
@@ -84,15 +106,35 @@ export class TranscriptLog {
   /** The sink one trial writes to; `trial` tags its lines. */
   sink(trial: string): TranscriptSink {
     const log = this;
+    // Each line is built as text: the trial tag and timestamp, then the event's own JSON without its '{'.
+    const head = `{"trial":${JSON.stringify(trial)},"ts":"`;
     return {
       write(event) {
-        log.push(JSON.stringify({ trial, ts: new Date().toISOString(), ...event }) + '\n');
+        let body: string;
+        if (event.type === 'meta') {
+          const { tools, ...rest } = event;
+          body = JSON.stringify({ ...rest, toolsRef: log.refOf(tools) });
+        } else {
+          body = JSON.stringify(event);
+        }
+        log.push(`${head}${isoNow()}",${body.slice(1)}\n`);
       },
       flush: () => this.flush(),
       get failure() {
         return log._failure;
       },
     };
+  }
+
+  private refOf(tools: ToolSchemas): string {
+    let ref = this.refs.get(tools);
+    if (!ref) {
+      const json = JSON.stringify(tools);
+      ref = createHash('sha256').update(json).digest('hex').slice(0, 16);
+      this.refs.set(tools, ref);
+      this.push(`{"type":"def","ref":"${ref}","value":${json}}\n`);
+    }
+    return ref;
   }
 
   private push(line: string): void {
@@ -140,18 +182,32 @@ export class TranscriptLog {
 /** The lines of one trial's last attempt in a run's transcript log, in order, without the `trial` tag. */
 export async function readTrialTranscript(file: string, trial: string): Promise<Array<TranscriptEvent & { ts: string }>> {
   const out: Array<TranscriptEvent & { ts: string }> = [];
+  const defs = new Map<string, ToolSchemas>();
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     if (!line.trim()) continue;
-    let parsed: { trial?: unknown } & TranscriptEvent & { ts: string };
+    let parsed: { trial?: unknown; ref?: string; value?: ToolSchemas; toolsRef?: string } & TranscriptEvent & { ts: string };
     try {
       parsed = JSON.parse(line);
     } catch {
       continue; // a torn last line of a killed run
     }
+    if ((parsed.type as string) === 'def' && typeof parsed.ref === 'string') {
+      defs.set(parsed.ref, parsed.value ?? []);
+      continue;
+    }
     if (parsed.trial !== trial) continue;
     const { trial: _t, ...event } = parsed;
     // A trial cut short by an interrupt runs again on --resume: keep only its last attempt, which starts at 'meta'.
-    if (event.type === 'meta') out.length = 0;
+    if (event.type === 'meta') {
+      out.length = 0;
+      const { toolsRef, ...rest } = event;
+      if (toolsRef !== undefined) {
+        const tools = defs.get(toolsRef);
+        if (!tools) throw new Error(`${file}: the meta line of trial ${trial} names tool schemas ${toolsRef}, but no def line before it has them`);
+        out.push({ ...rest, tools } as TranscriptEvent & { ts: string });
+        continue;
+      }
+    }
     out.push(event as TranscriptEvent & { ts: string });
   }
   return out;

@@ -25,15 +25,24 @@ export function transcriptLogPath(out: string): string {
 
 const exec = promisify(execFile);
 
-export async function harnessInfo(): Promise<RunRecord['harness']> {
-  const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-  let gitSha: string | null = null;
-  try {
-    gitSha = (await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim() || null;
-  } catch {
-    gitSha = null;
-  }
-  return { version: pkg.version, gitSha };
+let harnessInfoOnce: Promise<RunRecord['harness']> | null = null;
+
+/**
+ * The harness's version and git commit. Read once per process: the code that runs is the code loaded at
+ * start, even if the checkout moves later, and spawning git for every run cost tens of ms per run.
+ */
+export function harnessInfo(): Promise<RunRecord['harness']> {
+  harnessInfoOnce ??= (async () => {
+    const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    let gitSha: string | null = null;
+    try {
+      gitSha = (await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim() || null;
+    } catch {
+      gitSha = null;
+    }
+    return { version: pkg.version, gitSha };
+  })();
+  return harnessInfoOnce;
 }
 
 export function newRunId(now = new Date()): string {
@@ -56,6 +65,8 @@ export interface ExecuteOptions {
   /** The LLM judge for judge-graded tasks, or why there is none (src/grading/judge.ts). */
   judge?: JudgeSetup;
   keepWorkspaces?: boolean;
+  /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/runs/trial.ts). */
+  gradingTimeLimitMs?: number;
   signal?: AbortSignal;
   onTrialStart?: (t: TrialSpec) => void;
   onTrialEnd?: (r: TrialResult, done: number, total: number) => void;
@@ -135,6 +146,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             transcripts,
             recordDir,
             keepWorkspaces: o.keepWorkspaces,
+            gradingTimeLimitMs: o.gradingTimeLimitMs,
             signal: o.signal,
             defer: (work) => deferred.push(work),
           });

@@ -6,7 +6,7 @@ import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
 import { usesGpu, type RequirementCheck } from '../python/requirements.js';
 import type { AgentSpec } from '../agents/model-spec.js';
-import { runAgentLoop, type LoopOutcome } from '../agents/loop.js';
+import { raceAbort, runAgentLoop, type LoopOutcome } from '../agents/loop.js';
 import type { TranscriptLog } from '../agents/transcript.js';
 import { costUsd } from '../agents/prices.js';
 import type { CallPolicy } from '../agents/client.js';
@@ -49,6 +49,8 @@ export interface TrialEnv {
   defer?: (work: Promise<void>) => void;
   /** The LLM judge for judge-graded tasks, or why there is none; its usage is recorded apart (TrialResult.judge). */
   judge?: JudgeSetup;
+  /** Bound on grading one submission; default GRADING_TIME_LIMIT_MS. */
+  gradingTimeLimitMs?: number;
 }
 
 function safeName(s: string): string {
@@ -205,11 +207,23 @@ async function gradeSubmission(
     made ??= fs.mkdir(dir, { recursive: true }).then(() => dir);
     return made;
   };
-  const timeout = AbortSignal.timeout(GRADING_TIME_LIMIT_MS);
-  const signal = env.signal ? AbortSignal.any([env.signal, timeout]) : timeout;
+  const limitMs = env.gradingTimeLimitMs ?? GRADING_TIME_LIMIT_MS;
+  // One controller, aborted by the bound or by the run's signal. A plain timer that is cleared when grading
+  // ends, rather than AbortSignal.timeout, which keeps a timer per trial alive for the whole bound.
+  const grading = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    grading.abort(new GraderInfraError(`grading exceeded ${limitMs} ms`));
+  }, limitMs);
+  const onRunAbort = () => grading.abort(env.signal!.reason);
+  if (env.signal?.aborted) onRunAbort();
+  else env.signal?.addEventListener('abort', onRunAbort, { once: true });
+  const signal = grading.signal;
   const sample = task.def.samples.find((s) => s.id === sampleId)!;
   try {
-    const grade = await task.def.grader(submission, {
+    // Promise.resolve: a grader written without async still works.
+    const pending = Promise.resolve(task.def.grader(submission, {
       taskId: task.def.id,
       taskDir: task.dir,
       sampleId,
@@ -221,11 +235,21 @@ async function gradeSubmission(
       workDir,
       signal,
       ...judgeCtx,
-    });
-    return grade;
+    }));
+    pending.catch(() => {}); // it may settle after we stopped waiting for it
+    // Raced against the signal: a grader that ignores it still cannot hang the run.
+    return await raceAbort(pending, signal);
   } catch (e) {
+    if (timedOut) return { error: `grader: exceeded its time limit of ${formatLimit(limitMs)}` };
+    if (env.signal?.aborted) return { error: 'grading aborted: the run was interrupted' };
     if (e instanceof GraderInfraError) return { error: `grader: ${e.message}` };
-    if (timeout.aborted) return { error: `grader: exceeded ${GRADING_TIME_LIMIT_MS / 60000} minutes` };
     return { error: `grader crashed: ${(e as Error).stack ?? String(e)}` };
+  } finally {
+    clearTimeout(timer);
+    env.signal?.removeEventListener('abort', onRunAbort);
   }
+}
+
+function formatLimit(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${ms} ms`;
 }
