@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addRunToStore, ResultsStoreError } from '../runs/store.js';
 import type { RunRecord } from '../runs/record.js';
 import { regenerateReport } from '../reports/regenerate.js';
-
-const execFileP = promisify(execFile);
+import { GitCommandError, REMOTE_GIT_TIMEOUT_MS, runGit } from './git.js';
 
 export class PublishError extends Error {
   override name = 'PublishError';
@@ -30,6 +27,8 @@ export interface PublishOptions {
   author?: { name: string; email: string };
   message?: string;
   log?: (msg: string) => void;
+  /** Bound on one fetch or push (default REMOTE_GIT_TIMEOUT_MS); a remote that does not answer fails the publish. */
+  remoteTimeoutMs?: number;
 }
 
 export interface PublishResult {
@@ -41,16 +40,9 @@ export interface PublishResult {
   commit: string | null;
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  try {
-    return (await execFileP('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new GitCommandError(`git ${args.join(' ')}: ${(err.stderr || err.message).trim()}`);
-  }
+async function git(cwd: string, args: string[], timeoutMs?: number): Promise<string> {
+  return (await runGit(cwd, args, timeoutMs)).trim();
 }
-
-class GitCommandError extends Error {}
 
 /** A push refused because the branch moved on (another publisher won the race), as opposed to auth or network. */
 function isRace(e: unknown): boolean {
@@ -75,13 +67,14 @@ export async function publishResults(o: PublishOptions): Promise<PublishResult> 
   const author = o.author ?? { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
   const log = o.log ?? (() => {});
   const cwd = o.repoDir;
+  const remoteTimeout = o.remoteTimeoutMs ?? REMOTE_GIT_TIMEOUT_MS;
 
   // Each attempt resets to the remote tip; refuse to throw away someone's uncommitted work.
   const dirty = await git(cwd, ['status', '--porcelain', '--untracked-files=no']);
   if (dirty) throw new PublishError(`${cwd} has uncommitted changes to tracked files; publish from a clean checkout:\n${dirty}`);
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    await git(cwd, ['fetch', '--quiet', remote, o.branch]);
+    await git(cwd, ['fetch', '--quiet', remote, o.branch], remoteTimeout);
     await git(cwd, ['checkout', '--quiet', '-B', o.branch, `${remote}/${o.branch}`]);
     await git(cwd, ['reset', '--quiet', '--hard', `${remote}/${o.branch}`]);
 
@@ -111,11 +104,16 @@ export async function publishResults(o: PublishOptions): Promise<PublishResult> 
     const message = o.message ?? `results: publish ${published.length} run(s)\n\n${published.map((id) => `- ${id}`).join('\n')}`;
     await git(cwd, ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, 'commit', '--quiet', '-m', message]);
     try {
-      await git(cwd, ['push', '--quiet', remote, `HEAD:refs/heads/${o.branch}`]);
+      await git(cwd, ['push', '--quiet', remote, `HEAD:refs/heads/${o.branch}`], remoteTimeout);
       const commit = await git(cwd, ['rev-parse', 'HEAD']);
       log(`published ${published.length} run(s) in ${commit.slice(0, 12)} (attempt ${attempt})`);
       return { published, alreadyPresent, attempts: attempt, commit };
     } catch (e) {
+      if (e instanceof GitCommandError && e.timedOut) {
+        throw new PublishError(
+          `push to ${remote}/${o.branch} did not finish: ${e.message}. It may or may not have landed; re-running the publish is safe (runs already on the branch are skipped).`,
+        );
+      }
       if (!isRace(e)) throw new PublishError(`push to ${remote}/${o.branch} failed (not a race with another publisher, so not retried): ${(e as Error).message}`);
       if (attempt === maxAttempts) break;
       const wait = backoff * 2 ** (attempt - 1) * (0.5 + Math.random());
