@@ -48,3 +48,17 @@ describe('runTrial: grading is bounded', () => {
     expect(r.error).toBe('grading aborted: the run was interrupted');
   });
 });
+
+describe('runTrial: the oracle is bounded too', () => {
+  it('a reference that never comes ends the oracle trial as error at the task time limit, not a hang', async () => {
+    const hung = await loadTask(path.join(import.meta.dirname, 'fixtures', 'hang-tasks', 'hang-reference'));
+    const t0 = performance.now();
+    const r = await runTrial({ ...spec(), task: hung, variant: hung.variants[0]! }, env);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(r.status).toBe('error');
+    expect(r.error).toBe("oracle: the task's reference submission was not made within the time limit of 1 s");
+    // nop's submission comes at once and is graded as usual.
+    const nop = await runTrial({ ...spec(), task: hung, variant: hung.variants[0]!, agent: parseAgentSpec('nop'), agentName: 'nop' }, env);
+    expect(nop.status).toBe('failed');
+  });
+});

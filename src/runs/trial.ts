@@ -147,8 +147,16 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     } else {
       // oracle and nop go through the same submission validation and grader as a model.
       const factory = agent.kind === 'oracle' ? task.def.reference : task.def.noop;
-      const submission = await factory({ taskDir: task.dir, sampleId, variantId: variant.id, inputs: sample.inputs });
-      outcome = { kind: 'submitted', submission, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
+      // The task's own code, but bounded like a model's attempt: a reference that never returns is a broken task, not a hang.
+      const limitMs = variant.limits.timeLimitSec * 1000;
+      const made = await withinTime(
+        Promise.resolve().then(() => factory({ taskDir: task.dir, sampleId, variantId: variant.id, inputs: sample.inputs })),
+        limitMs,
+      );
+      if (!made.done) {
+        return finish({ status: 'error', error: `${agent.kind}: the task's ${agent.kind === 'oracle' ? 'reference' : 'no-op'} submission was not made within the time limit of ${formatLimit(limitMs)}` });
+      }
+      outcome = { kind: 'submitted', submission: made.value, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
     }
 
     const common = { usage: outcome.usage, turns: outcome.turns, transcript: transcriptRel };
@@ -251,5 +259,19 @@ async function gradeSubmission(
 }
 
 function formatLimit(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${ms} ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Settles with `p`'s value, or with done: false once `ms` have passed (the timer is cleared either way). */
+async function withinTime<T>(p: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
