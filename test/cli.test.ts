@@ -101,6 +101,32 @@ describe('the main job with an API key', () => {
   });
 });
 
+describe('a transcript log that cannot be written', () => {
+  it('warns once, records the trials with no transcript, and does not turn them into errors', async () => {
+    const { startMessagesServer, toolUseReply } = await import('./support/messages-server.js');
+    const server = await startMessagesServer((body) => {
+      const word = /the word (\w+)/.exec(JSON.stringify(body.messages[0]))![1];
+      return toolUseReply('submit_answer', { answer: word }, { usage: { input_tokens: 100, output_tokens: 10 } });
+    });
+    try {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-tlost-'));
+      const out = path.join(dir, 'r.json');
+      await fs.mkdir(path.join(dir, 'r.transcripts.jsonl')); // a directory where the log should go: every write fails
+      const r = await cli(['run', '--tasks', 'echo', '--models', 'anthropic:claude-haiku-4-5', '--epochs', '2', '--out', out], {
+        ANTHROPIC_API_KEY: 'sk-test',
+        ANTHROPIC_BASE_URL: server.url,
+      });
+      expect(r.code, r.err).toBe(0);
+      expect(r.err.match(/transcripts could not be written/g)).toHaveLength(1);
+      const rec = await readRunRecord(out);
+      expect(rec.trials).toHaveLength(4);
+      expect(rec.trials.every((t) => t.status === 'passed' && t.transcript === null)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('validate and run', () => {
   it('validate passes on a task whose oracle passes and nop fails', async () => {
     const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-cli-')), 'v.json');

@@ -128,11 +128,12 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const limit = pLimit(Math.max(1, o.concurrency));
   const results: TrialResult[] = [];
   let finished = 0;
+  let transcriptLost = false;
   try {
     await Promise.all(
       todo.map(async (spec) => {
         const deferred: Promise<void>[] = [];
-        const result = await limit(async () => {
+        let result = await limit(async () => {
           if (o.signal?.aborted) return null;
           o.onTrialStart?.(spec);
           return runTrial(spec, {
@@ -154,6 +155,14 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
         await Promise.all(deferred);
         // A trial cut short by an interrupt is not journaled, so --resume runs it again.
         if (!result || o.signal?.aborted) return;
+        // The log stops at its first write error: say so once, and record no transcript for the trials it lost.
+        if (transcripts.failure && result.transcript !== null) {
+          if (!transcriptLost) {
+            transcriptLost = true;
+            o.onWarning?.(`${transcripts.path}: transcripts could not be written (${transcripts.failure.message}); trials finishing from now on record no transcript`);
+          }
+          result = { ...result, transcript: null };
+        }
         // Journaled after the slot is released: the next trial starts while this line is flushed.
         await journal.append(result);
         results.push(result);
