@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitCommandError, runGit } from '../src/github/git.js';
+import { GitCommandError, runGit } from '../src/git.js';
 import { publishResults } from '../src/github/publish.js';
 import { REPORT_SECTIONS, sectionMarkers } from '../src/reports/readme.js';
 import { makeRunRecord, makeTrial } from './support/records.js';

@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const exec = promisify(execFile);
+import { GitCommandError, runGit } from '../git.js';
 
 /**
  * Paths whose change can alter any task's outcome: the harness (src/), its dependencies and toolchain, and the
@@ -46,10 +43,10 @@ export class GitError extends Error {
 /** Files changed on HEAD since it left `baseRef` (three-dot: the PR's own changes, not the base's newer ones). */
 export async function changedFilesSince(baseRef: string, cwd: string): Promise<string[]> {
   try {
-    const { stdout } = await exec('git', ['diff', '--name-only', '-z', `${baseRef}...HEAD`], { cwd, maxBuffer: 64 * 1024 * 1024 });
+    const stdout = await runGit(cwd, ['diff', '--name-only', '-z', `${baseRef}...HEAD`]);
     return stdout.split('\0').filter(Boolean);
   } catch (e) {
-    const msg = ((e as { stderr?: string }).stderr || (e as Error).message).trim();
+    const msg = e instanceof GitCommandError ? e.detail : (e as Error).message;
     throw new GitError(
       `cannot diff against ${baseRef}: ${msg}. The base must be fetched: use actions/checkout with fetch-depth: 0 ` +
         `(or fetch the base branch) before run-eval with tasks: affected.`,

@@ -1,10 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { GitCommandError, runGit } from '../git.js';
 import { RunRecordSchema, formatIssues, type RunRecord, type TrialResult } from '../runs/record.js';
 import { cellId } from '../reports/stats.js';
 import { GitError } from './affected.js';
-
-const exec = promisify(execFile);
 
 export interface RecordsAtRef {
   records: RunRecord[];
@@ -18,9 +16,9 @@ export interface RecordsAtRef {
 export async function loadRecordsAtRef(repoDir: string, ref: string, dir = 'results/runs'): Promise<RecordsAtRef> {
   let listing: string;
   try {
-    listing = (await exec('git', ['ls-tree', '-z', '--name-only', `${ref}`, '--', `${dir}/`], { cwd: repoDir, maxBuffer: 64 * 1024 * 1024 })).stdout;
+    listing = await runGit(repoDir, ['ls-tree', '-z', '--name-only', `${ref}`, '--', `${dir}/`]);
   } catch (e) {
-    const msg = ((e as { stderr?: string }).stderr || (e as Error).message).trim();
+    const msg = e instanceof GitCommandError ? e.detail : (e as Error).message;
     throw new GitError(`cannot read ${dir} at ${ref}: ${msg}. Fetch the base branch first (actions/checkout with fetch-depth: 0).`);
   }
   const files = listing.split('\0').filter((f) => f.endsWith('.json')).sort();

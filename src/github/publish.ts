@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { addRunToStore, ResultsStoreError } from '../runs/store.js';
 import type { RunRecord } from '../runs/record.js';
 import { regenerateReport } from '../reports/regenerate.js';
-import { GitCommandError, REMOTE_GIT_TIMEOUT_MS, runGit } from './git.js';
+import { GitCommandError, REMOTE_GIT_TIMEOUT_MS, runGit } from '../git.js';
 
 export class PublishError extends Error {
   override name = 'PublishError';

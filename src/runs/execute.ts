@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -17,13 +15,12 @@ import { runTrial, type TrialSpec } from './trial.js';
 import { specKey } from './plan.js';
 import type { JudgeSetup } from '../grading/judge.js';
 import { TranscriptLog } from '../agents/transcript.js';
+import { runGit } from '../git.js';
 
 /** The run's transcript log beside its record: FILE.json -> FILE.transcripts.jsonl. */
 export function transcriptLogPath(out: string): string {
   return `${out.replace(/\.json$/, '')}.transcripts.jsonl`;
 }
-
-const exec = promisify(execFile);
 
 let harnessInfoOnce: Promise<RunRecord['harness']> | null = null;
 
@@ -36,7 +33,7 @@ export function harnessInfo(): Promise<RunRecord['harness']> {
     const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     let gitSha: string | null = null;
     try {
-      gitSha = (await exec('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim() || null;
+      gitSha = (await runGit(REPO_ROOT, ['rev-parse', 'HEAD'])).trim() || null;
     } catch {
       gitSha = null;
     }

@@ -4,11 +4,14 @@ import { spawn } from 'node:child_process';
 export class GitCommandError extends Error {
   override name = 'GitCommandError';
   constructor(
-    message: string,
+    /** The command as run, e.g. "git diff --name-only …". */
+    readonly command: string,
+    /** What went wrong: git's stderr, or the exit status, or why it was stopped. */
+    readonly detail: string,
     /** True when the command was killed at its time limit (a remote that does not answer). */
     readonly timedOut = false,
   ) {
-    super(message);
+    super(`${command}: ${detail}`);
   }
 }
 
@@ -59,15 +62,15 @@ export function runGit(cwd: string, args: string[], timeoutMs = LOCAL_GIT_TIMEOU
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new GitCommandError(`${what}: ${e.message}`));
+      reject(new GitCommandError(what, e.message));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const stderr = Buffer.concat(err).toString().trim();
-      if (timedOut) reject(new GitCommandError(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s; killed it and everything it started`, true));
-      else if (overflow) reject(new GitCommandError(`${what}: more than ${MAX_OUTPUT_BYTES} bytes of output`));
+      if (timedOut) reject(new GitCommandError(what, `no answer within ${Math.round(timeoutMs / 1000)} s; killed it and everything it started`, true));
+      else if (overflow) reject(new GitCommandError(what, `more than ${MAX_OUTPUT_BYTES} bytes of output`));
       else if (code === 0) resolve(Buffer.concat(out).toString());
-      else reject(new GitCommandError(`${what}: ${stderr || `exit ${code ?? signal}`}`));
+      else reject(new GitCommandError(what, stderr || `exit ${code ?? signal}`));
     });
   });
 }
