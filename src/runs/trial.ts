@@ -149,14 +149,20 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
       const factory = agent.kind === 'oracle' ? task.def.reference : task.def.noop;
       // The task's own code, but bounded like a model's attempt: a reference that never returns is a broken task, not a hang.
       const limitMs = variant.limits.timeLimitSec * 1000;
-      const made = await withinTime(
-        Promise.resolve().then(() => factory({ taskDir: task.dir, sampleId, variantId: variant.id, inputs: sample.inputs })),
-        limitMs,
-      );
-      if (!made.done) {
+      const due = deadline(limitMs, env.signal);
+      let submission: unknown;
+      try {
+        submission = await raceAbort(
+          Promise.resolve().then(() => factory({ taskDir: task.dir, sampleId, variantId: variant.id, inputs: sample.inputs })),
+          due.signal,
+        );
+      } catch (e) {
+        if (!due.timedOut()) throw e; // the factory's own failure, or the run was interrupted
         return finish({ status: 'error', error: `${agent.kind}: the task's ${agent.kind === 'oracle' ? 'reference' : 'no-op'} submission was not made within the time limit of ${formatLimit(limitMs)}` });
+      } finally {
+        due.dispose();
       }
-      outcome = { kind: 'submitted', submission: made.value, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
+      outcome = { kind: 'submitted', submission, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
     }
 
     const common = { usage: outcome.usage, turns: outcome.turns, transcript: transcriptRel };
@@ -216,18 +222,8 @@ async function gradeSubmission(
     return made;
   };
   const limitMs = env.gradingTimeLimitMs ?? GRADING_TIME_LIMIT_MS;
-  // One controller, aborted by the bound or by the run's signal. A plain timer that is cleared when grading
-  // ends, rather than AbortSignal.timeout, which keeps a timer per trial alive for the whole bound.
-  const grading = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    grading.abort(new GraderInfraError(`grading exceeded ${limitMs} ms`));
-  }, limitMs);
-  const onRunAbort = () => grading.abort(env.signal!.reason);
-  if (env.signal?.aborted) onRunAbort();
-  else env.signal?.addEventListener('abort', onRunAbort, { once: true });
-  const signal = grading.signal;
+  const due = deadline(limitMs, env.signal);
+  const signal = due.signal;
   const sample = task.def.samples.find((s) => s.id === sampleId)!;
   try {
     // Promise.resolve: a grader written without async still works.
@@ -248,13 +244,12 @@ async function gradeSubmission(
     // Raced against the signal: a grader that ignores it still cannot hang the run.
     return await raceAbort(pending, signal);
   } catch (e) {
-    if (timedOut) return { error: `grader: exceeded its time limit of ${formatLimit(limitMs)}` };
+    if (due.timedOut()) return { error: `grader: exceeded its time limit of ${formatLimit(limitMs)}` };
     if (env.signal?.aborted) return { error: 'grading aborted: the run was interrupted' };
     if (e instanceof GraderInfraError) return { error: `grader: ${e.message}` };
     return { error: `grader crashed: ${(e as Error).stack ?? String(e)}` };
   } finally {
-    clearTimeout(timer);
-    env.signal?.removeEventListener('abort', onRunAbort);
+    due.dispose();
   }
 }
 
@@ -263,15 +258,27 @@ function formatLimit(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-/** Settles with `p`'s value, or with done: false once `ms` have passed (the timer is cleared either way). */
-async function withinTime<T>(p: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ done: false }>((resolve) => {
-    timer = setTimeout(() => resolve({ done: false }), ms);
-  });
-  try {
-    return await Promise.race([p.then((value) => ({ done: true as const, value })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * A signal that aborts after `ms`, or when `parent` (the run's signal) does; dispose() clears the timer
+ * and the listener. A plain cleared timer rather than AbortSignal.timeout, which keeps a timer per trial
+ * alive for the whole bound.
+ */
+function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`time limit of ${ms} ms exceeded`));
+  }, ms);
+  const onParentAbort = () => controller.abort(parent!.reason);
+  if (parent?.aborted) onParentAbort();
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
 }
