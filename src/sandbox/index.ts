@@ -3,6 +3,7 @@ export * from './limits.js';
 export {
   createSandbox,
   buildBwrapArgv,
+  planBwrap,
   prlimitWrap,
   taskLimitFor,
   detectHostLayout,
@@ -15,6 +16,11 @@ export {
   SANDBOX_TMP,
   SANDBOX_WORKSPACE,
   type BwrapArgvInput,
+  type BwrapPlan,
   type CreateSandboxOptions,
   type HostLayout,
 } from './bwrap.js';
+export { detectCgroups, type CgroupSupport } from './cgroups.js';
+export { DENIED_SYSCALLS, buildSeccompFilter, seccompArch } from './seccomp.js';
+export { DEFAULT_SANDBOX_ID, sandboxIdentity } from './identity.js';
+export { MAX_DISK_ENTRIES } from './disk.js';

@@ -7,6 +7,7 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   maxProcs: 256,
   outputBytes: 16 * 1024,
   fileSizeMb: 1024,
+  diskMb: 4096,
 };
 
 /** Fills in defaults and rejects nonsense (a NaN or negative limit would silently mean "no limit"). */
@@ -15,7 +16,7 @@ export function resolveLimits(partial: Partial<SandboxLimits> | undefined): Sand
   for (const [k, v] of Object.entries(partial ?? {}) as [keyof SandboxLimits, number | undefined][]) {
     if (v !== undefined) l[k] = v;
   }
-  for (const k of ['wallSec', 'memoryMb', 'maxProcs', 'fileSizeMb'] as const) {
+  for (const k of ['wallSec', 'memoryMb', 'maxProcs', 'fileSizeMb', 'diskMb'] as const) {
     if (!Number.isFinite(l[k]) || l[k] <= 0) throw new RangeError(`sandbox limit ${k} must be a positive number, got ${l[k]}`);
   }
   if (!Number.isInteger(l.outputBytes) || l.outputBytes < 0) {

@@ -17,6 +17,11 @@ export interface SandboxLimits {
   outputBytes: number;
   /** Largest single file the command may write, in MiB. */
   fileSizeMb: number;
+  /**
+   * What the workspace and /tmp may hold together on disk, in MiB (allocated blocks; and at most
+   * MAX_DISK_ENTRIES entries). The watchdog checks while the command runs and when it ends.
+   */
+  diskMb: number;
 }
 
 export interface ExtraBind {
@@ -47,7 +52,7 @@ export interface SandboxExecOptions {
   signal?: AbortSignal;
 }
 
-export type KillReason = 'time' | 'memory' | 'procs' | 'abort' | null;
+export type KillReason = 'time' | 'memory' | 'procs' | 'disk' | 'abort' | null;
 
 export interface SandboxExecResult {
   /** The command's exit status; a command that died of signal N inside the sandbox reads 128+N (bwrap's convention). */
@@ -66,6 +71,27 @@ export interface SandboxExecResult {
    * (shared pages counted once) when the RSS sum passes the limit. Short spikes between polls are missed.
    */
   peakMemoryMb: number;
+  /**
+   * CPU time of every process the command's tree ever had, reaped or not, from the cgroup's accounting
+   * (ms); null where the host gives this harness no cpu accounting cgroup.
+   */
+  cpuMs: number | null;
+}
+
+/** What enforced each guarantee for a sandbox; the run record keeps it. */
+export interface SandboxEnforcement {
+  /** Host uid sandboxed code runs as, and why that one. */
+  uid: number;
+  uidSource: 'sandbox-uid' | 'harness';
+  /** Memory: a cgroup counts every page (memfd, tmpfs, /dev/shm too); the watchdog polls RSS/PSS plus shared memory. */
+  memory: 'cgroup-v2' | 'cgroup-v1' | 'watchdog';
+  /** Processes: a pids cgroup, else RLIMIT_NPROC in the user namespace (non-root harness), backed by the watchdog. */
+  pids: 'cgroup-v2' | 'cgroup-v1' | 'rlimit' | 'watchdog';
+  /** CPU time of the whole tree (SandboxExecResult.cpuMs). */
+  cpuTime: 'cgroup-v2' | 'cgroup-v1' | 'none';
+  disk: 'watchdog';
+  /** The seccomp deny-list is loaded (bwrap mode on x86_64 and aarch64). */
+  seccomp: boolean;
 }
 
 export type SandboxMode = 'bwrap' | 'unsafe-none';
@@ -74,6 +100,7 @@ export interface Sandbox {
   readonly mode: SandboxMode;
   /** Host paths bound read-only so the interpreter and its libraries work (e.g. a pyenv prefix). */
   readonly extraReadOnlyPaths: readonly string[];
+  readonly enforcement: SandboxEnforcement;
   exec(opts: SandboxExecOptions): Promise<SandboxExecResult>;
 }
 

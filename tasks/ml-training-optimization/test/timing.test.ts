@@ -6,7 +6,7 @@ import type { SandboxExecResult } from '../../../src/sandbox/types.js';
 
 const result = (durationMs: number): SandboxExecResult => ({
   exitCode: 0, signalName: null, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false,
-  killedBy: null, durationMs, peakMemoryMb: 0,
+  killedBy: null, durationMs, peakMemoryMb: 0, cpuMs: null,
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

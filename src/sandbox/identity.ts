@@ -1,0 +1,114 @@
+/**
+ * Who sandboxed code is on the host. A sandbox entered by root maps its uid 0 to host uid 0: sysctls,
+ * setuid bits and root-owned host files then answer to it, whatever capabilities it dropped. So a root
+ * harness enters every sandbox as a dedicated unprivileged uid/gid (ENVBENCH_SANDBOX_UID/GID, default
+ * 65534 = nobody), which also creates the user namespace; the folders the command may write are handed
+ * to that uid first. A harness that is not root already is an unprivileged user and keeps its own uid.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export interface SandboxIdentity {
+  uid: number;
+  gid: number;
+}
+
+export const DEFAULT_SANDBOX_ID = 65534;
+
+const IdSchema = z.coerce
+  .number()
+  .int()
+  .min(1, 'must not be 0 (root): the point is that sandboxed code is never host root')
+  .max(2 ** 32 - 2);
+
+/** The identity a root harness drops to, or null when the harness is not root (its own uid is used). */
+export function sandboxIdentity(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? -1): SandboxIdentity | null {
+  if (euid !== 0) return null;
+  const parse = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const r = IdSchema.safeParse(raw.trim());
+    if (!r.success) {
+      throw new Error(`${name}=${JSON.stringify(raw)}: ${r.error.issues[0]?.message ?? 'invalid'}; set it to an unprivileged numeric id, or unset it for ${DEFAULT_SANDBOX_ID}`);
+    }
+    return r.data;
+  };
+  const uid = parse('ENVBENCH_SANDBOX_UID', DEFAULT_SANDBOX_ID);
+  return { uid, gid: parse('ENVBENCH_SANDBOX_GID', uid) };
+}
+
+/** Drops every privilege before exec: ids, supplementary groups, inheritable and bounding capabilities. */
+export function setprivWrap(setpriv: string, id: SandboxIdentity, argv: string[]): string[] {
+  return [
+    setpriv, `--reuid=${id.uid}`, `--regid=${id.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--', ...argv,
+  ];
+}
+
+/**
+ * Hands a writable folder to the sandbox uid: the folder and everything in it that the harness wrote
+ * (owned by root). Links are changed themselves, never followed, and a file with several names is left
+ * alone (it could be a name for a host file). Entries the sandbox uid already owns are not touched.
+ */
+export function handOver(dir: string, id: SandboxIdentity): void {
+  const stack = [dir];
+  const own = (p: string, st: fs.Stats) => {
+    if (st.uid === id.uid && st.gid === id.gid) return;
+    if (st.uid !== 0 && st.uid !== id.uid) return; // someone else's: not the harness's to give away
+    if (!st.isDirectory() && st.nlink > 1) return;
+    fs.lchownSync(p, id.uid, id.gid);
+  };
+  own(dir, fs.lstatSync(dir));
+  while (stack.length) {
+    const d = stack.pop()!;
+    let names: fs.Dirent[];
+    try {
+      names = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const p = path.join(d, n.name);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(p);
+      } catch {
+        continue;
+      }
+      own(p, st);
+      if (st.isDirectory()) stack.push(p);
+    }
+  }
+}
+
+/** Search permission on a directory for `id`, from its mode bits (root's override does not apply to it). */
+function searchable(st: fs.Stats, id: SandboxIdentity): boolean {
+  if (st.uid === id.uid) return (st.mode & 0o100) !== 0;
+  if (st.gid === id.gid) return (st.mode & 0o010) !== 0;
+  return (st.mode & 0o001) !== 0;
+}
+
+/**
+ * Makes sure bwrap, started as the sandbox uid, can reach `p` (it resolves every bound path itself). A
+ * folder the harness made under the temp dir (mkdtemp's 0700) gets search permission for others — search
+ * only, never listing; any other folder in the way is the operator's, so it is named in the error instead.
+ */
+export function ensureReachable(p: string, id: SandboxIdentity, harnessTmp: string): void {
+  const parts = path.resolve(p).split('/').filter(Boolean);
+  let cur = '/';
+  for (let i = 0; i < parts.length; i++) {
+    const st = fs.statSync(cur);
+    if (!searchable(st, id)) {
+      const ours = (cur + '/').startsWith(harnessTmp.replace(/\/?$/, '/')) && cur !== harnessTmp && st.uid === (process.geteuid?.() ?? -1);
+      if (!ours) {
+        throw new Error(
+          `the sandbox runs as uid ${id.uid}, which cannot reach ${p}: ${cur} (mode ${(st.mode & 0o777).toString(8)}, owner uid ${st.uid}) ` +
+            'is not searchable by it. Keep the repository and ENVBENCH_PYTHON where other users may traverse ' +
+            '(chmod o+x on that folder), or set ENVBENCH_SANDBOX_UID to a uid that may.',
+        );
+      }
+      fs.chmodSync(cur, (st.mode & 0o7777) | 0o001);
+    }
+    cur = path.join(cur, parts[i]!);
+  }
+}
