@@ -135,7 +135,10 @@ describe('validate and run', () => {
     expect(r.code).toBe(0);
     const rec = await readRunRecord(out);
     expect(rec.trials.map((t) => `${t.sample}:${t.model}:${t.status}`).sort()).toEqual(['apple:nop:failed', 'apple:oracle:passed', 'pear:nop:failed', 'pear:oracle:passed']);
-    expect(rec.sandbox).toEqual({ mode: 'bwrap', unsafe: false });
+    expect(rec.sandbox).toMatchObject({ mode: 'bwrap', unsafe: false });
+    // The record says what enforced the limits here; CI's root harness drops to the sandbox uid.
+    expect(rec.sandbox.enforcement).toMatchObject({ disk: 'watchdog', seccomp: true });
+    if (process.geteuid?.() === 0) expect(rec.sandbox.enforcement).toMatchObject({ uid: 65534, uidSource: 'sandbox-uid' });
   });
 
   it('--unsafe-no-sandbox runs and is written into the run record', async () => {
@@ -143,7 +146,9 @@ describe('validate and run', () => {
     const r = await cli(['run', '--models', 'oracle', '--out', out, '--unsafe-no-sandbox']);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/WARNING: --unsafe-no-sandbox/);
-    expect((await readRunRecord(out)).sandbox).toEqual({ mode: 'unsafe-none', unsafe: true });
+    const sandbox = (await readRunRecord(out)).sandbox;
+    expect(sandbox).toMatchObject({ mode: 'unsafe-none', unsafe: true });
+    expect(sandbox.enforcement).toMatchObject({ uidSource: 'harness', seccomp: false });
   });
 
   it('a task whose requirements are missing is skipped with the reason, never run or passed', async () => {

@@ -52,7 +52,7 @@ interface LoopStats {
 export type LoopOutcome = LoopStats &
   (
     | { kind: 'submitted'; submission: unknown }
-    | { kind: 'limit'; limit: 'turns' | 'tokens' | 'time'; detail: string }
+    | { kind: 'limit'; limit: 'turns' | 'tokens' | 'time' | NonNullable<ToolResult['endsTrial']>['limit']; detail: string }
     | { kind: 'no-submission'; detail: string }
     | { kind: 'error'; error: string }
   );
@@ -245,6 +245,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
             result = { content: invalidInput(SUBMIT_TOOL_NAME, parsed.error), isError: true };
           } else {
             result = await runTool(use, toolsByName.get(use.name), validNames, toolContext);
+            // A limit of the whole trial (the workspace's disk bound) ends it as the model's failure.
+            if (result.endsTrial) return { kind: 'limit', limit: result.endsTrial.limit, detail: result.endsTrial.detail };
           }
         }
         const block: ToolResultBlockParam = {

@@ -21,6 +21,11 @@ export interface ToolResult {
   /** Text returned to the model as the tool_result. */
   content: string;
   isError?: boolean;
+  /**
+   * The tool hit a limit of the whole trial, not just of this call (the workspace filled its disk
+   * bound): the trial ends `failed` with that limit, as it is the submission's doing.
+   */
+  endsTrial?: { limit: 'disk'; detail: string };
 }
 
 export interface ToolDef<S extends z.ZodType = z.ZodType> {

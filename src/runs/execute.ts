@@ -106,7 +106,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
         torch: o.python.torch,
         gpu: o.python.gpu,
       },
-      sandbox: { mode: o.sandbox.mode, unsafe: o.sandbox.mode !== 'bwrap' },
+      sandbox: { mode: o.sandbox.mode, unsafe: o.sandbox.mode !== 'bwrap', enforcement: o.sandbox.enforcement },
       plan: o.plan,
     };
     journal = await Journal.create(jfile, header);

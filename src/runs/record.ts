@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../grading/types.js';
+import { SandboxEnforcementSchema } from '../sandbox/enforcement.js';
 import { ShardInfoSchema } from './shard.js';
 import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
 
@@ -9,7 +10,9 @@ export const RUN_RECORD_SCHEMA_VERSION = 1;
 export const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
 export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 
-export const LimitKindSchema = z.enum(['turns', 'tokens', 'time']);
+/** Which limit ended a trial: the model's turns, output tokens or time, or the workspace's disk bound. */
+export const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
+export type LimitKind = z.infer<typeof LimitKindSchema>;
 
 export { UsageSchema, ZERO_USAGE, type Usage };
 
@@ -58,6 +61,8 @@ export const SandboxInfoSchema = z.object({
   mode: z.enum(['bwrap', 'unsafe-none']),
   /** True when the run was made with --unsafe-no-sandbox: model-written code ran on the host. */
   unsafe: z.boolean(),
+  /** What enforced the sandbox's limits on this host (records made before it was kept lack it). */
+  enforcement: SandboxEnforcementSchema.optional(),
 });
 
 export const EnvironmentSchema = z.object({

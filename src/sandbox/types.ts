@@ -78,21 +78,8 @@ export interface SandboxExecResult {
   cpuMs: number | null;
 }
 
-/** What enforced each guarantee for a sandbox; the run record keeps it. */
-export interface SandboxEnforcement {
-  /** Host uid sandboxed code runs as, and why that one. */
-  uid: number;
-  uidSource: 'sandbox-uid' | 'harness';
-  /** Memory: a cgroup counts every page (memfd, tmpfs, /dev/shm too); the watchdog polls RSS/PSS plus shared memory. */
-  memory: 'cgroup-v2' | 'cgroup-v1' | 'watchdog';
-  /** Processes: a pids cgroup, else RLIMIT_NPROC in the user namespace (non-root harness), backed by the watchdog. */
-  pids: 'cgroup-v2' | 'cgroup-v1' | 'rlimit' | 'watchdog';
-  /** CPU time of the whole tree (SandboxExecResult.cpuMs). */
-  cpuTime: 'cgroup-v2' | 'cgroup-v1' | 'none';
-  disk: 'watchdog';
-  /** The seccomp deny-list is loaded (bwrap mode on x86_64 and aarch64). */
-  seccomp: boolean;
-}
+export type { SandboxEnforcement } from './enforcement.js';
+import type { SandboxEnforcement } from './enforcement.js';
 
 export type SandboxMode = 'bwrap' | 'unsafe-none';
 

@@ -32,6 +32,8 @@ function describeKill(r: SandboxExecResult, l: SandboxLimits): string | null {
       return `killed: exceeded the memory limit of ${l.memoryMb} MiB`;
     case 'procs':
       return `killed: exceeded the limit of ${l.maxProcs} processes`;
+    case 'disk':
+      return `killed: the workspace and /tmp exceeded their disk limit of ${l.diskMb} MiB`;
     case 'abort':
       return 'killed: the trial was stopped';
     default:
@@ -88,7 +90,9 @@ export const runPythonTool = defineTool({
         limits: ctx.limits,
         signal: ctx.signal,
       });
-      return { content: formatRun(r, limits), isError: r.exitCode !== 0 || r.killedBy !== null };
+      const content = formatRun(r, limits);
+      if (r.killedBy === 'disk') return { content, isError: true, endsTrial: { limit: 'disk', detail: describeKill(r, limits)! } };
+      return { content, isError: r.exitCode !== 0 || r.killedBy !== null };
     } finally {
       // Only if .envbench is still the plain directory we made (the code may have replaced it with a link).
       const st = await fsp.lstat(dir).catch(() => null);
