@@ -231,6 +231,26 @@ process.stdout.write(JSON.stringify(r));
   });
 });
 
+describe.skipIf(!sandbox)('failures stay the command\'s', () => {
+  it('printing the launcher\'s failure text and exiting 125 is an ordinary exit, never a harness error', async () => {
+    const r = await sb().exec({ argv: ['sh', '-c', 'echo "envbench: could not join the command cgroup [0123456789abcdef]: x" >&2; exit 125'], workspace });
+    expect(r.exitCode).toBe(125);
+    expect(r.killedBy).toBeNull();
+  });
+
+  it.skipIf(!isRoot)('a bound folder the sandbox uid cannot reach is an error naming the folder, not a silent root fallback', async () => {
+    const locked = fs.mkdtempSync('/var/tmp/envbench-locked-'); // not under the harness's temp dir: never opened up
+    try {
+      fs.mkdirSync(path.join(locked, 'task'));
+      await expect(sb().exec({ argv: ['true'], workspace, binds: [{ src: path.join(locked, 'task'), dest: '/opt/task' }] })).rejects.toThrow(
+        new RegExp(`uid 65534, which cannot reach .*: ${locked} \\(mode 700`),
+      );
+    } finally {
+      fs.rmSync(locked, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!sandbox)('memory that counts everything', () => {
   it('says which enforcement is in force', () => {
     expect(['cgroup-v1', 'cgroup-v2', 'watchdog']).toContain(sb().enforcement.memory);

@@ -169,8 +169,8 @@ const MIB = 1024 * 1024;
  * driver reserves huge virtual ranges and RLIMIT_AS would break it —, RLIMIT_FSIZE, and no core dumps.
  * `taskLimit` sets RLIMIT_NPROC, a kernel fuse against fork bombs: inside bwrap's user namespace it counts
  * only the sandbox's tasks (threads included, hence well above maxProcs). The kernel ignores it for a
- * harness running as root (kuid 0 is exempt); there a pids cgroup (findPidsCgroupBase) takes its place
- * where the host allows one, and otherwise the watchdog alone stops a fork bomb.
+ * harness running as root (kuid 0 is exempt), which is one reason a root harness drops to the sandbox
+ * uid (identity.ts); a pids cgroup (cgroups.ts) caps the tree as well where the host allows one.
  */
 export function prlimitWrap(prlimit: string | null, argv: string[], limits: SandboxLimits, gpu: boolean, taskLimit?: number): string[] {
   if (!prlimit) return argv;
