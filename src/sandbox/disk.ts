@@ -13,40 +13,50 @@ export interface DiskUsage {
   truncated: boolean;
 }
 
-/** Walks without following links; a file with several names in the folders is counted once. */
-export function diskUsage(dirs: readonly string[], maxEntries: number): DiskUsage {
-  const seen = new Set<string>();
-  const u: DiskUsage = { bytes: 0, entries: 0, truncated: false };
+/**
+ * Visits every entry below `dirs` without following links (lstat), depth first; `visit` returning false
+ * stops the walk. Entries removed meanwhile are skipped. Shared by the disk count and the hand-over.
+ */
+export function walkTree(dirs: readonly string[], visit: (p: string, st: fs.Stats) => boolean | void): void {
   const stack = [...dirs];
   while (stack.length) {
     const dir = stack.pop()!;
-    let names: fs.Dirent[];
+    let names: string[];
     try {
-      names = fs.readdirSync(dir, { withFileTypes: true });
+      names = fs.readdirSync(dir);
     } catch {
       continue; // removed meanwhile, or not a directory
     }
-    for (const d of names) {
-      if (++u.entries > maxEntries) {
-        u.truncated = true;
-        return u;
-      }
-      const p = path.join(dir, d.name);
+    for (const name of names) {
+      const p = path.join(dir, name);
       let st: fs.Stats;
       try {
         st = fs.lstatSync(p);
       } catch {
         continue;
       }
-      if (st.nlink > 1 && !st.isDirectory()) {
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      u.bytes += st.blocks * 512;
+      if (visit(p, st) === false) return;
       if (st.isDirectory()) stack.push(p);
     }
   }
+}
+
+/** Allocated bytes and entries; a file with several names in the folders is counted once. */
+export function diskUsage(dirs: readonly string[], maxEntries: number): DiskUsage {
+  const seen = new Set<string>();
+  const u: DiskUsage = { bytes: 0, entries: 0, truncated: false };
+  walkTree(dirs, (_p, st) => {
+    if (++u.entries > maxEntries) {
+      u.truncated = true;
+      return false;
+    }
+    if (st.nlink > 1 && !st.isDirectory()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
+    u.bytes += st.blocks * 512;
+  });
   return u;
 }
 

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { walkTree } from './disk.js';
 
 export interface SandboxIdentity {
   uid: number;
@@ -51,7 +52,6 @@ export function setprivWrap(setpriv: string, id: SandboxIdentity, argv: string[]
  * alone (it could be a name for a host file). Entries the sandbox uid already owns are not touched.
  */
 export function handOver(dir: string, id: SandboxIdentity): void {
-  const stack = [dir];
   const own = (p: string, st: fs.Stats) => {
     if (st.uid === id.uid && st.gid === id.gid) return;
     if (st.uid !== 0 && st.uid !== id.uid) return; // someone else's: not the harness's to give away
@@ -59,26 +59,7 @@ export function handOver(dir: string, id: SandboxIdentity): void {
     fs.lchownSync(p, id.uid, id.gid);
   };
   own(dir, fs.lstatSync(dir));
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: fs.Dirent[];
-    try {
-      names = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const p = path.join(d, n.name);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(p);
-      } catch {
-        continue;
-      }
-      own(p, st);
-      if (st.isDirectory()) stack.push(p);
-    }
-  }
+  walkTree([dir], own);
 }
 
 /** Search permission on a directory for `id`, from its mode bits (root's override does not apply to it). */
