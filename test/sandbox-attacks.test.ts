@@ -15,6 +15,11 @@ import {
 import { probePython } from '../src/python/probe.js';
 import { runPythonTool } from '../src/agents/tools/index.js';
 import type { ToolContext } from '../src/agents/tool.js';
+import { createAnthropicClient } from '../src/agents/client.js';
+import { runAgentLoop } from '../src/agents/loop.js';
+import { MemoryTranscript } from '../src/agents/transcript.js';
+import { startMessagesServer, toolUseReply } from './support/messages-server.js';
+import { z } from 'zod';
 
 const PYTHON = process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3';
 const py = await probePython(PYTHON, ['numpy']);
@@ -358,6 +363,31 @@ print('MADE ALL')`;
     };
     const t = await runPythonTool.run({ code: "open('/workspace/big', 'wb').write(b'x' * (64 << 20))" }, ctx);
     expect(t.endsTrial).toEqual({ limit: 'disk', detail: 'killed: the workspace and /tmp exceeded their disk limit of 32 MiB' });
+  });
+});
+
+describe.skipIf(!sandbox)('a disk limit ends the trial as the model\'s failure', () => {
+  it('a model whose code fills the workspace ends with limit "disk" after that one call, through the real loop and SDK', async () => {
+    const server = await startMessagesServer((_b, i) =>
+      i === 0
+        ? toolUseReply('run_python', { code: "import os\nfor i in range(100):\n    open(f'/workspace/f{i}', 'wb').write(os.urandom(4 << 20))" })
+        : toolUseReply('submit_answer', { answer: 1 }),
+    );
+    try {
+      const tmpDir = fs.mkdtempSync(path.join(scratch, 'tmp-'));
+      const outcome = await runAgentLoop({
+        client: createAnthropicClient({ apiKey: 'test-key', baseURL: server.url, maxAttempts: 1, maxCallMs: 20_000 }),
+        model: 'claude-haiku-4-5', thinkingBudget: null, system: 's', prompt: 'p',
+        tools: [runPythonTool], submission: z.object({ answer: z.number() }),
+        limits: { maxTurns: 5, outputTokenBudget: 100_000, timeLimitSec: 120 },
+        toolContext: { workspace, tmpDir, sandbox: sb(), python: py, gpu: false, limits: { diskMb: 32, wallSec: 60 } },
+        transcript: new MemoryTranscript(),
+      });
+      expect(outcome).toMatchObject({ kind: 'limit', limit: 'disk' });
+      expect(server.requests).toHaveLength(1); // the submission that would have followed never happened
+    } finally {
+      await server.close();
+    }
   });
 });
 
