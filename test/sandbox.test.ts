@@ -351,9 +351,9 @@ print(json.dumps(r))`;
   it('stops a Python fork bomb at the process limit, and nothing of it survives', async () => {
     const m = marker();
     const code = `# ${m}\nimport os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass`;
-    const r = await sb().exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 20 } });
-    expect(['procs', 'time']).toContain(r.killedBy);
-    expect(r.durationMs).toBeLessThan(5000);
+    // Judged by what killed it: the process limit, long before a wall limit a loaded machine cannot reach.
+    const r = await sb().exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 120 } });
+    expect(r.killedBy).toBe('procs');
     expect(hostProcessesWith(m)).toEqual([]);
   });
 
@@ -378,7 +378,7 @@ print(json.dumps(r))`;
     }
     let r: Awaited<ReturnType<typeof bare.exec>>;
     try {
-      r = await bare.exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 20 } });
+      r = await bare.exec({ argv: [py.executable, '-c', code], workspace, limits: { maxProcs: 32, wallSec: 120 } });
     } finally {
       if (fuse && base) {
         fs.writeFileSync(path.join(base, 'cgroup.procs'), String(process.pid));
@@ -391,17 +391,15 @@ print(json.dumps(r))`;
         }
       }
     }
-    expect(['procs', 'time']).toContain(r.killedBy);
-    expect(r.durationMs).toBeLessThan(10_000);
+    expect(r.killedBy).toBe('procs');
     expect(hostProcessesWith(m)).toEqual([]);
   });
 
   it('stops a bash fork bomb too', async () => {
     const m = marker();
     // `sleep` keeps the first shell (and so the namespace) alive while the bomb grows.
-    const r = await sb().exec({ argv: ['bash', '-c', `: ${m}; :(){ :|:& };:; sleep 30`], workspace, limits: { maxProcs: 32, wallSec: 20 } });
-    expect(['procs', 'time']).toContain(r.killedBy);
-    expect(r.durationMs).toBeLessThan(5000);
+    const r = await sb().exec({ argv: ['bash', '-c', `: ${m}; :(){ :|:& };:; sleep 300`], workspace, limits: { maxProcs: 32, wallSec: 120 } });
+    expect(r.killedBy).toBe('procs');
     expect(hostProcessesWith(m)).toEqual([]);
   });
 
@@ -410,12 +408,13 @@ print(json.dumps(r))`;
     const script = [
       `setsid sh -c 'touch /workspace/gc1; while :; do sleep 1; done' ${m} &`,
       `nohup sh -c 'touch /workspace/gc2; while :; do :; done' ${m} >/dev/null 2>&1 &`,
+      // Spin only once both grandchildren exist, so a loaded machine that starts them late still tests them.
+      'while [ ! -e /workspace/gc1 ] || [ ! -e /workspace/gc2 ]; do sleep 0.05; done',
       'while :; do :; done',
     ].join('\n');
-    const r = await sb().exec({ argv: ['sh', '-c', script], workspace, limits: { wallSec: 1.5 } });
+    const r = await sb().exec({ argv: ['sh', '-c', script], workspace, limits: { wallSec: 3 } });
     expect(r.killedBy).toBe('time');
-    expect(r.durationMs).toBeGreaterThanOrEqual(1500);
-    expect(r.durationMs).toBeLessThan(5000);
+    expect(r.durationMs).toBeGreaterThanOrEqual(3000);
     // The grandchildren did start...
     expect(fs.existsSync(path.join(workspace, 'gc1'))).toBe(true);
     expect(fs.existsSync(path.join(workspace, 'gc2'))).toBe(true);
@@ -434,9 +433,9 @@ print(json.dumps(r))`;
   it('kills on abort', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    const r = await sb().exec({ argv: ['sleep', '30'], workspace, signal: ac.signal });
+    const r = await sb().exec({ argv: ['sleep', '600'], workspace, signal: ac.signal, limits: { wallSec: 900 } });
     expect(r.killedBy).toBe('abort');
-    expect(r.durationMs).toBeLessThan(3000);
+    expect(r.durationMs).toBeLessThan(300_000); // far from the sleep's end and the wall limit
   });
 
   it('memory: a small allocation works, a big one fails (RLIMIT_AS)', async () => {
@@ -460,10 +459,9 @@ time.sleep(30)`;
     // The watchdog is the fallback where no memory cgroup can be made; this sandbox uses none.
     const watchdogOnly = await createSandbox({ extraReadOnlyPaths: py.prefixes, memoryCgroup: false });
     expect(watchdogOnly.enforcement.memory).toBe('watchdog');
-    const r = await watchdogOnly.exec({ argv: [py.executable, '-c', code], workspace, gpu: true, limits: { memoryMb: 200, wallSec: 20 } });
+    const r = await watchdogOnly.exec({ argv: [py.executable, '-c', code], workspace, gpu: true, limits: { memoryMb: 200, wallSec: 120 } });
     expect(r.killedBy).toBe('memory');
     expect(r.peakMemoryMb).toBeGreaterThan(200);
-    expect(r.durationMs).toBeLessThan(10_000);
   });
 
   it('caps output: keeps head and tail, marks the cut, never buffers it all', async () => {
@@ -476,7 +474,7 @@ time.sleep(30)`;
     expect(r.stdout.endsWith('TAIL')).toBe(true);
     expect(r.stdout).toMatch(/\[\.\.\. \d+ bytes cut \.\.\.\]/);
     // `yes` writes gigabytes a second; memory stays bounded and the time limit still ends it.
-    const y = await sb().exec({ argv: ['yes'], workspace, limits: { outputBytes: 1000, wallSec: 1 } });
+    const y = await sb().exec({ argv: ['yes'], workspace, limits: { outputBytes: 1000, wallSec: 5 } });
     expect(y.killedBy).toBe('time');
     expect(y.stdoutTruncated).toBe(true);
     expect(y.stdout.length).toBeLessThan(1100);
