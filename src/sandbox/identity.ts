@@ -71,8 +71,8 @@ function searchable(st: fs.Stats, id: SandboxIdentity): boolean {
 
 /**
  * Makes sure bwrap, started as the sandbox uid, can reach `p` (it resolves every bound path itself). A
- * folder the harness made under the temp dir (mkdtemp's 0700) gets search permission for others — search
- * only, never listing; any other folder in the way is the operator's, so it is named in the error instead.
+ * folder the harness made in the temp dir (mkdtemp's 0700 envbench-*) gets search permission for others —
+ * search only, never listing; any other folder in the way is the operator's, so it is named in the error.
  */
 export function ensureReachable(p: string, id: SandboxIdentity, harnessTmp: string): void {
   const parts = path.resolve(p).split('/').filter(Boolean);
@@ -80,7 +80,10 @@ export function ensureReachable(p: string, id: SandboxIdentity, harnessTmp: stri
   for (let i = 0; i < parts.length; i++) {
     const st = fs.statSync(cur);
     if (!searchable(st, id)) {
-      const ours = (cur + '/').startsWith(harnessTmp.replace(/\/?$/, '/')) && cur !== harnessTmp && st.uid === (process.geteuid?.() ?? -1);
+      // Only the harness's own temp folders (mkdtemp's envbench-* under the temp dir, 0700) are opened up.
+      const ours =
+        harnessTmp !== '/' && path.dirname(cur) === harnessTmp && path.basename(cur).startsWith('envbench-') &&
+        st.uid === (process.geteuid?.() ?? -1);
       if (!ours) {
         throw new Error(
           `the sandbox runs as uid ${id.uid}, which cannot reach ${p}: ${cur} (mode ${(st.mode & 0o777).toString(8)}, owner uid ${st.uid}) ` +
