@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineTask } from '../../src/tasks/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { runLegacyPythonCheck as runPythonCheck, type LegacyPythonCheckSpec as PythonCheckSpec } from '../../src/grading/python-check-legacy.js';
 
 /**
  * prepare draws the data (and, with CUDA, trains and measures the baseline); the submission trains in its

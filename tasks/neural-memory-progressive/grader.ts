@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineRubric, judgeWithRubric, type Rubric } from '../../src/grading/judge.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { runLegacyPythonCheck as runPythonCheck, type LegacyPythonCheckSpec as PythonCheckSpec } from '../../src/grading/python-check-legacy.js';
 import { GraderInfraError, type Grade, type GradeContext } from '../../src/grading/types.js';
 
 /**

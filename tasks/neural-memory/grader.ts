@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defineRubric, judgeWithRubric, JUDGE_CHECK_PREFIX, VERDICT_CHECK, type RubricJudgement } from '../../src/grading/judge.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { runLegacyPythonCheck as runPythonCheck, type LegacyPythonCheckSpec as PythonCheckSpec } from '../../src/grading/python-check-legacy.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
 
 /**
