@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defineRubric, judgeWithRubric, JUDGE_CHECK_PREFIX, VERDICT_CHECK, type RubricJudgement } from '../../src/grading/judge.js';
-import { runLegacyPythonCheck as runPythonCheck, type LegacyPythonCheckSpec as PythonCheckSpec } from '../../src/grading/python-check-legacy.js';
+import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
 
 /**
@@ -20,14 +20,7 @@ import { GraderInfraError, type Check, type Grade, type GradeContext } from '../
  */
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
   publicFiles: ['inputs.json'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.json', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.json', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     prepare: { wallSec: 60 },
     run: { wallSec: 300, memoryMb: 4096 },

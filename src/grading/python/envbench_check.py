@@ -197,6 +197,7 @@ def _resolve(root_module: str, attrs: list[str]):
         obj = importlib.import_module(root_module)
     except Exception:
         return None
+    import importlib.util
     import types
     path = root_module
     tree = SAFE_MODULE_TREES.get(root_module.split(".")[0])
@@ -204,6 +205,14 @@ def _resolve(root_module: str, attrs: list[str]):
         try:
             obj = getattr(obj, a)
         except Exception:
+            # not loaded yet, so not an attribute: a submodule the file could still import by this path
+            real = getattr(obj, "__name__", None) if isinstance(obj, types.ModuleType) else None
+            try:
+                spec = importlib.util.find_spec(f"{real}.{a}") if real and not a.startswith("_") else None
+            except Exception:
+                spec = None
+            if spec is not None and (tree is None or f"{real}.{a}" not in tree):
+                return f"`{path}.{a}` is the module `{real}.{a}`"
             return None
         path += "." + a
         if isinstance(obj, types.ModuleType):
@@ -217,7 +226,7 @@ def _resolve(root_module: str, attrs: list[str]):
 
 def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
     """Every use of something outside the allowlist, as 'line N: what'. The submission is parsed, never run."""
-    tree = _without_main_block(tree)
+    tree = without_main_block(tree)
     found: list[tuple[int, str]] = []
 
     def bad(node, what):
@@ -258,7 +267,7 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                     tree_ok = SAFE_MODULE_TREES.get(mod.split(".")[0])
                     if tree_ok and sub in tree_ok:
                         module_alias[local] = sub
-                    elif tree_ok is not None:
+                    else:
                         why = _resolve(mod, [a.name])
                         if why:
                             bad(node, f"import of {why}")
@@ -271,6 +280,37 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
     for node in ast.walk(tree):
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
+
+    def dotted(node):
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        return (node.id, list(reversed(parts))) if isinstance(node, ast.Name) else (None, [])
+
+    # `m = torch` or `G = torch.nn.functional` makes m / G an alias: patching through it is monkeypatching,
+    # and an alias of a module is looked through like the module itself.
+    aliasing = set()
+    grew = True
+    while grew:
+        grew = False
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, (ast.Name, ast.Attribute)):
+                root, attrs = dotted(node.value)
+                t = node.targets[0].id
+                if root in imported:
+                    aliasing.add(id(node.value))
+                    if t not in imported:
+                        imported.add(t)
+                        grew = True
+                    if root in module_alias and t not in module_alias:
+                        base = module_alias[root]
+                        cand = ".".join([base] + attrs)
+                        tree_ok = SAFE_MODULE_TREES.get(base.split(".")[0], ())
+                        if not attrs or cand in tree_ok:
+                            module_alias[t] = cand
+                            grew = True
 
     def root_name(node):
         while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
@@ -308,16 +348,18 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                 bad(node, f"use of the builtin `{n}` (not in the allowed set)")
             elif not rules.loops and n in FUNCTIONAL_ITERATION and n not in bound:
                 bad(node, f"use of `{n}` (functional iteration)")
-            if n in module_alias:
+            if n in module_alias and id(node) not in aliasing:
                 par = parents.get(id(node))
-                if not (isinstance(par, ast.Attribute) and par.value is node):
+                first_arg_of_getattr = isinstance(par, ast.Call) and isinstance(par.func, ast.Name) and \
+                    par.func.id in ("getattr", "hasattr") and par.args and par.args[0] is node
+                if not (isinstance(par, ast.Attribute) and par.value is node) and not first_arg_of_getattr:
                     bad(node, f"module `{n}` used as a value (use modules only through attribute access)")
         elif isinstance(node, ast.Attribute):
             a = node.attr
             if a.startswith("__") and a.endswith("__"):
                 if a not in SAFE_DUNDER_ATTRS:
                     bad(node, f"dunder attribute `.{a}`")
-            elif a in IO_ATTRS:
+            elif a in IO_ATTRS or a.startswith("register_module_"):
                 bad(node, f"attribute `.{a}` (file, process or interpreter access)")
             elif not rules.loops and a in FUNCTIONAL_ITERATION:
                 bad(node, f"use of `.{a}` (functional iteration)")
@@ -388,7 +430,7 @@ def _is_main_guard(node) -> bool:
         sum(isinstance(p, ast.Constant) and p.value == "__main__" for p in pair) == 1
 
 
-def _without_main_block(tree):
+def without_main_block(tree):
     """The module without its top-level `if __name__ == "__main__":` bodies: the submission is imported
     under another name, so they never run."""
     import copy
@@ -591,7 +633,8 @@ def _child_exit_status(pid: int, wait_s: float = 1.0) -> str:
 
 def run_isolated(work: Callable[[], bytes], *, timeout: float | None = None, max_bytes: int = 256 << 20,
                  snapshot: tuple = (), snapshot_dir: str = ".", max_file_bytes: int = 64 << 20,
-                 child_setup: Callable[[], None] | None = None) -> Isolated:
+                 child_setup: Callable[[], None] | None = None,
+                 after_fork: Callable[[], None] | None = None) -> Isolated:
     """Forks; the child runs `work()` (hostile from the first line of submission code) and sends the bytes
     it returns through a pipe. The parent reads exactly one frame, closes the pipe, SIGKILLs and reaps the
     whole tree (no exit handler, no orphan survives), then snapshots `snapshot` files from `snapshot_dir`.
@@ -635,6 +678,8 @@ def run_isolated(work: Callable[[], bytes], *, timeout: float | None = None, max
         while True:
             time.sleep(3600)
     os.close(wfd)
+    if after_fork:  # the parent's side only: what the child must never hold (a nonce on stdin, say)
+        after_fork()
     deadline = None if timeout is None else time.monotonic() + timeout
     payload, why = _read_frame(rfd, max_bytes, deadline, pid)
     wall = time.perf_counter() - t0
