@@ -104,7 +104,7 @@ def _write_json(path, obj, mode=None):
         os.chmod(path, mode)
 
 
-def prepare(out_dir: str) -> None:
+def prepare(out_dir: str, device: str) -> None:
     data = prepare_data()
     _write_json(os.path.join(out_dir, "inputs.json"), data)
     _write_json(os.path.join(out_dir, "expected.json"), data)
@@ -348,7 +348,7 @@ def _probe(mod, inp, status, arrays, device, sub_path, pristine):
 _PRISTINE: dict = {}
 
 
-def _take_pristine() -> None:
+def _take_pristine(inputs_dir: str, device: str) -> None:
     """In the child, before the submission is imported: the probes call these, so a file that patches torch
     (sandbox_safe forbids it, but belt and braces) cannot change what the probes call."""
     import torch

@@ -174,7 +174,7 @@ def write_npz(path: str, arrays: dict) -> None:
     os.replace(tmp, path)
 
 
-def prepare(out_dir: str) -> None:
+def prepare(out_dir: str, device: str) -> None:
     inputs, expected = prepare_data()
     write_npz(os.path.join(out_dir, "inputs.npz"), inputs)
     write_npz(os.path.join(out_dir, "expected.npz"), expected)

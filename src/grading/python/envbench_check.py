@@ -86,12 +86,14 @@ def check(name: str, passed: bool | None, detail: Any) -> dict:
             "detail": bounded(detail, DETAIL_MAX)}
 
 
-def verdict_of(checks: list, required: tuple | list = ()) -> dict:
-    """Passed when no check failed, at least one passed, and every `required` name passed (not skipped)."""
+def verdict_of(checks: list, required: tuple | list = (), optional: tuple | list = ()) -> dict:
+    """Passed when no check failed (an `optional` one may: it only counts in the score), at least one
+    passed, and every `required` name passed (not skipped)."""
     checks = [check(c["name"], c["passed"], c["detail"]) for c in checks][:CHECKS_MAX]
     graded = [c for c in checks if c["passed"] is not None]
+    gating = [c for c in graded if c["name"] not in optional]
     ok_names = {c["name"] for c in checks if c["passed"] is True}
-    passed = bool(graded) and all(c["passed"] for c in graded) and set(required) <= ok_names
+    passed = bool(gating) and all(c["passed"] for c in gating) and set(required) <= ok_names
     score = 1.0 if passed else (sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0)
     return {"passed": passed, "score": round(float(score), 6), "checks": checks}
 
@@ -134,7 +136,7 @@ SAFE_BUILTINS = frozenset({
 SAFE_MODULE_TREES = {
     "torch": ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils", "torch.nn.parameter",
               "torch.nn.modules", "torch.linalg", "torch.fft", "torch.special", "torch.autograd", "torch.optim",
-              "torch.cuda", "torch.cuda.amp", "torch.amp", "torch.backends", "torch.backends.cuda",
+              "torch.cuda", "torch.cuda.amp", "torch.cuda.memory", "torch.amp", "torch.autograd.graph", "torch.backends", "torch.backends.cuda",
               "torch.backends.cudnn", "torch.backends.mps", "torch.distributions", "torch.random", "torch.func",
               "torch.utils", "torch.utils.data", "torch.utils.checkpoint", "torch.testing", "torch.types",
               "torch.functional", "torch.nn.attention", "torch.cpu", "torch.mps"),
@@ -172,6 +174,8 @@ class Rules:
     classes_may_subclass_tensor: bool = False
     custom_autograd: bool = False
     monkeypatch: bool = False         # assignments into imported modules or classes
+    settable: tuple = ()              # dotted prefixes a submission may assign under (e.g. "torch.backends")
+    forbidden_attrs: frozenset = frozenset()  # attributes of allowed modules this task's measurement forbids
 
 
 DEFAULT_RULES = Rules()
@@ -323,6 +327,10 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                     sub.id.startswith("__") and sub.id.endswith("__"):
                 bad(node, f"assignment to `{sub.id}`")
         if isinstance(t, (ast.Attribute, ast.Subscript)):
+            root, attrs = dotted(t.value if isinstance(t, ast.Attribute) else t)
+            full = ".".join([module_alias.get(root, root or "")] + attrs)
+            if any(full == p or full.startswith(p + ".") for p in rules.settable):
+                return
             if not rules.monkeypatch and root_name(t) in imported:
                 bad(node, f"assignment into imported module or class `{root_name(t)}` (monkeypatching)")
         elif isinstance(t, (ast.Tuple, ast.List)):
@@ -344,6 +352,8 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
             if n.startswith("__") and n.endswith("__"):
                 if n not in SAFE_DUNDER_NAMES:
                     bad(node, f"use of `{n}`")
+            elif n in rules.forbidden_attrs and n in imported:
+                bad(node, f"use of `{n}` (forbidden by this task: it would fake the measurement)")
             elif n not in bound and n not in imported and n in _ALL_BUILTINS and n not in rules.builtins:
                 bad(node, f"use of the builtin `{n}` (not in the allowed set)")
             elif not rules.loops and n in FUNCTIONAL_ITERATION and n not in bound:
@@ -361,6 +371,8 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                     bad(node, f"dunder attribute `.{a}`")
             elif a in IO_ATTRS or a.startswith("register_module_"):
                 bad(node, f"attribute `.{a}` (file, process or interpreter access)")
+            elif a in rules.forbidden_attrs:
+                bad(node, f"attribute `.{a}` (forbidden by this task: it would fake the measurement)")
             elif not rules.loops and a in FUNCTIONAL_ITERATION:
                 bad(node, f"use of `.{a}` (functional iteration)")
             elif a.startswith("_") and root_name(node) in imported:
@@ -386,6 +398,7 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                 if not (isinstance(name, ast.Constant) and isinstance(name.value, str)) or \
                         name.value.startswith("_") or name.value in IO_ATTRS or \
                         (name.value in _ALL_BUILTINS and name.value not in rules.builtins) or \
+                        name.value in rules.forbidden_attrs or \
                         (not rules.loops and name.value in FUNCTIONAL_ITERATION):
                     bad(node, f"{f.id} with a computed, private or denied attribute name")
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
@@ -782,19 +795,21 @@ def load_outputs(path: str) -> Outputs:
 class Task:
     """A task's logic; the library supplies the protocol around it.
 
-    prepare(out_dir)                  trusted: write the public files and the private expected data
+    prepare(out_dir, device)          trusted: write the public files and the private expected data
     run(module, inputs_dir, device)   UNTRUSTED child: call the submission; return (status dict, arrays dict)
     compare(ctx)                      trusted: list of checks (ctx: CompareContext)
+    child_setup(inputs_dir, device)   in the child, before the submission is imported (measuring wrappers)
     """
     name: str
     public_files: tuple
-    prepare: Callable[[str], None]
+    prepare: Callable[[str, str], None]
     run: Callable[[Any, str, str], tuple]
     compare: Callable[["CompareContext"], list]
     required: tuple = ()
+    optional: tuple = ()   # checks that only count in the score, never fail the verdict alone
     snapshot: tuple = ()   # files the submission writes that compare may read, snapshotted at return
     max_output_mb: int = 256
-    child_setup: Callable[[], None] | None = None
+    child_setup: Callable[[str, str], None] | None = None
 
 
 @dataclass
@@ -829,7 +844,8 @@ def _run_phase(task: Task, submission: str, inputs: str, out: str, device: str, 
         return pack(status, arrays)
 
     res = run_isolated(work, timeout=timeout, max_bytes=task.max_output_mb << 20, snapshot=task.snapshot,
-                       snapshot_dir=os.path.dirname(os.path.abspath(submission)), child_setup=task.child_setup)
+                       snapshot_dir=os.path.dirname(os.path.abspath(submission)),
+                       child_setup=(lambda: task.child_setup(inputs, device)) if task.child_setup else None)
     import numpy as np
     runner = {"ended": res.ended, "detail": res.detail, "wall_s": res.wall_s, "tree_cpu_s": res.tree_cpu_s,
               "tree_killed": res.tree_killed}
@@ -877,7 +893,7 @@ def _compare_phase(task: Task, private_dir: str, outputs_path: str, submission: 
     outputs = load_outputs(outputs_path)
     ctx = CompareContext(private_dir, outputs, source, tree, parse_error, device)
     checks = runner_checks(outputs) + list(task.compare(ctx))
-    return verdict_of(checks, task.required)
+    return verdict_of(checks, task.required, task.optional)
 
 
 def _standalone(task: Task, script: str, submission: str, device: str, timeout: float, verbose: bool) -> int:
@@ -887,7 +903,7 @@ def _standalone(task: Task, script: str, submission: str, device: str, timeout: 
     private = tempfile.mkdtemp(prefix=f"{task.name}-private-")
     work = tempfile.mkdtemp(prefix=f"{task.name}-run-")
     try:
-        task.prepare(private)
+        task.prepare(private, device)
         for f in task.public_files:
             shutil.copyfile(os.path.join(private, f), os.path.join(work, f))
         # No sandbox here: the private files stay in this process's memory while the submission runs, and
@@ -956,6 +972,7 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
             sub = p.add_subparsers(dest="cmd", required=True)
             sp = sub.add_parser("prepare")
             sp.add_argument("--out", required=True)
+            sp.add_argument("--device", choices=devices, default="auto")
             sp = sub.add_parser("run-submission")
             sp.add_argument("--submission", required=True)
             sp.add_argument("--inputs", required=True)
@@ -971,7 +988,7 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
             a = p.parse_args(argv)
             if a.cmd == "prepare":
                 os.makedirs(a.out, exist_ok=True)
-                task.prepare(a.out)
+                task.prepare(a.out, a.device)
                 emit({"ok": True})
                 return EXIT_OK
             if a.cmd == "run-submission":
