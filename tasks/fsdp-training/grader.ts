@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { judgeWithRubric, rubricMaxPoints, type RubricJudgement } from '../../src/grading/judge.js';
-import { runLegacyPythonCheck as runPythonCheck, type LegacyPythonCheckSpec as PythonCheckSpec } from '../../src/grading/python-check-legacy.js';
+import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
 import { rubric } from './rubric.js';
 
@@ -15,16 +15,9 @@ import { rubric } from './rubric.js';
  */
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
   // The starter is public (the agent starts from it); check.py reads it in every phase.
   runFiles: ['starter.py'],
   publicFiles: ['inputs.npz'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     prepare: { wallSec: 180 },
     // torchrun and one worker, each with torch and CUDA loaded; the run itself is capped at 300 s by check.py.

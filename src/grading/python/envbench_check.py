@@ -810,6 +810,8 @@ class Task:
     snapshot: tuple = ()   # files the submission writes that compare may read, snapshotted at return
     max_output_mb: int = 256
     child_setup: Callable[[str, str], None] | None = None
+    prepare_params: tuple = ()   # extra `--NAME VALUE` options of prepare and standalone, passed to prepare
+    import_submission: bool = True   # False: a script task; run() gets the submission's path, not a module
 
 
 @dataclass
@@ -836,6 +838,9 @@ def load_submission(path: str):
 
 def _run_phase(task: Task, submission: str, inputs: str, out: str, device: str, timeout: float | None) -> int:
     def work() -> bytes:
+        if not task.import_submission:
+            status, arrays = task.run(os.path.abspath(submission), inputs, device)
+            return pack(status, arrays)
         try:
             module = load_submission(submission)
         except BaseException:  # noqa: BLE001  (SystemExit too)
@@ -896,14 +901,15 @@ def _compare_phase(task: Task, private_dir: str, outputs_path: str, submission: 
     return verdict_of(checks, task.required, task.optional)
 
 
-def _standalone(task: Task, script: str, submission: str, device: str, timeout: float, verbose: bool) -> int:
+def _standalone(task: Task, script: str, submission: str, device: str, timeout: float, verbose: bool,
+                params: dict | None = None) -> int:
     source = read_source(submission)
     if source is None:
         raise CheckerError(f"cannot read submission {submission}")
     private = tempfile.mkdtemp(prefix=f"{task.name}-private-")
     work = tempfile.mkdtemp(prefix=f"{task.name}-run-")
     try:
-        task.prepare(private, device)
+        task.prepare(private, device, **(params or {}))
         for f in task.public_files:
             shutil.copyfile(os.path.join(private, f), os.path.join(work, f))
         # No sandbox here: the private files stay in this process's memory while the submission runs, and
@@ -973,6 +979,8 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
             sp = sub.add_parser("prepare")
             sp.add_argument("--out", required=True)
             sp.add_argument("--device", choices=devices, default="auto")
+            for name in task.prepare_params:
+                sp.add_argument(f"--{name}", required=True)
             sp = sub.add_parser("run-submission")
             sp.add_argument("--submission", required=True)
             sp.add_argument("--inputs", required=True)
@@ -988,7 +996,7 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
             a = p.parse_args(argv)
             if a.cmd == "prepare":
                 os.makedirs(a.out, exist_ok=True)
-                task.prepare(a.out, a.device)
+                task.prepare(a.out, a.device, **{n: getattr(a, n) for n in task.prepare_params})
                 emit({"ok": True})
                 return EXIT_OK
             if a.cmd == "run-submission":
@@ -1002,8 +1010,11 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
         p.add_argument("--device", choices=devices, default="auto")
         p.add_argument("--timeout", type=float, default=300.0)
         p.add_argument("--verbose", action="store_true")
+        for name in task.prepare_params:
+            p.add_argument(f"--{name}", required=True)
         a = p.parse_args(argv)
-        return _standalone(task, os.path.abspath(script), a.submission, a.device, a.timeout, a.verbose)
+        return _standalone(task, os.path.abspath(script), a.submission, a.device, a.timeout, a.verbose,
+                           {n: getattr(a, n) for n in task.prepare_params})
     except CheckerError as e:
         emit({"error": bounded(e, 4000)})
         return EXIT_CHECKER
