@@ -437,13 +437,23 @@ export function rubricSystemPrompt(rubric: Rubric, reference: string | null): st
 }
 
 /**
- * The user turn: the assignment and the submission, fenced by a tag with a random suffix so a submission
- * cannot close its own fence and pose as the grader's instructions.
+ * The one way a judge prompt embeds submission text: between <tag> and </tag>, where tag is `name` plus a
+ * random suffix drawn per call, so the submission cannot close its fence and pose as the grader's
+ * instructions (it never learns the tag). A tag that happens to occur in the text is drawn again.
  */
-export function rubricUserPrompt(submission: string, taskPrompt?: string, tag = `submission-${randomBytes(4).toString('hex')}`): string {
+export function fenceSubmission(text: string, name: string): { tag: string; block: string } {
+  let tag: string;
+  do tag = `${name}-${randomBytes(6).toString('hex')}`;
+  while (text.includes(tag));
+  return { tag, block: `<${tag}>\n${text}\n</${tag}>` };
+}
+
+/** The user turn: the assignment and the submission, the submission fenced by fenceSubmission. */
+export function rubricUserPrompt(submission: string, taskPrompt?: string): string {
   const parts: string[] = [];
+  const { tag, block } = fenceSubmission(submission, 'submission');
   if (taskPrompt) parts.push(`The assignment given to the author:\n\n<assignment>\n${taskPrompt}\n</assignment>`);
-  parts.push(`The submission to grade is everything between <${tag}> and </${tag}>:\n\n<${tag}>\n${submission}\n</${tag}>`);
+  parts.push(`The submission to grade is everything between <${tag}> and </${tag}>:\n\n${block}`);
   parts.push('Grade it against the rubric.');
   return parts.join('\n\n');
 }

@@ -1,34 +1,32 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CheckSchema, GraderInfraError, type Check, type Grade, type GradeContext } from './types.js';
 import type { SandboxExecResult, SandboxLimits } from '../sandbox/types.js';
 
 /**
- * A task's check.py, run in three separate sandboxes so the submission can never see the secret seed
- * or the expected outputs, nor touch the process that decides the verdict:
- *   1. prepare (trusted):          check.py prepare --out /workspace          -> inputs + private expected data
- *   2. run the submission (hostile): check.py run-submission ...             -> outputs file, only inputs visible
- *   3. compare (trusted):          check.py compare ...                        -> JSON verdict on the last stdout line
- * The compare phase parses the submission's source (AST) but never imports it.
+ * A task's check.py, built on the shared check library (src/grading/python/envbench_check.py), run in
+ * three separate sandboxes so the submission never sees the secret seed or the expected outputs, nor
+ * touches the process that decides the verdict:
+ *   1. prepare (trusted):            check.py prepare --out /workspace
+ *   2. run the submission (hostile): check.py run-submission ...   the library's trusted parent forks the
+ *                                    submission, takes its results from a pipe, kills its whole tree, then
+ *                                    writes the outputs file
+ *   3. compare (trusted):            check.py compare ... --verdict /workspace/verdict.json
+ * The verdict is read from the file the compare phase wrote, never from a stdout tail, so nothing the
+ * submission prints can turn its failure into a grading error. The library is bound read-only at
+ * LIBRARY_MOUNT in every phase and put on PYTHONPATH.
  */
 export interface PythonCheckSpec {
   /** check.py, relative to the task folder. */
   script: string;
-  /** File name the submission is written to. */
-  submissionFile: string;
   /** Files made by prepare that the submission run may read (copied next to it). Everything else stays private. */
   publicFiles: string[];
-  /** File the submission run must write; copied into the trusted folder for compare. */
-  outputFile: string;
-  /** Argument lists for each phase; paths are relative to /workspace of that phase. */
-  args: {
-    prepare: string[];
-    run: string[];
-    compare: string[];
-  };
+  /** Extra arguments per phase (for example a variant), after the library's own. */
+  extraArgs?: { prepare?: string[]; run?: string[]; compare?: string[] };
   limits?: { prepare?: Partial<SandboxLimits>; run?: Partial<SandboxLimits>; compare?: Partial<SandboxLimits> };
-  /** Largest output file accepted from the submission run. */
+  /** Largest outputs file accepted from the submission run. */
   maxOutputMb?: number;
   /**
    * Files of the task folder, besides the script, that the submission run may see (public ones only, such
@@ -38,14 +36,41 @@ export interface PythonCheckSpec {
   runFiles?: string[];
 }
 
+/** The names the library's protocol fixes (envbench_check.py main). */
+export const SUBMISSION_FILE = 'submission.py';
+export const OUTPUTS_FILE = 'outputs.npz';
+export const VERDICT_FILE = 'verdict.json';
+const VERDICT_MAX_BYTES = 1024 * 1024;
+
 const VerdictSchema = z.object({ passed: z.boolean(), score: z.number().min(0).max(1), checks: z.array(CheckSchema) });
 
 const CHECK_MOUNT = '/opt/envbench-check';
+/** Where the shared library is bound in every phase (read-only), and put on PYTHONPATH. */
+export const LIBRARY_MOUNT = '/opt/envbench-lib';
+/** The shared check library's folder on the host. */
+export const LIBRARY_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python');
 
 function describeRun(r: SandboxExecResult): string {
   const why = r.killedBy ? `killed (${r.killedBy} limit)` : r.signalName ? `signal ${r.signalName}` : `exit ${r.exitCode}`;
   const err = r.stderr.trim().split('\n').slice(-15).join('\n');
   return `${why}${err ? `\n${err}` : ''}`;
+}
+
+/** A plain file (never a link or FIFO) of at most `max` bytes, or null. */
+async function readPlain(file: string, max: number): Promise<Buffer | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > max) return null;
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: GradeContext): Promise<Grade> {
@@ -61,14 +86,19 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
     ctx.sandbox.exec({
       argv: [ctx.python.executable, scriptIn, ...args],
       workspace,
-      binds: [{ src: mount, dest: CHECK_MOUNT }],
+      binds: [
+        { src: mount, dest: CHECK_MOUNT },
+        { src: LIBRARY_DIR, dest: LIBRARY_MOUNT },
+      ],
+      env: { PYTHONPATH: LIBRARY_MOUNT },
       gpu: ctx.gpu,
       limits,
       signal: ctx.signal,
     });
+  const ws = (f: string) => path.posix.join('/workspace', f);
 
   // 1. prepare: trusted, in its own sandbox and folder.
-  const prep = await exec(trusted, spec.args.prepare, spec.limits?.prepare);
+  const prep = await exec(trusted, ['prepare', '--out', '/workspace', ...(spec.extraArgs?.prepare ?? [])], spec.limits?.prepare);
   if (prep.exitCode !== 0) throw new GraderInfraError(`${spec.script} prepare failed: ${describeRun(prep)}`);
 
   // 2. the submission, with only the public files beside it, and only the script (plus runFiles) of the task folder.
@@ -79,7 +109,7 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
       throw new GraderInfraError(`${spec.script}: cannot copy ${f} for the submission run: ${e.message}`);
     });
   }
-  await fs.writeFile(path.join(hostile, spec.submissionFile), code);
+  await fs.writeFile(path.join(hostile, SUBMISSION_FILE), code);
   for (const f of spec.publicFiles) {
     try {
       await fs.copyFile(path.join(trusted, f), path.join(hostile, f));
@@ -87,49 +117,46 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
       throw new GraderInfraError(`${spec.script} prepare did not write ${f}: ${(e as Error).message}`);
     }
   }
-  const run = await exec(hostile, spec.args.run, spec.limits?.run, runCheckDir);
+  const runArgs = ['run-submission', '--submission', ws(SUBMISSION_FILE), '--inputs', '/workspace', '--out', ws(OUTPUTS_FILE)];
+  const run = await exec(hostile, [...runArgs, ...(spec.extraArgs?.run ?? [])], spec.limits?.run, runCheckDir);
   const checks: Check[] = [];
   if (run.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
+  // The run phase shares its sandbox with the submission, so every abnormal end of it is the submission's
+  // failure (it may have killed the library's parent), never a grading error.
   if (run.killedBy) {
     checks.push({ name: 'runs_within_limits', passed: false, detail: `the submission run was killed at the ${run.killedBy} limit` });
-  } else if (run.exitCode === 3) {
-    checks.push({ name: 'imports', passed: false, detail: `the submission could not be imported:\n${run.stderr.trim().split('\n').slice(-8).join('\n')}` });
-  } else if (run.exitCode !== 0) {
-    // The runner catches the submission's own exceptions, so any other exit is the submission
-    // killing its host process (os._exit, sys.exit at import, a segfault): a failure of the submission.
-    checks.push({ name: 'runs_cleanly', passed: false, detail: `the submission run ended abnormally: ${describeRun(run)}` });
+  } else if (run.exitCode !== 0 && run.exitCode !== 3) {
+    checks.push({ name: 'runs_cleanly', passed: false, detail: `the submission run ended abnormally: ${describeRun(run).slice(0, 2000)}` });
   }
 
-  // Copy the output into the trusted folder only if it is a plain file of sane size: the submission
-  // controls that folder and could plant a symlink to a host file.
-  const outSrc = path.join(hostile, spec.outputFile);
-  let haveOutput = false;
-  try {
-    const st = await fs.lstat(outSrc);
-    const maxBytes = (spec.maxOutputMb ?? 256) * 1024 * 1024;
-    if (st.isFile() && st.size <= maxBytes) {
-      await fs.copyFile(outSrc, path.join(trusted, spec.outputFile), fsc.COPYFILE_EXCL);
-      haveOutput = true;
-    } else {
-      checks.push({ name: 'output_file', passed: false, detail: `${spec.outputFile} is not a regular file under ${spec.maxOutputMb ?? 256} MiB` });
-    }
-  } catch {
-    if (checks.length === 0) checks.push({ name: 'output_file', passed: false, detail: `the submission run wrote no ${spec.outputFile}` });
-  }
+  // The outputs come into the trusted folder only as a plain file of sane size: the submission controls
+  // its folder and could plant a symlink to a host file.
+  const maxBytes = (spec.maxOutputMb ?? 256) * 1024 * 1024;
+  const out = checks.length === 0 ? await readPlain(path.join(hostile, OUTPUTS_FILE), maxBytes) : null;
+  if (out) await fs.writeFile(path.join(trusted, OUTPUTS_FILE), out, { flag: 'wx' });
+  else if (checks.length === 0) checks.push({ name: 'output_file', passed: false, detail: `the submission run left no readable ${OUTPUTS_FILE} under ${spec.maxOutputMb ?? 256} MiB` });
   // The source for the static checks comes from the harness's copy: the submission may have rewritten its own file.
-  await fs.writeFile(path.join(trusted, spec.submissionFile), code);
+  await fs.writeFile(path.join(trusted, SUBMISSION_FILE), code);
 
-  // 3. compare: trusted. It runs even without output, so the static checks still report.
-  const cmp = await exec(trusted, spec.args.compare, spec.limits?.compare);
-  const last = cmp.stdout.trim().split('\n').pop() ?? '';
+  // 3. compare: trusted. It runs even without outputs, so the static checks still report.
+  const cmpArgs = ['compare', '--private', '/workspace', '--outputs', ws(OUTPUTS_FILE), '--submission', ws(SUBMISSION_FILE), '--verdict', ws(VERDICT_FILE)];
+  const cmp = await exec(trusted, [...cmpArgs, ...(spec.extraArgs?.compare ?? [])], spec.limits?.compare);
+  if (cmp.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
+  const raw = cmp.exitCode === 0 ? await readPlain(path.join(trusted, VERDICT_FILE), VERDICT_MAX_BYTES) : null;
+  if (!raw) throw new GraderInfraError(`${spec.script} compare wrote no verdict file (${describeRun(cmp)})`);
   let verdict: z.infer<typeof VerdictSchema>;
   try {
-    verdict = VerdictSchema.parse(JSON.parse(last));
+    verdict = VerdictSchema.parse(JSON.parse(raw.toString('utf8')));
   } catch (e) {
-    throw new GraderInfraError(`${spec.script} compare did not print a verdict (${describeRun(cmp)}); last line: ${last.slice(0, 300)}`);
+    throw new GraderInfraError(`${spec.script} compare wrote a malformed ${VERDICT_FILE}: ${(e as Error).message.slice(0, 500)}`);
   }
+  return combine(checks, verdict);
+}
+
+/** The harness's own checks (limits, output file) and the verdict's: passed only when both agree. */
+function combine(checks: Check[], verdict: z.infer<typeof VerdictSchema>): Grade {
   const all = [...checks, ...verdict.checks];
-  const passed = verdict.passed && checks.length === 0 && haveOutput;
+  const passed = verdict.passed && checks.length === 0;
   const graded = all.filter((c) => c.passed !== null);
   const score = passed ? 1 : graded.length ? graded.filter((c) => c.passed).length / graded.length : 0;
   return { passed, score, checks: all };

@@ -7,9 +7,10 @@ by a world-size-1 run under torchrun whose checkpoint the grader loads itself:
 
   prepare         (trusted)   decide whether the run can happen here; the model's state-dict
                               keys and shapes, from the single-GPU starter (trusted code)
-  run-submission  (UNTRUSTED) launch the script under torchrun (--nproc_per_node=1 --standalone)
-                              with a tracer; pack its exit status, the trace and the raw
-                              checkpoint bytes into outputs.npz
+  run-submission  (UNTRUSTED) in the shared library's isolated child, launch the script under
+                              torchrun (--nproc_per_node=1 --standalone) with a tracer; when it
+                              returns, the library's trusted parent kills the whole tree and
+                              snapshots the checkpoint file itself
   compare         (trusted)   never imports the submission: AST checks on its source, the
                               checkpoint loaded with torch.load(weights_only=True) and checked
                               against the model's keys and shapes; prints the verdict JSON
@@ -18,9 +19,8 @@ Internal subcommands run inside the untrusted phase: `launch` (torchrun in-proce
 pinned to 127.0.0.1 because a sandbox's host name does not resolve) and `probe-run` (the worker:
 installs the tracer, then runs the script as __main__).
 
-Every subcommand prints one compact JSON object as the last line of stdout.
-Exit codes: prepare/compare 0 = ok, 2 = checker failure; run-submission 0 = ran, 2 = checker
-failure; standalone 0 = passed, 1 = failed, 2 = checker failure.
+The phases, exit codes, standalone runner and verdict file are the shared check library's
+(src/grading/python/envbench_check.py); this file holds the task's logic.
 """
 
 from __future__ import annotations
@@ -34,11 +34,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
-import numpy as np
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(_here, *[".."] * n, "src", "grading", "python") for n in (2, 3)]
+import envbench_check as ec  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STARTER_FILE = os.path.join(HERE, "starter.py")
@@ -46,6 +49,8 @@ FORMAT_VERSION = 1
 STATIC_PASS = 9  # of 11, the seed's rule
 RUN_TIMEOUT_S = 300.0
 MAX_CHECKPOINT_BYTES = 256 * 2**20
+# Where the script saves its checkpoint ($CHECKPOINT_PATH), relative to the run folder: the library snapshots it.
+CHECKPOINT_FILE = "run/checkpoint.pt"
 MIN_WRAP_PARAMS = 1_000_000
 
 STATIC_CHECKS = ("nccl_init", "local_rank_from_env", "fsdp_lambda_auto_wrap", "wrap_criteria",
@@ -53,15 +58,6 @@ STATIC_CHECKS = ("nccl_init", "local_rank_from_env", "fsdp_lambda_auto_wrap", "w
                  "optimizer_after_fsdp", "full_state_dict_config", "rank0_state_dict_save",
                  "destroy_process_group")
 RUNTIME_CHECKS = ("torchrun_completes", "checkpoint_full_state_dict", "fsdp_at_runtime")
-
-
-class CheckerError(Exception):
-    """A failure of the checker itself (bad arguments, unreadable trusted files)."""
-
-
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
-    sys.stdout.flush()
 
 
 def _torch_major(torch) -> int:
@@ -81,22 +77,10 @@ def _load_module(path: str, name: str):
     return mod
 
 
-def write_npz(path: str, arrays: dict) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-# ---------------------------------------------------------------------------
-# prepare (trusted)
-# ---------------------------------------------------------------------------
-
 def choose_mode(torch, requested: str) -> tuple[str, str]:
     """('cuda' | 'static', why): the torchrun run needs CUDA, NCCL and torch >= 2.0."""
-    if requested == "static":
-        return "static", "the run was not requested (--device static)"
+    if requested in ("static", "cpu"):
+        return "static", f"the run was not requested (--device {requested})"
     problems = []
     if _torch_major(torch) < 2:
         problems.append(f"torch {torch.__version__} < 2.0")
@@ -111,7 +95,7 @@ def choose_mode(torch, requested: str) -> tuple[str, str]:
             problems.append(f"torch.distributed unusable ({type(e).__name__})")
     if problems:
         if requested == "cuda":
-            raise CheckerError("--device cuda but " + "; ".join(problems))
+            raise ec.CheckerError("--device cuda but " + "; ".join(problems))
         return "static", "; ".join(problems)
     return "cuda", f"CUDA ({torch.cuda.get_device_name(0)}), torch {torch.__version__}"
 
@@ -128,23 +112,6 @@ def prepare_data(requested: str = "auto"):
     return dict(meta=np.array(json.dumps(public))), dict(meta=np.array(json.dumps(private)))
 
 
-def cmd_prepare(args) -> int:
-    inputs, expected = prepare_data(args.device)
-    in_path = os.path.join(args.out, "inputs.npz")
-    exp_path = os.path.join(args.expected_out or args.out, "expected.npz")
-    write_npz(in_path, inputs)
-    if args.expected_out:
-        os.makedirs(args.expected_out, mode=0o700, exist_ok=True)
-    write_npz(exp_path, expected)
-    os.chmod(exp_path, 0o600)
-    emit(dict(ok=True, inputs=os.path.abspath(in_path), expected=os.path.abspath(exp_path),
-              mode=json.loads(str(expected["meta"]))["mode"]))
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# run-submission and its helpers (UNTRUSTED)
-# ---------------------------------------------------------------------------
 
 def cmd_launch(args) -> int:
     """torchrun, in this process so that its host-name lookup can be pinned: the elastic agent
@@ -306,54 +273,10 @@ def run_torchrun(script: str, work: str, timeout: float) -> dict:
                 status["traces"].append(json.load(f))
         except Exception:  # noqa: BLE001
             pass
-    arrays = {}
-    if os.path.islink(ckpt_path):
-        status["checkpoint"] = "a symlink, not a file"
-    elif os.path.isfile(ckpt_path):
-        size = os.path.getsize(ckpt_path)
-        if size > MAX_CHECKPOINT_BYTES:
-            status["checkpoint"] = f"{size} bytes: over the {MAX_CHECKPOINT_BYTES} limit"
-        else:
-            with open(ckpt_path, "rb") as f:
-                arrays["checkpoint"] = np.frombuffer(f.read(), dtype=np.uint8)
-            status["checkpoint"] = f"{size} bytes"
-    return dict(status=status, arrays=arrays)
+    # The checkpoint itself is not read here: the library's trusted parent snapshots CHECKPOINT_FILE once
+    # this whole tree (torchrun, its worker, anything they left behind) is killed.
+    return dict(status=status, arrays={})
 
-
-def cmd_run_submission(args) -> int:
-    saved_stdout_fd = os.dup(1)
-    sys.stdout.flush()
-    os.dup2(2, 1)
-
-    def finish(obj, code):
-        os.write(saved_stdout_fd, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
-        return code
-
-    try:
-        with np.load(args.inputs, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-    except Exception:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        return finish(dict(ok=False, error="cannot load inputs"), 2)
-    if meta["mode"] != "cuda":
-        status, arrays = dict(ran=False), {}
-    else:
-        work = os.path.dirname(os.path.abspath(args.out))
-        r = run_torchrun(os.path.abspath(args.submission), work, args.timeout)
-        status, arrays = r["status"], r["arrays"]
-    status["version"] = FORMAT_VERSION
-    arrays["status"] = np.array(json.dumps(status))
-    try:
-        write_npz(args.out, arrays)
-    except Exception:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        return finish(dict(ok=False, error="cannot write outputs"), 2)
-    return finish(dict(ok=True, ran=status.get("ran"), exit_code=status.get("exit_code")), 0)
-
-
-# ---------------------------------------------------------------------------
-# static analysis (trusted)
-# ---------------------------------------------------------------------------
 
 FSDP_CLASS = {"torch.distributed.fsdp.FullyShardedDataParallel",
               "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel"}
@@ -1030,23 +953,12 @@ def verify_checkpoint(raw: bytes, spec: list) -> tuple[bool, str]:
     return True, f"{len(want)} tensors, keys and full shapes as the model's"
 
 
-def _load_outputs(path: str):
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            status = json.loads(str(z["status"]))
-            raw = z["checkpoint"].tobytes() if "checkpoint" in z.files else None
-        if not isinstance(status, dict):
-            raise ValueError("status is not a dict")
-        return status, raw, None
-    except Exception as e:  # noqa: BLE001
-        return None, None, f"outputs file missing or malformed ({type(e).__name__}: {str(e)[:200]})"
-
-
-def runtime_checks(meta: dict, outputs_path: str) -> list[dict]:
+def runtime_checks(meta: dict, outputs: ec.Outputs) -> list[dict]:
     if meta["mode"] != "cuda":
         why = f"skipped: the torchrun run needs CUDA, NCCL and torch >= 2.0; here {meta['mode_reason']}"
         return [dict(name=n, passed=None, detail=why) for n in RUNTIME_CHECKS]
-    status, raw, err = _load_outputs(outputs_path)
+    status, err = (outputs.status, None) if outputs.ok else (None, outputs.error)
+    raw = outputs.files.get(CHECKPOINT_FILE)
     if status is None or not status.get("ran"):
         why = err or "the run did not happen"
         return [_fail(n, why) for n in RUNTIME_CHECKS]
@@ -1056,13 +968,13 @@ def runtime_checks(meta: dict, outputs_path: str) -> list[dict]:
         checks.append(_fail("torchrun_completes", f"still running after {RUN_TIMEOUT_S:g} s"))
     elif status.get("exit_code") != 0:
         checks.append(_fail("torchrun_completes", f"exit code {status.get('exit_code')}; "
-                                                  f"last stderr line: {(tail[-1] if tail else '')[:300]}"))
+                                                  f"last stderr line: {ec.bounded(tail[-1] if tail else '', 300)}"))
     else:
         checks.append(_ok("torchrun_completes", f"torchrun --nproc_per_node=1 --standalone finished in "
                                                 f"{status.get('seconds')} s"))
     if raw is None:
-        checks.append(_fail("checkpoint_full_state_dict", f"no checkpoint at $CHECKPOINT_PATH "
-                                                          f"({status.get('checkpoint') or 'not written'})"))
+        checks.append(_fail("checkpoint_full_state_dict", "no checkpoint at $CHECKPOINT_PATH when the run ended "
+                                                          f"(a regular file under {MAX_CHECKPOINT_BYTES} bytes)"))
     else:
         ok, detail = verify_checkpoint(raw, meta["spec"])
         checks.append(dict(name="checkpoint_full_state_dict", passed=ok, detail=detail))
@@ -1072,9 +984,9 @@ def runtime_checks(meta: dict, outputs_path: str) -> list[dict]:
         checks.append(_fail("fsdp_at_runtime", "the worker left no trace (it did not start, or was killed)"))
     elif t.get("probe_error"):
         checks.append(dict(name="fsdp_at_runtime", passed=None,
-                           detail=f"not observed: the tracer could not be installed ({t['probe_error']})"))
+                           detail=f"not observed: the tracer could not be installed ({ec.bounded(t['probe_error'])})"))
     else:
-        wrapped = [str(x) for x in t.get("fsdp_wrapped") or []]
+        wrapped = [ec.bounded(x, 80) for x in (t.get("fsdp_wrapped") or [])[:1000]]
         blocks = sum(1 for x in wrapped if x == "TransformerBlock")
         sdt = t.get("state_dict_types") or []
         detail = (f"FSDP units: {len(wrapped)} ({blocks} TransformerBlock); state_dict_type: "
@@ -1085,86 +997,43 @@ def runtime_checks(meta: dict, outputs_path: str) -> list[dict]:
     return checks
 
 
-def compare(expected_meta: dict, outputs_path: str, source: bytes | None) -> dict:
-    static = static_checks(source)
+def write_npz(path: str, arrays: dict) -> None:
+    tmp = path + ".tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def prepare(out_dir: str, device: str) -> None:
+    inputs, expected = prepare_data(device)
+    write_npz(os.path.join(out_dir, "inputs.npz"), inputs)
+    write_npz(os.path.join(out_dir, "expected.npz"), expected)
+
+
+def run(script: str, inputs_dir: str, device: str):
+    """In the library's isolated child (a script task: the file is run under torchrun, never imported)."""
+    with np.load(os.path.join(inputs_dir, "inputs.npz"), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+    if meta["mode"] != "cuda":
+        return dict(ran=False, version=FORMAT_VERSION), {}
+    r = run_torchrun(script, os.path.dirname(script), RUN_TIMEOUT_S)
+    r["status"]["version"] = FORMAT_VERSION
+    return r["status"], r["arrays"]
+
+
+def compare(ctx: ec.CompareContext) -> list:
+    with np.load(os.path.join(ctx.private_dir, "expected.npz"), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+    static = static_checks(ctx.source)
     n_static = sum(1 for c in static if c["passed"])
     summary = dict(name="static_score", passed=n_static >= STATIC_PASS,
                    detail=f"{n_static} of {len(STATIC_CHECKS)} static checks passed; {STATIC_PASS} needed")
-    runtime = runtime_checks(expected_meta, outputs_path)
-    checks = static + [summary] + runtime
-    passed = summary["passed"] and all(c["passed"] is not False for c in runtime)
-    graded = [c for c in checks if c["passed"] is not None and c["name"] != "static_score"]
-    score = sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0
-    return dict(passed=bool(passed), score=round(float(score), 6), checks=checks)
+    return static + [summary] + runtime_checks(meta, ctx.outputs)
 
 
-def _read_source(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _load_expected(path: str) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError("wrong format version")
-        return meta
-    except Exception as e:  # noqa: BLE001
-        raise CheckerError(f"cannot load expected file {path}: {type(e).__name__}: {e}") from e
-
-
-def cmd_compare(args) -> int:
-    emit(compare(_load_expected(args.expected), args.outputs, _read_source(args.submission)))
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# standalone: prepare (in memory) -> run-submission (child process) -> compare
-# ---------------------------------------------------------------------------
-
-def cmd_standalone(args) -> int:
-    source = _read_source(args.submission)
-    if source is None:
-        raise CheckerError(f"cannot read submission {args.submission}")
-    inputs, expected = prepare_data(args.device)
-    meta = json.loads(str(expected["meta"]))
-    work = tempfile.mkdtemp(prefix="fsdp-run-")
-    try:
-        sub = os.path.join(work, "submission.py")
-        with open(sub, "wb") as f:
-            f.write(source)
-        in_path, out_path = os.path.join(work, "inputs.npz"), os.path.join(work, "outputs.npz")
-        write_npz(in_path, inputs)
-        err_path = os.path.join(work, "child.stderr")
-        with open(os.path.join(work, "child.stdout"), "wb") as out_f, open(err_path, "wb") as err_f:
-            proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "run-submission", "--submission", sub,
-                                     "--inputs", in_path, "--out", out_path], cwd=work, stdin=subprocess.DEVNULL,
-                                    stdout=out_f, stderr=err_f, start_new_session=True)
-            try:
-                rc = proc.wait(timeout=RUN_TIMEOUT_S + 120)
-            except subprocess.TimeoutExpired:
-                rc = None
-            _kill_group(proc.pid)
-            proc.wait()
-        if args.verbose:
-            sys.stderr.write(f"[run-submission rc={rc}]\n{_tail(err_path, 3000)}\n")
-        verdict = compare(meta, out_path, source)
-        emit(verdict)
-        return 0 if verdict["passed"] else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        raise CheckerError(f"bad arguments: {message}")
+# The static checks decide together (static_score: 9 of 11, the seed's rule), never one by one.
+TASK = ec.Task(name="fsdp-training", public_files=("inputs.npz",), prepare=prepare, run=run, compare=compare,
+               required=("static_score",), optional=STATIC_CHECKS, snapshot=(CHECKPOINT_FILE,),
+               import_submission=False, max_output_mb=MAX_CHECKPOINT_BYTES // 2**20 + 8)
 
 
 def main(argv=None) -> int:
@@ -1176,38 +1045,7 @@ def main(argv=None) -> int:
         p.add_argument("--trace-dir", required=True)
         args = p.parse_args(argv[1:])
         return cmd_probe_run(args) if argv[0] == "probe-run" else cmd_launch(args)
-    try:
-        if argv and argv[0] in ("prepare", "run-submission", "compare"):
-            p = _Parser(prog="check.py", description=__doc__.splitlines()[0])
-            sub = p.add_subparsers(dest="cmd", required=True)
-            sp = sub.add_parser("prepare", help="trusted: decide the mode; the model's state-dict spec")
-            sp.add_argument("--out", required=True)
-            sp.add_argument("--expected-out", default=None)
-            sp.add_argument("--device", choices=["auto", "static", "cuda"], default="auto")
-            sp = sub.add_parser("run-submission", help="UNTRUSTED: the torchrun run")
-            sp.add_argument("--submission", required=True)
-            sp.add_argument("--inputs", required=True)
-            sp.add_argument("--out", required=True)
-            sp.add_argument("--timeout", type=float, default=RUN_TIMEOUT_S)
-            sp = sub.add_parser("compare", help="trusted: the verdict")
-            sp.add_argument("--expected", required=True)
-            sp.add_argument("--outputs", required=True)
-            sp.add_argument("--submission", required=True)
-            args = p.parse_args(argv)
-            return {"prepare": cmd_prepare, "run-submission": cmd_run_submission, "compare": cmd_compare}[args.cmd](args)
-        p = _Parser(prog="check.py", description="standalone: prepare + run-submission + compare")
-        p.add_argument("submission")
-        p.add_argument("--device", choices=["auto", "static", "cuda"], default="auto")
-        p.add_argument("--verbose", action="store_true")
-        args = p.parse_args(argv)
-        return cmd_standalone(args)
-    except CheckerError as e:
-        emit(dict(error=str(e)[:4000]))
-        return 2
-    except Exception as e:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        emit(dict(error=f"checker failure: {type(e).__name__}: {str(e)[:2000]}"))
-        return 2
+    return ec.main(TASK, __file__, argv)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,9 @@ import { rubric } from './rubric.js';
  */
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
   // The starter is public (the agent starts from it); check.py reads it in every phase.
   runFiles: ['starter.py'],
   publicFiles: ['inputs.npz'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     prepare: { wallSec: 180 },
     // torchrun and one worker, each with torch and CUDA loaded; the run itself is capped at 300 s by check.py.

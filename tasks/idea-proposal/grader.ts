@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runJudge, type JudgeAccess } from '../../src/grading/judge.js';
+import { fenceSubmission, runJudge, type JudgeAccess } from '../../src/grading/judge.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
 import { corpus, defaultLibrary, literatureDigest, normalizeArxivId, TOPICS, tokens, type ResearchLibrary, type Topic } from '../../src/research/index.js';
 import { auditArxivIds, describeBadIds, graderAddressing } from '../../src/research/citations.js';
@@ -232,7 +232,9 @@ export function ideaJudgePrompt(sub: Submission): string {
         `**Business value.** ${i.businessValue}\n\n**Risks.** ${i.risks}\n\n**Grounding.** ${i.grounding.join(', ') || '(none)'}`,
     )
     .join('\n\n');
-  return `The proposal to assess (${sub.ideas.length} ideas):\n\n<proposal>\n${body}\n</proposal>\n\nScore every idea.`;
+  // A random fence per call: a proposal that writes `</proposal>` cannot step out of it.
+  const { tag, block } = fenceSubmission(body, 'proposal');
+  return `The proposal to assess (${sub.ideas.length} ideas) is everything between <${tag}> and </${tag}>:\n\n${block}\n\nScore every idea.`;
 }
 
 /** The judge with this task's thinking budget (at least IDEA_JUDGE_THINKING_BUDGET), its spec saying so. */

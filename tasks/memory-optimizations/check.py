@@ -1,50 +1,39 @@
 #!/usr/bin/env python3
-"""Grader for the memory-optimizations task.
+"""Grader for the memory-optimizations task: task logic only. The phases, the isolated runner, the verdict
+file and the static rule set come from the shared check library (src/grading/python/envbench_check.py);
+the technique analysis is techniques.py.
 
-The submission is a training script exposing build_model(config) and
-train(model, batches, config). Grading is split so that the submission never
-sees the held-out data or the baseline's numbers, and never shares a process
-with the code that decides the verdict:
+The submission is a training script exposing build_model(config) and train(model, batches, config):
 
-  prepare         (trusted)   draw a secret seed, make training and held-out
-                              data; with CUDA (torch >= 2) also train the
-                              baseline (starter.py) under the measuring wrapper
-  run-submission  (UNTRUSTED) import the submission and train it under the
-                              same wrapper; save its weights and the wrapper's
-                              measurements; sees the training data only
-  compare         (trusted)   never imports the submission: AST analysis of
-                              its source, weights checked against the
-                              baseline's architecture, held-out loss computed
-                              here; prints the verdict JSON
+  prepare  (trusted)    a secret seed, training and held-out data; with CUDA (torch >= 2) also the
+                        baseline (starter.py) trained under the measuring wrapper
+  run      (UNTRUSTED)  in the library's isolated child: the wrapper installed before the import, then
+                        train the submission under it; its weights and the wrapper's measurements leave
+                        the child only through the library's pipe, and the child's tree is killed then
+  compare  (trusted)    never imports the submission: the static analysis, the weights checked against the
+                        baseline's architecture, the held-out loss computed here
 
-Running `check.py SUBMISSION.py` does all three on one machine: the held-out
-data stays in this process's memory and the untrusted phase runs in a child
-process whose stdout is not forwarded.
-
-Every subcommand prints one compact JSON object as the last line of stdout.
-Exit codes: prepare/compare 0 = ok, 2 = checker failure;
-run-submission 0 = ran (submission errors are recorded in the outputs file),
-3 = the submission could not be imported, 2 = checker failure;
-standalone 0 = passed, 1 = failed, 2 = checker failure.
+`/usr/bin/python3 tasks/memory-optimizations/check.py SUBMISSION.py` runs all three on one machine.
 """
 
 from __future__ import annotations
 
-import argparse
-import ast
 import functools
 import importlib.util
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "grading", "python"))
+import envbench_check as ec  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import techniques  # noqa: E402  (the static analysis; also in the run's mount, as public grader code)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BASELINE_FILE = os.path.join(HERE, "starter.py")
@@ -66,19 +55,7 @@ LOSS_TOL_ABS = 0.10
 LOSS_TOL_REL = 0.05
 MIN_CHANGED_FRACTION = 0.9  # of parameter tensors that training must change
 
-REQUIRED = ("required_mixed_precision", "required_gradient_checkpointing", "required_sdpa")
-OPTIONAL = ("optional_gradient_accumulation", "optional_memory_efficient_optimizer", "optional_memory_management",
-            "optional_cpu_offload_or_pinned_memory", "optional_torch_compile", "optional_inplace_operations")
-MIN_OPTIONAL = 2
 
-
-class CheckerError(Exception):
-    """A failure of the checker itself (bad arguments, unreadable trusted files)."""
-
-
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
-    sys.stdout.flush()
 
 
 def _torch_major(torch) -> int:
@@ -381,11 +358,11 @@ def choose_mode(torch, requested: str) -> tuple[str, str]:
         return "cpu", "CPU requested (--device cpu)"
     if not has_cuda:
         if requested == "cuda":
-            raise CheckerError("--device cuda but torch.cuda.is_available() is false")
+            raise ec.CheckerError("--device cuda but torch.cuda.is_available() is false")
         return "cpu", f"CUDA is not available (torch {torch.__version__})"
     if _torch_major(torch) < 2:
         if requested == "cuda":
-            raise CheckerError(f"--device cuda needs torch >= 2.0 (F.scaled_dot_product_attention); have {torch.__version__}")
+            raise ec.CheckerError(f"--device cuda needs torch >= 2.0 (F.scaled_dot_product_attention); have {torch.__version__}")
         return "cpu", f"CUDA is available but torch {torch.__version__} < 2.0 lacks F.scaled_dot_product_attention"
     return "cuda", f"CUDA ({torch.cuda.get_device_name(0)}), torch {torch.__version__}"
 
@@ -420,31 +397,16 @@ def prepare_data(requested_device: str = "auto"):
 
 
 def write_npz(path: str, arrays: dict) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
     tmp = path + ".tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
-def cmd_prepare(args) -> int:
-    inputs, expected = prepare_data(args.device)
-    in_path = os.path.join(args.out, "inputs.npz")
-    exp_path = os.path.join(args.expected_out or args.out, "expected.npz")
-    write_npz(in_path, inputs)
-    if args.expected_out:
-        os.makedirs(args.expected_out, mode=0o700, exist_ok=True)
-    write_npz(exp_path, expected)
-    os.chmod(exp_path, 0o600)
-    meta = json.loads(str(expected["meta"]))
-    emit(dict(ok=True, inputs=os.path.abspath(in_path), expected=os.path.abspath(exp_path), mode=meta["mode"],
-              baseline_peak_mib=None if not meta["baseline"] else round(meta["baseline"]["peak_bytes"] / 2**20, 1)))
-    return 0
+def prepare(out_dir: str, device: str) -> None:
+    inputs, expected = prepare_data(device)
+    write_npz(os.path.join(out_dir, "inputs.npz"), inputs)
+    write_npz(os.path.join(out_dir, "expected.npz"), expected)
 
-
-# ---------------------------------------------------------------------------
-# run-submission (UNTRUSTED: imports and runs the submission)
-# ---------------------------------------------------------------------------
 
 def _summary(e: BaseException) -> str:
     """`Type: first line of the message` and where in the submission it was raised."""
@@ -456,67 +418,39 @@ def _summary(e: BaseException) -> str:
     return f"{type(e).__name__}{where}: {msg}"
 
 
-def cmd_run_submission(args) -> int:
-    # The submission's prints go to stderr, so the last line of our stdout is ours.
-    # (Nothing from this phase is trusted anyway.)
-    saved_stdout_fd = os.dup(1)
-    sys.stdout.flush()
-    os.dup2(2, 1)
+_WRAPPER: dict = {}
 
-    def finish(obj, code):
-        try:
-            os.write(saved_stdout_fd, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
-        finally:
-            sys.stderr.flush()
-        return code
 
-    try:
-        import torch
-        with np.load(args.inputs, allow_pickle=False) as z:
-            train_tokens = z["train_tokens"]
-            meta = json.loads(str(z["meta"]))
-        config = meta["config"]
-    except Exception:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        return finish(dict(ok=False, error="cannot load inputs"), 2)
+def _install_wrapper(inputs_dir: str, device: str) -> None:
+    """In the child, before the submission is imported: the shims (torch < 2) and the measuring guards."""
+    import torch
+    with np.load(os.path.join(inputs_dir, "inputs.npz"), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+    _WRAPPER["shims"] = install_shims(torch)
+    _WRAPPER["torch"] = torch
+    _WRAPPER["guards"] = Guards(torch, meta["mode"] == "cuda" and torch.cuda.is_available())
 
+
+def run(mod, inputs_dir: str, device_arg: str):
+    """UNTRUSTED child: trains the submission under the measuring wrapper. Returns (status, arrays)."""
+    torch = _WRAPPER["torch"]
+    with np.load(os.path.join(inputs_dir, "inputs.npz"), allow_pickle=False) as z:
+        train_tokens = z["train_tokens"]
+        meta = json.loads(str(z["meta"]))
+    config = meta["config"]
     cuda = meta["mode"] == "cuda"
     status = dict(version=FORMAT_VERSION, mode=meta["mode"], torch=torch.__version__,
-                  cuda_available=bool(torch.cuda.is_available()), shims=[], import_error=None,
+                  cuda_available=bool(torch.cuda.is_available()), shims=_WRAPPER["shims"], import_error=None,
                   error=None, counts=None, reset_attempts=0)
     arrays = {}
-
-    def save(code):
-        try:
-            arrays["status"] = np.array(json.dumps(status))
-            write_npz(args.out, arrays)
-        except Exception:  # noqa: BLE001
-            sys.stderr.write(traceback.format_exc())
-            return finish(dict(ok=False, error="cannot write outputs"), 2)
-        return finish(dict(ok=True, mode=status["mode"], error=status["error"] is not None,
-                           import_error=status["import_error"] is not None), code)
-
     if cuda and not torch.cuda.is_available():
         status["error"] = "prepare chose CUDA but torch.cuda.is_available() is false in this phase"
-        return save(0)
-    try:
-        status["shims"] = install_shims(torch)
-        guards = Guards(torch, cuda)
-    except Exception:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        return finish(dict(ok=False, error="cannot install the measuring wrapper"), 2)
-
-    try:
-        mod = _load_module(args.submission, "submission")
-        build_model, train = getattr(mod, "build_model"), getattr(mod, "train")
-        if not callable(build_model) or not callable(train):
-            raise TypeError("build_model and train must be callable")
-    except BaseException as e:  # noqa: BLE001  (SystemExit too)
-        tb = traceback.format_exc()
-        sys.stderr.write(tb)
-        status["import_error"] = _summary(e)
-        return save(3)
-
+        return status, arrays
+    guards = _WRAPPER["guards"]
+    build_model, train = getattr(mod, "build_model", None), getattr(mod, "train", None)
+    if not callable(build_model) or not callable(train):
+        status["import_error"] = "TypeError: build_model and train must be callable module-level functions"
+        return status, arrays
     try:
         r = measured_run(torch, build_model, train, config, train_tokens, meta["init_seed"], guards)
         status.update(seconds=r["seconds"], on_device=r["on_device"], peak_bytes=r.get("peak_bytes"),
@@ -525,633 +459,32 @@ def cmd_run_submission(args) -> int:
             arrays["final/" + name] = arr
         for name, arr in r["init"].items():
             arrays["init/" + name] = arr
-    except BaseException as e:  # noqa: BLE001
-        if isinstance(e, KeyboardInterrupt):
-            raise
+    except Exception as e:  # noqa: BLE001
         sys.stderr.write(traceback.format_exc())
         status["error"] = _summary(e)
     status["counts"] = dict(guards.counts)
     status["reset_attempts"] = guards.reset_attempts
-    return save(0)
-
-
-# ---------------------------------------------------------------------------
-# static analysis (trusted): which techniques the source really uses
-# ---------------------------------------------------------------------------
-
-AUTOCAST = {"torch.autocast", "torch.cuda.amp.autocast", "torch.cpu.amp.autocast", "torch.amp.autocast"}
-GRADSCALER = {"torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.GradScaler", "torch.cpu.amp.GradScaler"}
-HALF_DTYPES = {"torch.bfloat16", "torch.float16", "torch.half"}
-CHECKPOINT = {"torch.utils.checkpoint.checkpoint", "torch.utils.checkpoint.checkpoint_sequential"}
-SDPA = {"torch.nn.functional.scaled_dot_product_attention"}
-COMPILE = {"torch.compile"}
-EMPTY_CACHE = {"torch.cuda.empty_cache", "torch.cuda.memory.empty_cache"}
-OFFLOAD = {"torch.autograd.graph.save_on_cpu", "torch.autograd.graph.saved_tensors_hooks"}
-# Where torch defines a name that it also exports under a shorter path.
-CANONICAL = {
-    "torch.cuda.amp.autocast_mode.autocast": "torch.cuda.amp.autocast",
-    "torch.amp.autocast_mode.autocast": "torch.autocast",
-    "torch.cuda.amp.grad_scaler.GradScaler": "torch.cuda.amp.GradScaler",
-    "torch.amp.grad_scaler.GradScaler": "torch.amp.GradScaler",
-    "torch._C._nn.scaled_dot_product_attention": "torch.nn.functional.scaled_dot_product_attention",
-    "torch.cuda.memory.empty_cache": "torch.cuda.empty_cache",
-}
-INPLACE_METHODS = {"add_", "sub_", "mul_", "div_", "masked_fill_", "clamp_", "clamp_min_", "clamp_max_", "relu_",
-                   "sigmoid_", "tanh_", "exp_", "neg_", "addcmul_", "addcdiv_", "pow_", "sqrt_", "rsqrt_",
-                   "baddbmm_", "addmm_", "copy_", "fill_", "zero_", "softmax_", "gelu_", "silu_", "dropout_",
-                   "index_add_", "scatter_add_", "lerp_", "masked_scatter_"}
-# Functions that only build the model: in-place calls there (weight init) save no training memory.
-CONSTRUCTION_ONLY = {"__init__", "build_model", "_init_weights", "init_weights", "reset_parameters"}
-TAMPER_ATTRS = {"reset_peak_memory_stats", "reset_max_memory_allocated", "reset_max_memory_cached",
-                "reset_accumulated_memory_stats", "_cuda_resetPeakMemoryStats", "_cuda_resetAccumulatedMemoryStats",
-                "change_current_allocator", "CUDAPluggableAllocator", "_cuda_memoryStats"}
-PROCESS_MODULES = {"subprocess", "multiprocessing", "torch.multiprocessing", "ctypes", "pty", "concurrent.futures"}
-PROCESS_CALLS = {"os.system", "os.fork", "os.forkpty", "os.popen", "os.posix_spawn", "os.posix_spawnp",
-                 "os.execv", "os.execve", "os.execl", "os.execlp", "os.execvp", "os.execvpe", "os.spawnv",
-                 "os.spawnl", "os.spawnlp", "os.spawnvp", "os._exit"}
-
-
-def _line(node) -> str:
-    try:
-        text = ast.unparse(node)
-    except Exception:  # noqa: BLE001
-        text = type(node).__name__
-    text = " ".join(text.split())
-    return f"line {getattr(node, 'lineno', '?')}: {text[:90]}"
-
-
-def _is_main_guard(stmt) -> bool:
-    """`if __name__ == "__main__":` — code the grader never runs."""
-    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
-        return False
-    parts = [stmt.test.left, *stmt.test.comparators]
-    names = [p for p in parts if isinstance(p, ast.Name) and p.id == "__name__"]
-    consts = [p for p in parts if isinstance(p, ast.Constant) and p.value == "__main__"]
-    return bool(names and consts)
-
-
-class Source:
-    """The submission's AST with import aliases resolved and the code the grader can reach found.
-
-    Reachable code: module-level statements (run at import; `if __name__ == "__main__":` excluded),
-    build_model and train, and every top-level function or class named in reachable code (a class
-    brings all its methods and its bases). A class that reachable code never names is dead code.
-    A technique counts only when used in reachable code: a call, a function passed as an argument,
-    a decorator or a `with` item. Comments and strings never count; neither does an import alone.
-    """
-
-    def __init__(self, tree: ast.Module):
-        self.tree = tree
-        self.aliases: dict[str, str] = {}
-        self.star_modules: list[str] = []
-        self.functions: dict[str, list] = {}
-        self.classes: dict[str, ast.ClassDef] = {}
-        self._parents: dict[int, ast.AST] = {}
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                self._parents[id(child)] = node
-        for stmt in tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions.setdefault(stmt.name, []).append(stmt)
-            elif isinstance(stmt, ast.ClassDef):
-                self.classes[stmt.name] = stmt
-        self._collect_aliases()
-        self.units = self._reachable_units()
-
-    # -- names --------------------------------------------------------------
-    def _collect_aliases(self):
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.asname:
-                        self.aliases[a.asname] = a.name
-                    else:
-                        top = a.name.split(".")[0]
-                        self.aliases[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                for a in node.names:
-                    if a.name == "*":
-                        self.star_modules.append(node.module)
-                    else:
-                        self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-        # Simple aliases by assignment (sdpa = F.scaled_dot_product_attention; self.ckpt = checkpoint),
-        # to a fixed point so chains resolve.
-        for _ in range(4):
-            changed = False
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    value, target = node.value, node.targets[0]
-                elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                    value, target = node.value, node.target
-                else:
-                    continue
-                if not isinstance(value, (ast.Name, ast.Attribute)):
-                    continue
-                q = self.qualname(value)
-                key = self._target_key(target)
-                if q and key and self.aliases.get(key) != q and key != q.split(".")[0]:
-                    self.aliases[key] = q
-                    changed = True
-            if not changed:
-                break
-
-    @staticmethod
-    def _target_key(t):
-        if isinstance(t, ast.Name):
-            return t.id
-        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
-            return f"{t.value.id}.{t.attr}"
-        return None
-
-    def qualname(self, node) -> str | None:
-        """Dotted name an expression refers to, through imports and simple aliases; None if unknown."""
-        if isinstance(node, ast.Name):
-            q = self.aliases.get(node.id)
-        elif isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
-                key = f"{node.value.id}.{node.attr}"
-                if key in self.aliases:
-                    return CANONICAL.get(self.aliases[key], self.aliases[key])
-            base = self.qualname(node.value)
-            q = f"{base}.{node.attr}" if base else None
-        else:
-            return None
-        return CANONICAL.get(q, q) if q else None
-
-    def refers_to(self, node, targets: set) -> bool:
-        q = self.qualname(node)
-        if q in targets:
-            return True
-        if q is None and isinstance(node, ast.Name):  # from m import * ; name()
-            return any(f"{m}.{node.id}" in targets for m in self.star_modules)
-        return False
-
-    # -- reachability -------------------------------------------------------
-    def _reachable_units(self) -> list:
-        units: list = []
-        seen: set[int] = set()
-        queue: list = []
-
-        def add(node):
-            if id(node) not in seen:
-                seen.add(id(node))
-                queue.append(node)
-
-        def add_class(cls: ast.ClassDef):
-            if id(cls) in seen:
-                return
-            seen.add(id(cls))
-            for item in cls.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    add(item)
-                elif not isinstance(item, ast.ClassDef):
-                    add(item)  # class-level statements run at import
-                else:
-                    add_class(item)
-            for base in cls.bases:
-                if isinstance(base, ast.Name) and base.id in self.classes:
-                    add_class(self.classes[base.id])
-
-        for stmt in self.tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for dec in stmt.decorator_list:  # decorators run at import
-                    add(dec)
-            elif isinstance(stmt, ast.ClassDef):
-                for dec in stmt.decorator_list:
-                    add(dec)
-            elif not _is_main_guard(stmt):
-                add(stmt)
-        for root in ("build_model", "train"):
-            for fn in self.functions.get(root, []):
-                add(fn)
-        while queue:
-            unit = queue.pop(0)
-            units.append(unit)
-            for node in ast.walk(unit):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    for fn in self.functions.get(node.id, []):
-                        add(fn)
-                    if node.id in self.classes:
-                        add_class(self.classes[node.id])
-        return units
-
-    def walk(self, units=None):
-        for unit in (self.units if units is None else units):
-            yield from ast.walk(unit)
-
-    def step_units(self):
-        """Reachable code that runs while training (not construction-only functions, not import-time code)."""
-        return [u for u in self.units if isinstance(u, (ast.FunctionDef, ast.AsyncFunctionDef))
-                and u.name not in CONSTRUCTION_ONLY]
-
-    def ancestors(self, node):
-        p = self._parents.get(id(node))
-        while p is not None:
-            yield p
-            p = self._parents.get(id(p))
-
-    # -- uses ---------------------------------------------------------------
-    def uses(self, targets: set, units=None) -> list[str]:
-        """Calls of, functions passed on to, decorators and `with` items naming one of targets."""
-        found = []
-        for node in self.walk(units):
-            if isinstance(node, ast.Call):
-                if self.refers_to(node.func, targets):
-                    found.append(_line(node))
-                    continue
-                for arg in [*node.args, *(k.value for k in node.keywords)]:
-                    if isinstance(arg, (ast.Name, ast.Attribute)) and self.refers_to(arg, targets):
-                        found.append(_line(node))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                for dec in node.decorator_list:
-                    if self.refers_to(dec, targets):
-                        found.append(_line(dec))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    e = item.context_expr
-                    if isinstance(e, (ast.Name, ast.Attribute)) and self.refers_to(e, targets):
-                        found.append(_line(e))
-        return found
-
-
-def _const(node, value) -> bool:
-    """node is the literal `value` (True is not 1 here)."""
-    return isinstance(node, ast.Constant) and type(node.value) is type(value) and node.value == value
-
-
-def _kw(call: ast.Call, name: str):
-    for k in call.keywords:
-        if k.arg == name:
-            return k.value
-    return None
-
-
-def _kw_is(call: ast.Call, name: str, value) -> bool:
-    v = _kw(call, name)
-    return v is not None and _const(v, value)
-
-
-def _method_calls(src: Source, attr_names: set, units=None):
-    for node in src.walk(units):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in attr_names:
-            yield node
-
-
-def find_mixed_precision(src: Source) -> list[str]:
-    found = src.uses(AUTOCAST | GRADSCALER)
-    for call in _method_calls(src, {"half", "bfloat16"}):
-        if not call.args and not call.keywords:
-            found.append(_line(call))
-    for call in _method_calls(src, {"to", "type"}):
-        vals = [*call.args, *(k.value for k in call.keywords if k.arg == "dtype")]
-        if any(src.qualname(v) in HALF_DTYPES for v in vals if isinstance(v, (ast.Name, ast.Attribute))):
-            found.append(_line(call))
-    for node in src.walk():
-        if isinstance(node, ast.Call) and src.qualname(node.func) == "torch.set_default_dtype" and node.args \
-                and src.qualname(node.args[0]) in HALF_DTYPES:
-            found.append(_line(node))
-    return found
-
-
-def find_gradient_accumulation(src: Source) -> list[str]:
-    """backward() in a loop while the optimizer steps less often: either the step sits in an outer loop
-    that also holds the backward's loop, or in an `if` (on a modulo or an accumulation counter) of the
-    loop that calls backward, with the backward outside that `if`. Both in one function."""
-    found = []
-    loops = (ast.For, ast.While, ast.AsyncFor)
-    for unit in src.step_units():
-        backs, steps = [], []
-        for node in ast.walk(unit):
-            if not isinstance(node, ast.Call):
-                continue
-            if (isinstance(node.func, ast.Attribute) and node.func.attr == "backward") or \
-                    src.qualname(node.func) == "torch.autograd.backward":
-                backs.append(node)
-            elif isinstance(node.func, ast.Attribute) and node.func.attr == "step":
-                recv = node.func.value
-                rname = recv.attr if isinstance(recv, ast.Attribute) else recv.id if isinstance(recv, ast.Name) else ""
-                if "sched" not in rname.lower() and not rname.lower().startswith("lr"):
-                    steps.append(node)
-
-        def enclosing(node):
-            out = []
-            for a in src.ancestors(node):
-                if a is unit:
-                    break
-                out.append(a)
-            return out
-
-        for s in steps:
-            s_anc = enclosing(s)
-            s_loops = [a for a in s_anc if isinstance(a, loops)]
-            for b in backs:
-                b_anc = enclosing(b)
-                b_loops = [a for a in b_anc if isinstance(a, loops)]
-                ids_b, ids_s = {id(x) for x in b_loops}, {id(x) for x in s_loops}
-                if ids_s and ids_s < ids_b:
-                    found.append(f"{_line(s)} (outside the inner loop of {_line(b)})")
-                    break
-                common = [x for x in s_loops if id(x) in ids_b]
-                if not common:
-                    continue
-                inner = common[0]  # the innermost loop holding both
-                b_anc_ids = {id(x) for x in b_anc}
-                gate = None
-                for a in s_anc:
-                    if a is inner:
-                        break
-                    if isinstance(a, ast.If) and id(a) not in b_anc_ids and _accum_test(a.test):
-                        gate = a
-                        break
-                if gate is not None:
-                    found.append(f"{_line(s)} (under `if {ast.unparse(gate.test)[:50]}`)")
-                    break
-    return found
-
-
-def _accum_test(test) -> bool:
-    for n in ast.walk(test):
-        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
-            return True
-        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
-        if "accum" in name.lower():
-            return True
-    return False
-
-
-def find_memory_efficient_optimizer(src: Source) -> list[str]:
-    found = []
-    for node in src.walk():
-        if isinstance(node, ast.Call):
-            q = src.qualname(node.func) or ""
-            last = q.rsplit(".", 1)[-1] if q else (node.func.attr if isinstance(node.func, ast.Attribute)
-                                                   else node.func.id if isinstance(node.func, ast.Name) else "")
-            if "8bit" in last or (q.startswith("bitsandbytes.") and ".Paged" in q):
-                found.append(f"{_line(node)} (8-bit / paged optimizer)")
-            elif last == "Adafactor":
-                found.append(f"{_line(node)} (Adafactor: factored second moments)")
-            elif q == "torch.optim.SGD":
-                mom = _kw(node, "momentum") or (node.args[2] if len(node.args) > 2 else None)
-                if mom is None or (isinstance(mom, ast.Constant) and mom.value == 0):
-                    found.append(f"{_line(node)} (SGD without momentum: no optimizer state)")
-            if q.startswith("torch.optim.") and _kw_is(node, "foreach", False):
-                found.append(f"{_line(node)} (foreach=False: no multi-tensor temporaries)")
-            if isinstance(node.func, ast.Attribute) and node.func.attr == "register_post_accumulate_grad_hook":
-                found.append(f"{_line(node)} (optimizer step fused into backward)")
-    return found
-
-
-def find_memory_management(src: Source) -> list[str]:
-    found = src.uses(EMPTY_CACHE)
-    for call in _method_calls(src, {"zero_grad"}):
-        v = _kw(call, "set_to_none") or (call.args[0] if call.args else None)
-        if v is not None and _const(v, True):
-            found.append(_line(call))
-    loops = (ast.For, ast.While, ast.AsyncFor)
-    dels, gc_calls = [], []
-    for unit in src.step_units():
-        for node in ast.walk(unit):
-            if isinstance(node, ast.Delete):
-                dels.append(node)
-                if any(isinstance(a, loops) for a in src.ancestors(node)):
-                    found.append(f"{_line(node)} (frees tensors inside the training loop)")
-            elif isinstance(node, ast.Call) and src.qualname(node.func) == "gc.collect":
-                gc_calls.append(node)
-            elif isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Attribute) and t.attr == "grad" for t in node.targets) and _const(node.value, None):
-                found.append(f"{_line(node)} (gradient set to None)")
-    if gc_calls and dels:
-        found.append(f"{_line(dels[0])} + {_line(gc_calls[0])}")
-    return found
-
-
-def find_offload(src: Source) -> list[str]:
-    found = src.uses(OFFLOAD)
-    found += [_line(c) for c in _method_calls(src, {"pin_memory"})]
-    for node in src.walk():
-        if isinstance(node, ast.Call) and _kw_is(node, "pin_memory", True):
-            found.append(_line(node))
-    return found
-
-
-def find_compile(src: Source) -> list[str]:
-    return src.uses(COMPILE)
-
-
-def find_inplace(src: Source) -> list[str]:
-    """In-place tensor methods (x.add_(y)) in the forward pass or training loop, torch.relu_-style
-    functions, or inplace=True anywhere reachable (nn.ReLU(inplace=True) is built in __init__)."""
-    units = src.step_units()
-    found = [_line(c) for c in _method_calls(src, INPLACE_METHODS, units)]
-    for node in src.walk(units):
-        if isinstance(node, ast.Call):
-            q = src.qualname(node.func) or ""
-            if q.startswith("torch.") and q.rsplit(".", 1)[-1] in INPLACE_METHODS:
-                found.append(_line(node))
-    for node in src.walk():
-        if isinstance(node, ast.Call) and _kw_is(node, "inplace", True):
-            found.append(_line(node))
-    return sorted(set(found))
-
-
-def find_tampering(src: Source) -> list[str]:
-    """What could fake the wrapper's measurements: resets of the peak statistics, a swapped allocator,
-    torch._C, patching torch's own attributes, or training in another process (whose GPU memory the
-    wrapper would not see)."""
-    found = []
-    for node in src.walk():
-        if isinstance(node, ast.Attribute) and node.attr in TAMPER_ATTRS:
-            found.append(_line(node))
-        elif isinstance(node, ast.Name) and node.id in TAMPER_ATTRS:
-            found.append(_line(node))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TAMPER_ATTRS:
-            found.append(f"{_line(node)} (name as a string)")
-        elif isinstance(node, ast.Attribute) and node.attr == "_C" and (src.qualname(node.value) or "").startswith("torch"):
-            found.append(f"{_line(node)} (torch._C)")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for m in mods:
-                if m in PROCESS_MODULES or any(m.startswith(p + ".") for p in PROCESS_MODULES) or m == "torch._C" \
-                        or m.startswith("torch._C."):
-                    found.append(f"{_line(node)} (another process / native code)")
-        elif isinstance(node, ast.Call):
-            q = src.qualname(node.func) or ""
-            if q in PROCESS_CALLS:
-                found.append(_line(node))
-            if q in ("setattr", "delattr") or (isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")):
-                if node.args and (src.qualname(node.args[0]) or "").startswith("torch"):
-                    found.append(f"{_line(node)} (patches torch)")
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-            for t in targets:
-                if isinstance(t, ast.Attribute):
-                    q = src.qualname(t.value) or ""
-                    if (q == "torch" or q.startswith("torch.")) and not q.startswith("torch.backends"):
-                        found.append(f"{_line(node)} (assigns to an attribute of {q})")
-                if isinstance(t, ast.Subscript) and src.qualname(t.value) == "sys.modules":
-                    found.append(f"{_line(node)} (sys.modules)")
-    return found
-
-
-TECHNIQUES = {
-    "required_mixed_precision": (find_mixed_precision, "autocast / GradScaler / bfloat16 or float16 casts"),
-    "required_gradient_checkpointing": (lambda s: s.uses(CHECKPOINT), "torch.utils.checkpoint"),
-    "required_sdpa": (lambda s: s.uses(SDPA), "F.scaled_dot_product_attention"),
-    "optional_gradient_accumulation": (find_gradient_accumulation, "gradient accumulation"),
-    "optional_memory_efficient_optimizer": (find_memory_efficient_optimizer,
-                                            "8-bit/paged optimizer, Adafactor, SGD without momentum, foreach=False, "
-                                            "or the step fused into backward"),
-    "optional_memory_management": (find_memory_management,
-                                   "torch.cuda.empty_cache, zero_grad(set_to_none=True), del in the training loop, "
-                                   "del + gc.collect"),
-    "optional_cpu_offload_or_pinned_memory": (find_offload, "pin_memory / save_on_cpu / saved_tensors_hooks"),
-    "optional_torch_compile": (find_compile, "torch.compile"),
-    "optional_inplace_operations": (find_inplace, "in-place tensor ops or inplace=True in the forward pass / training loop"),
-}
-
-
-# Keyword names (in positional order) each API accepts in torch 1.13 through 2.x, and those it requires.
-API_PARAMS = {
-    "torch.cuda.amp.autocast": (["enabled", "dtype", "cache_enabled"], []),
-    "torch.cpu.amp.autocast": (["enabled", "dtype", "cache_enabled"], []),
-    "torch.autocast": (["device_type", "dtype", "enabled", "cache_enabled"], ["device_type"]),
-    "torch.cuda.amp.GradScaler": (["init_scale", "growth_factor", "backoff_factor", "growth_interval", "enabled"], []),
-    "torch.amp.GradScaler": (["device", "init_scale", "growth_factor", "backoff_factor", "growth_interval", "enabled"], []),
-    "torch.nn.functional.scaled_dot_product_attention": (
-        ["query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa"], ["query", "key", "value"]),
-    "torch.compile": (["model", "fullgraph", "dynamic", "backend", "mode", "options", "disable"], []),
-}
-
-
-def find_api_misuse(src: Source) -> tuple[int, list[str]]:
-    """Calls of the APIs above with arguments they do not take, e.g. torch.cuda.amp.autocast(device_type=...),
-    found statically so that a call on a CUDA-only path is caught on a CPU grader too."""
-    n, problems = 0, []
-    for node in src.walk():
-        if not isinstance(node, ast.Call):
-            continue
-        q = src.qualname(node.func)
-        if q not in API_PARAMS:
-            continue
-        n += 1
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-            continue  # *args / **kwargs: cannot tell statically
-        params, required = API_PARAMS[q]
-        given = list(params[: len(node.args)])
-        if len(node.args) > len(params):
-            problems.append(f"{_line(node)}: {q} takes at most {len(params)} positional arguments")
-            continue
-        for k in node.keywords:
-            if k.arg not in params:
-                problems.append(f"{_line(node)}: {q} has no parameter `{k.arg}`")
-            elif k.arg in given:
-                problems.append(f"{_line(node)}: `{k.arg}` given twice")
-            given.append(k.arg)
-        for r in required:
-            if r not in given:
-                problems.append(f"{_line(node)}: {q} needs `{r}`")
-    return n, problems
-
-
-def check_interface(tree) -> dict:
-    name = "interface"
-    want = {"build_model": 1, "train": 3}
-    problems = []
-    for fn_name, n_params in want.items():
-        defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn_name]
-        if not defs:
-            problems.append(f"no top-level `def {fn_name}(...)`")
-            continue
-        fn = defs[-1]
-        positional = fn.args.posonlyargs + fn.args.args
-        required = len(positional) - len(fn.args.defaults)
-        if len(positional) < n_params and not fn.args.vararg:
-            problems.append(f"{fn_name} takes {len(positional)} positional parameters; it is called with {n_params}")
-        elif required > n_params:
-            problems.append(f"{fn_name} requires {required} parameters; it is called with {n_params}")
-    if problems:
-        return dict(name=name, passed=False, detail="; ".join(problems))
-    return dict(name=name, passed=True, detail="defines build_model(config) and train(model, batches, config)")
-
-
-def static_checks(source: bytes | None) -> list[dict]:
-    tree, err = None, None
-    if source is None:
-        err = "submission file unreadable"
-    else:
-        try:
-            tree = ast.parse(source)
-        except Exception as e:  # noqa: BLE001
-            err = f"cannot parse submission: {type(e).__name__}: {str(e)[:300]}"
-    names = ["interface", *TECHNIQUES, "optional_count", "torch_api_arguments", "no_measurement_tampering"]
-    if tree is None:
-        return [dict(name=n, passed=False, detail=err) for n in names]
-    checks = [check_interface(tree)]
-    try:
-        src = Source(tree)
-    except Exception as e:  # noqa: BLE001
-        return checks + [dict(name=n, passed=False, detail=f"could not analyse source: {type(e).__name__}: {e}")
-                         for n in names[1:]]
-    n_optional = 0
-    for name, (finder, what) in TECHNIQUES.items():
-        try:
-            ev = sorted(set(finder(src)))
-        except Exception as e:  # noqa: BLE001
-            checks.append(dict(name=name, passed=False, detail=f"could not analyse: {type(e).__name__}: {e}"))
-            continue
-        if ev:
-            n_optional += name in OPTIONAL
-            shown = "; ".join(ev[:3]) + (f"; (+{len(ev) - 3} more)" if len(ev) > 3 else "")
-            checks.append(dict(name=name, passed=True, detail=shown))
-        else:
-            checks.append(dict(name=name, passed=False,
-                               detail=f"not used in code the grader runs ({what})"))
-    checks.append(dict(name="optional_count", passed=n_optional >= MIN_OPTIONAL,
-                       detail=f"{n_optional} of {len(OPTIONAL)} additional techniques used; at least {MIN_OPTIONAL} needed"))
-    n_api, misuse = find_api_misuse(src)
-    checks.append(dict(name="torch_api_arguments", passed=not misuse,
-                       detail="; ".join(misuse[:4]) if misuse else
-                       f"{n_api} calls of autocast / GradScaler / SDPA / torch.compile take arguments those APIs accept"))
-    tamper = sorted(set(find_tampering(src)))
-    checks.append(dict(name="no_measurement_tampering", passed=not tamper,
-                       detail=("; ".join(tamper[:5])) if tamper else
-                       "no peak-statistics resets, allocator swaps, torch._C, patching of torch, or other processes"))
-    return checks
-
-
-# ---------------------------------------------------------------------------
-# compare (trusted; never imports the submission)
-# ---------------------------------------------------------------------------
-
-def _load_outputs(path: str):
-    """(status dict, final params, init params, error or None). Never raises."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            status = json.loads(str(z["status"]))
-            final = {k[len("final/"):]: z[k] for k in z.files if k.startswith("final/")}
-            init = {k[len("init/"):]: z[k] for k in z.files if k.startswith("init/")}
-        if not isinstance(status, dict):
-            raise ValueError("status is not a dict")
-        return status, final, init, None
-    except Exception as e:  # noqa: BLE001
-        return None, {}, {}, f"outputs file missing or malformed ({type(e).__name__}: {str(e)[:200]})"
+    return status, arrays
 
 
 def _mib(b) -> str:
     return f"{b / 2**20:.1f} MiB"
 
 
-def runtime_checks(exp_meta: dict, held: np.ndarray, outputs_path: str) -> list[dict]:
+def runtime_checks(exp_meta: dict, held: np.ndarray, outputs: ec.Outputs) -> list[dict]:
     cuda = exp_meta["mode"] == "cuda"
     skip_reason = f"needs CUDA and torch >= 2.0; {exp_meta['mode_reason']}"
-    status, final, init, out_err = _load_outputs(outputs_path)
+    out_err = outputs.error
+    status = outputs.status if outputs.ok else None
+    final = {k[len("final/"):]: v for k, v in outputs.arrays.items() if k.startswith("final/")}
+    init = {k[len("init/"):]: v for k, v in outputs.arrays.items() if k.startswith("init/")}
     names = ["runs", "architecture_unchanged", "weights_updated", "techniques_exercised",
              "peak_memory_reduction", "weights_on_device", "loss_matches_baseline"]
     problem = out_err
     if status is not None and status.get("import_error"):
-        problem = "submission import failed: " + str(status["import_error"])[:600]
+        problem = "submission import failed: " + ec.bounded(status["import_error"], 600)
     elif status is not None and status.get("error"):
-        problem = "build_model/train raised " + str(status["error"])[:600]
+        problem = "build_model/train raised " + ec.bounded(status["error"], 600)
     if problem:
         checks = [dict(name="runs", passed=False, detail=problem)]
         for n in names[1:]:
@@ -1162,9 +495,10 @@ def runtime_checks(exp_meta: dict, held: np.ndarray, outputs_path: str) -> list[
 
     checks = []
     shims = status.get("shims") or []
-    detail = f"trained on {exp_meta['mode']} (torch {status.get('torch')}) in {status.get('seconds')} s"
+    detail = (f"trained on {exp_meta['mode']} (torch {ec.bounded(status.get('torch'), 40)}) in "
+              f"{ec.bounded(status.get('seconds'), 20)} s")
     if shims:
-        detail += "; torch < 2.0 here, so the grader supplied: " + ", ".join(map(str, shims))
+        detail += "; torch < 2.0 here, so the grader supplied: " + ec.bounded(", ".join(map(str, shims)), 300)
     checks.append(dict(name="runs", passed=True, detail=detail))
 
     spec = {n: tuple(s) for n, s in exp_meta["spec"]}
@@ -1233,155 +567,15 @@ def runtime_checks(exp_meta: dict, held: np.ndarray, outputs_path: str) -> list[
     return checks
 
 
-def compare(expected: dict, outputs_path: str, source: bytes | None) -> dict:
+def compare(ctx: ec.CompareContext) -> list:
+    with np.load(os.path.join(ctx.private_dir, "expected.npz"), allow_pickle=False) as z:
+        expected = {k: z[k] for k in z.files}
     meta = json.loads(str(expected["meta"]))
-    checks = static_checks(source) + runtime_checks(meta, expected["heldout_tokens"], outputs_path)
-    gating = [c for c in checks if c["name"] not in OPTIONAL and c["passed"] is not None]
-    passed = all(c["passed"] for c in gating) and any(c["name"] == "runs" and c["passed"] for c in checks)
-    graded = [c for c in checks if c["passed"] is not None]
-    score = sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0
-    return dict(passed=bool(passed), score=round(float(score), 6), checks=checks)
+    return techniques.static_checks(ctx.source) + runtime_checks(meta, expected["heldout_tokens"], ctx.outputs)
 
 
-def _read_source(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _load_expected(path: str) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            exp = {k: z[k] for k in z.files}
-        meta = json.loads(str(exp["meta"]))
-        if meta.get("version") != FORMAT_VERSION or "heldout_tokens" not in exp:
-            raise ValueError("wrong format")
-        return exp
-    except Exception as e:  # noqa: BLE001
-        raise CheckerError(f"cannot load expected file {path}: {type(e).__name__}: {e}") from e
-
-
-def cmd_compare(args) -> int:
-    expected = _load_expected(args.expected)
-    emit(compare(expected, args.outputs, _read_source(args.submission)))
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# standalone: prepare (in memory) -> run-submission (child process) -> compare
-# ---------------------------------------------------------------------------
-
-def _run_child(cmd, cwd, log_dir, timeout):
-    """The untrusted phase in its own session; output to files so lingering grandchildren cannot
-    block us. Returns (rc or None on timeout, stderr tail)."""
-    out_f = open(os.path.join(log_dir, "child.stdout"), "wb")
-    err_path = os.path.join(log_dir, "child.stderr")
-    err_f = open(err_path, "wb")
-    try:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out_f, stderr=err_f,
-                                start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        try:
-            os.killpg(proc.pid, 9)
-        except OSError:
-            pass
-        proc.wait()
-    finally:
-        out_f.close()
-        err_f.close()
-    with open(err_path, "rb") as f:
-        err = f.read()[-20000:].decode(errors="replace")
-    return rc, err
-
-
-def cmd_standalone(args) -> int:
-    source = _read_source(args.submission)  # snapshot before the submission runs
-    if source is None:
-        raise CheckerError(f"cannot read submission {args.submission}")
-    t0 = time.perf_counter()
-    inputs, expected = prepare_data(args.device)  # held-out data stays in this process's memory
-    work = tempfile.mkdtemp(prefix="memopt-run-")
-    logs = tempfile.mkdtemp(prefix="memopt-log-")
-    try:
-        sub_copy = os.path.join(work, "submission.py")
-        with open(sub_copy, "wb") as f:
-            f.write(source)
-        in_path = os.path.join(work, "inputs.npz")
-        out_path = os.path.join(work, "outputs.npz")
-        write_npz(in_path, inputs)
-        cmd = [sys.executable, os.path.abspath(__file__), "run-submission", "--submission", sub_copy,
-               "--inputs", in_path, "--out", out_path]
-        rc, child_err = _run_child(cmd, work, logs, args.timeout)
-        if args.verbose:
-            sys.stderr.write(f"[run-submission rc={rc}] stderr tail:\n{child_err[-3000:]}\n")
-        if rc is None and os.path.exists(out_path):
-            os.remove(out_path)
-        verdict = compare(expected, out_path, source)
-        tail = [ln for ln in child_err.strip().splitlines() if ln.strip()][-1:]
-        info = "timed out after %gs" % args.timeout if rc is None else f"exit code {rc}"
-        if rc not in (0, None) and tail:
-            info += f"; last stderr line: {tail[0][:300]}"
-        verdict["checks"].append(dict(name="run_submission", passed=None, detail=info))
-        if rc is None:
-            verdict["checks"].append(dict(name="timeout", passed=False, detail=info))
-            verdict["passed"] = False
-        sys.stderr.write(f"[check.py] standalone run took {time.perf_counter() - t0:.2f}s\n")
-        emit(verdict)
-        return 0 if verdict["passed"] else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(logs, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # bad arguments are a checker failure: exit 2 + JSON
-        self.print_usage(sys.stderr)
-        raise CheckerError(f"bad arguments: {message}")
-
-
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] in ("prepare", "run-submission", "compare"):
-            p = _Parser(prog="check.py", description=__doc__.splitlines()[0])
-            sub = p.add_subparsers(dest="cmd", required=True)
-            sp = sub.add_parser("prepare", help="trusted: data, and the baseline's measurements with CUDA")
-            sp.add_argument("--out", required=True, help="directory for inputs.npz (and expected.npz)")
-            sp.add_argument("--expected-out", default=None, help="separate directory for expected.npz")
-            sp.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-            sp = sub.add_parser("run-submission", help="UNTRUSTED: train the submission on inputs.npz")
-            sp.add_argument("--submission", required=True)
-            sp.add_argument("--inputs", required=True)
-            sp.add_argument("--out", required=True)
-            sp = sub.add_parser("compare", help="trusted: grade outputs against expected.npz")
-            sp.add_argument("--expected", required=True)
-            sp.add_argument("--outputs", required=True)
-            sp.add_argument("--submission", required=True)
-            args = p.parse_args(argv)
-            return {"prepare": cmd_prepare, "run-submission": cmd_run_submission,
-                    "compare": cmd_compare}[args.cmd](args)
-        p = _Parser(prog="check.py", description="standalone: prepare + run-submission + compare")
-        p.add_argument("submission")
-        p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-        p.add_argument("--timeout", type=float, default=900.0)
-        p.add_argument("--verbose", action="store_true", help="show the child's stderr")
-        args = p.parse_args(argv)
-        return cmd_standalone(args)
-    except CheckerError as e:
-        emit(dict(error=str(e)[:4000]))
-        return 2
-    except Exception as e:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        emit(dict(error=f"checker failure: {type(e).__name__}: {str(e)[:2000]}"))
-        return 2
-
+TASK = ec.Task(name="memory-optimizations", public_files=("inputs.npz",), prepare=prepare, run=run, compare=compare,
+               required=("runs",), optional=techniques.OPTIONAL, child_setup=_install_wrapper, max_output_mb=128)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ec.main(TASK, __file__))

@@ -11,16 +11,10 @@ import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-c
  */
 const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
-  // The baseline (public: the agent starts from it) is built beside the submission to compare against.
-  runFiles: ['starter.py'],
+  // The baseline (public: the agent starts from it) is built beside the submission to compare against;
+  // techniques.py is the static analysis check.py imports (public grader code, decides nothing there).
+  runFiles: ['starter.py', 'techniques.py'],
   publicFiles: ['inputs.npz'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     // With CUDA, prepare trains the baseline (120 steps of 32 x 512 tokens) and the run trains the submission,
     // torch.compile included; on CPU each phase takes seconds.

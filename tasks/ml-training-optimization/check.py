@@ -11,20 +11,24 @@ Phases (the harness runs each in its own sandbox; see README.md):
   prepare   (trusted)   draws a secret data seed, writes the training data and
                         the held-out inputs (public) and the held-out labels
                         (private); checks the submission's source with `ast`
-  run       (the timer) imports numpy/torch/sklearn and loads the data, makes
-                        itself non-dumpable, then forks. The child (UNTRUSTED
-                        from its first import on) imports the module, calls
-                        train_model and predict and saves the predictions; the
-                        parent times the child from fork to exit (wall clock and
-                        the kernel's CPU accounting) and prints a report tagged
-                        with a nonce it reads from stdin after the fork. Run for
-                        the baseline and the candidate, interleaved, in fresh
-                        folders, MIN_ROUNDS times each (up to MAX_ROUNDS when
-                        the two clocks disagree); the harness also times
-                        every run from outside, as a cross-check
+  run       (the timer) imports numpy/torch/sklearn and loads the data, then
+                        runs the module through the shared library's isolated
+                        runner (src/grading/python/envbench_check.py): the child
+                        (UNTRUSTED from its first import on) imports the module,
+                        calls train_model and predict and sends the predictions
+                        through a pipe; the timer takes them, SIGKILLs and reaps
+                        the child's whole process tree at that moment (it is its
+                        subreaper), writes predictions.npy itself and prints a
+                        report (wall time from fork to results, the CPU time of
+                        every reaped process) tagged with a nonce it reads from
+                        stdin after the fork. The harness times the whole exec
+                        from outside and adds the sandbox cgroup's CPU figure.
+                        Run for the baseline and the candidate, interleaved, each
+                        in its own sandbox and fresh folder, MIN_ROUNDS times
+                        each (up to MAX_ROUNDS when the two clocks disagree)
   compare   (trusted)   numpy only; never imports the submission. Reads the
                         labels, the predictions and the harness's runs.json and
-                        prints the verdict
+                        writes the verdict to --verdict FILE
 
 `check.py SUBMISSION.py --variant V` does all of it on one machine, with the
 runs as child processes of this one.
@@ -32,8 +36,8 @@ runs as child processes of this one.
 Every subcommand prints one compact JSON object as the last line of stdout.
 Exit codes: prepare/compare 0 = ok, 2 = checker failure; run 0 = reported
 (the module's own failure is in the report: child_exit 3 = import failed,
-4 = train_model/predict raised, 5 = the predictions could not be saved),
-2 = timer failure; standalone 0 = passed, 1 = failed, 2 = checker failure.
+4 = train_model/predict raised, 5 = the predictions could not be saved,
+6 = the module's process ended without results), 2 = timer failure; standalone 0 = passed, 1 = failed, 2 = checker failure.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ import sys
 import tempfile
 import time
 import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "grading", "python"))
+import envbench_check as ec  # noqa: E402
 
 VARIANTS = {
     "pytorch": {
@@ -84,17 +91,12 @@ THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 MODULE_FILE = "submission.py"
 PREDICTIONS_FILE = "predictions.npy"
 MODULE_OUTPUT_FILE = "module_output.txt"
-PR_SET_DUMPABLE = 4
+MAX_PREDICTION_BYTES = 8 << 20
 ROLES = ("baseline", "candidate")
 
 
-class CheckerError(Exception):
-    """A failure of the checker itself (bad arguments, unreadable trusted files, a broken baseline)."""
-
-
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+CheckerError = ec.CheckerError
+emit = ec.emit
 
 
 def variant_spec(name: str) -> dict:
@@ -162,81 +164,65 @@ def check_required_names(source: str, variant: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# The timing wrapper (runs UNTRUSTED code in its own process)
+# The timer: the shared library's isolated runner around the module's train_model + predict
 # ---------------------------------------------------------------------------------------------
 
-def _set_dumpable(flag: int) -> bool:
-    try:
-        import ctypes
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, flag, 0, 0, 0) == 0
-    except Exception:
-        return False
+# The child's result codes (first byte of its results): 0 ok, 3 import failed, 4 train_model/predict raised,
+# 5 predict returned something that is not a numeric array. 6: the child ended without sending results.
+NO_RESULTS = 6
 
 
-def _child(module_path: str, out_dir: str, X_train, y_train, train_seed: int, X_test) -> None:
-    """The forked child: from the module's import on, everything here is untrusted. Never returns."""
+def _child_work(module_path: str, out_dir: str, X_train, y_train, train_seed: int, X_test):
+    """What the forked child runs; from the module's import on, everything here is untrusted. Returns the
+    bytes the library sends to the parent through the pipe (then the child's whole tree is SIGKILLed)."""
     import importlib.util
+    import io
     import numpy as np
-    exit_now = os._exit  # bound before the module can replace os._exit
-    try:
-        # Before any module code runs: its output goes to a file, and stdin (the nonce pipe) is gone.
-        _set_dumpable(1)
+
+    def redirect():
         fd = os.open(os.path.join(out_dir, MODULE_OUTPUT_FILE), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.close(fd)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        # Nothing else inherited stays open (a pipe of whoever started the timer, say).
-        for name in os.listdir("/proc/self/fd"):
-            if int(name) > 2:
-                try:
-                    os.close(int(name))
-                except OSError:
-                    pass
-    except BaseException:
-        exit_now(2)
 
-    def done(code: int, msg: str | None = None) -> None:
+    def work() -> bytes:
+        redirect()
         try:
-            if msg:
-                sys.stderr.write(msg + "\n")
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:
-            pass
-        # No interpreter teardown: nothing runs after the child's exit is timed.
-        exit_now(code)
-
-    try:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(module_path)))
-        spec = importlib.util.spec_from_file_location("submission", module_path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["submission"] = module
-        spec.loader.exec_module(module)
-    except BaseException:
-        done(3, "import failed:\n" + traceback.format_exc())
-    try:
-        model = module.train_model(X_train, y_train, train_seed)
-        # Converted here, inside the timed child, so a lazy result cannot do its work later.
-        predictions = np.asarray(module.predict(model, X_test))
-    except BaseException:
-        done(4, "train_model/predict raised:\n" + traceback.format_exc())
-    try:
-        np.save(os.path.join(out_dir, PREDICTIONS_FILE), predictions, allow_pickle=False)
-    except BaseException:
-        done(5, "could not save the predictions (predict must return a numeric array):\n" + traceback.format_exc())
-    done(0)
+            sys.path.insert(0, os.path.dirname(os.path.abspath(module_path)))
+            spec = importlib.util.spec_from_file_location("submission", module_path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["submission"] = module
+            spec.loader.exec_module(module)
+        except BaseException:  # noqa: BLE001
+            sys.stderr.write("import failed:\n" + traceback.format_exc())
+            return b"\x03"
+        try:
+            model = module.train_model(X_train, y_train, train_seed)
+            # Converted here, inside the timed child, so a lazy result cannot do its work later.
+            predictions = np.asarray(module.predict(model, X_test))
+        except BaseException:  # noqa: BLE001
+            sys.stderr.write("train_model/predict raised:\n" + traceback.format_exc())
+            return b"\x04"
+        try:
+            buf = io.BytesIO()
+            np.save(buf, predictions, allow_pickle=False)
+            return b"\x00" + buf.getvalue()
+        except BaseException:  # noqa: BLE001
+            sys.stderr.write("could not save the predictions (predict must return a numeric array):\n" + traceback.format_exc())
+            return b"\x05"
+    return work
 
 
 def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> int:
     """The timer. Library imports and data loading happen here, before the fork, so they are not timed.
-    The child can reach none of what the harness reads: this process is non-dumpable (the child cannot open
-    /proc/<ppid>/fd or mem), the report is printed after the child has exited, and it carries a nonce that
-    is read from stdin only after the fork, from a pipe the child no longer holds."""
-    # Before numpy/torch are imported: they read these once, at import.
-    os.environ.update(THREAD_ENV)
+    The window is the lifetime of the module's whole process tree: it starts at the fork and ends when the
+    predictions arrive through the pipe, at which moment the library SIGKILLs and reaps every process of
+    the tree (this process is their subreaper, so orphans and setsid'd grandchildren are found too). The
+    tree's CPU time is what those reaped processes used; the harness adds the cgroup's figure where it has
+    one. Only the predictions that came through the pipe are saved, by this process, after the kill, so a
+    late write by a surviving process cannot exist. The report carries a nonce read from stdin after the
+    fork, from a pipe the child never holds."""
+    os.environ.update(THREAD_ENV)  # before numpy/torch are imported: they read these once, at import
     import importlib
     import numpy as np
     spec = variant_spec(variant)
@@ -246,26 +232,31 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
         X_train, y_train, train_seed = d["X_train"], d["y_train"], int(d["train_seed"])
     with np.load(os.path.join(data_dir, "test_inputs.npz"), allow_pickle=False) as d:
         X_test = d["X_test"]
-    dumpable_off = _set_dumpable(0)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    clock = time.perf_counter
-    t0 = clock()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            _child(module_path, out_dir, X_train, y_train, train_seed, X_test)
-        finally:
-            os._exit(2)  # the child never gets back to the parent's code
-    nonce = sys.stdin.readline().strip()
-    _, status, usage = os.wait4(pid, 0)
-    t1 = clock()
+    got = {}
+    res = ec.run_isolated(_child_work(module_path, out_dir, X_train, y_train, train_seed, X_test),
+                          max_bytes=MAX_PREDICTION_BYTES,
+                          after_fork=lambda: got.setdefault("nonce", sys.stdin.readline().strip()))
+    code = NO_RESULTS
+    if res.payload:
+        code = res.payload[0]
+        if code == 0:
+            pred = os.path.join(out_dir, PREDICTIONS_FILE)
+            try:  # a planted link or file in the run's folder is replaced, never followed
+                os.unlink(pred)
+            except OSError:
+                pass
+            fd = os.open(pred, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(res.payload[1:])
+    self_cpu = os.times()
     report = {
-        "nonce": nonce,
-        "child_exit": os.waitstatus_to_exitcode(status),
-        "child_wall_s": t1 - t0,
-        "child_cpu_s": usage.ru_utime + usage.ru_stime,
-        "non_dumpable": dumpable_off,
+        "nonce": got.get("nonce", ""),
+        "child_exit": int(code),
+        "child_wall_s": res.wall_s,
+        "child_cpu_s": res.tree_cpu_s,
+        "timer_cpu_s": self_cpu.user + self_cpu.system,
+        "tree_killed": res.tree_killed,
+        "ended": res.ended,
     }
     sys.stdout.write(json.dumps(report, separators=(",", ":")) + "\n")
     sys.stdout.flush()
@@ -323,12 +314,9 @@ def compare(variant: str, workdir: str, source: str) -> dict:
     by_role = {r: sorted((x for x in runs if x["role"] == r), key=lambda x: x["round"]) for r in ROLES}
 
     def finish():
-        # Every required check ran and passed (a skipped one is not a pass), and nothing failed.
-        passed = {c["name"] for c in checks if c["passed"] is True} >= set(REQUIRED_CHECKS) and \
-            all(c["passed"] is not False for c in checks)
-        graded = [c for c in checks if c["passed"] is not None]
-        score = 1.0 if passed else (sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0)
-        return {"passed": passed, "score": score, "checks": checks}
+        # Every required check ran and passed (a skipped one is not a pass), and nothing failed; every
+        # detail bounded (output tails come from the module's process).
+        return ec.verdict_of(checks, REQUIRED_CHECKS)
 
     if not static["passed"]:
         for name in REQUIRED_CHECKS[1:]:
@@ -363,7 +351,8 @@ def compare(variant: str, workdir: str, source: str) -> dict:
             why = "it wrote no predictions"
         else:
             why = {3: "the module could not be imported", 4: "train_model or predict raised an exception",
-                   5: "predict did not return a numeric array"}.get(code, f"the module's process ended with code {code}")
+                   5: "predict did not return a numeric array",
+                   NO_RESULTS: "the module's process ended without returning predictions"}.get(code, f"result code {code}")
         tail = "\n".join(str(r.get("output_tail", "")).strip().splitlines()[-8:])
         checks.append({"name": "candidate_runs", "passed": False,
                        "detail": f"run {r['round'] + 1} of {len(cand)} failed: {why}" + (f"\n{tail}" if tail else "")})
@@ -608,6 +597,7 @@ def main(argv=None) -> int:
     pc.add_argument("--variant", required=True)
     pc.add_argument("--dir", required=True)
     pc.add_argument("--submission", required=True)
+    pc.add_argument("--verdict", help="file the verdict is written to (the harness reads only this)")
     a = p.parse_args(argv)
     try:
         if a.cmd == "prepare":
@@ -621,7 +611,10 @@ def main(argv=None) -> int:
             return run_module(a.variant, a.module, a.data, a.out)
         with open(a.submission) as f:
             source = f.read()
-        emit(compare(a.variant, a.dir, source))
+        v = compare(a.variant, a.dir, source)
+        if a.verdict:
+            ec.write_verdict(a.verdict, v)
+        emit(v)
         return 0
     except CheckerError as e:
         emit({"ok": False, "error": str(e)})

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CheckSchema, GraderInfraError, type Grade, type GradeContext } from '../../src/grading/types.js';
 import { runInterleaved, type TimedRun } from '../../src/grading/timing.js';
+import { LIBRARY_DIR, LIBRARY_MOUNT } from '../../src/grading/python-check.js';
 import type { SandboxExecResult, SandboxLimits } from '../../src/sandbox/types.js';
 
 /**
@@ -13,11 +14,14 @@ import type { SandboxExecResult, SandboxLimits } from '../../src/sandbox/types.j
  *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check
  *   runs (one sandbox each)    -> baseline and candidate, interleaved, 3 rounds (up to 7 while check.py's two
  *                                 clocks disagree about the 2x line), each in a fresh folder. In
- *                                 each, check.py's timer forks the module into a child and reports its wall
- *                                 and CPU time on stdout, tagged with a nonce given on stdin; the harness
- *                                 also times the whole exec from outside. Only predictions.npy and the
- *                                 module's output tail come back, as size-capped regular files
- *   compare (trusted sandbox)  -> the verdict, from runs.json (written here) and the copied predictions
+ *                                 each, check.py's timer runs the module in the shared library's isolated
+ *                                 child, takes the predictions from its pipe, kills and reaps its whole tree
+ *                                 at that moment, and reports wall and CPU time on stdout, tagged with a
+ *                                 nonce given on stdin; the harness also times the whole exec from outside
+ *                                 and takes the sandbox's cgroup CPU figure where it has one (treeCpuSeconds).
+ *                                 Only predictions.npy (written by the timer after the kill) and the module's
+ *                                 output tail come back, as size-capped regular files
+ *   compare (trusted sandbox)  -> verdict.json, from runs.json (written here) and the copied predictions
  * compare runs after every round; grading stops at a failed check (more runs cannot undo it) or once every
  * check has a result.
  */
@@ -48,8 +52,22 @@ const ReportSchema = z.object({
   nonce: z.string(),
   child_exit: z.int(),
   child_wall_s: z.number().finite().nonnegative(),
+  /** CPU of every process of the module's tree, each reaped by the timer (its subreaper). */
   child_cpu_s: z.number().finite().nonnegative(),
+  /** The timer's own CPU (imports, data loading, the pipe): subtracted from the cgroup's figure. */
+  timer_cpu_s: z.number().finite().nonnegative(),
 });
+const VERDICT_FILE = 'verdict.json';
+
+/**
+ * The CPU seconds a run's module used: the timer's sum over the reaped tree, or, where the sandbox has
+ * cgroup accounting for the whole exec, that figure less the timer's own share, whichever is larger (both
+ * are lower bounds of the truth; a process that escaped the timer's reaping still shows in the cgroup).
+ */
+export function treeCpuSeconds(report: { child_cpu_s: number; timer_cpu_s: number }, cpuMs: number | null): number {
+  if (cpuMs === null) return report.child_cpu_s;
+  return Math.max(report.child_cpu_s, cpuMs / 1000 - report.timer_cpu_s);
+}
 
 /** One run as compare reads it from runs.json (see check.py compare and timing_checks). */
 interface RunRecord {
@@ -136,7 +154,9 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
     ctx.sandbox.exec({
       argv: [ctx.python.executable, checkPath, ...args],
       workspace,
-      binds: bwrap ? [{ src: checkHost, dest: CHECK_IN }] : [],
+      // The shared check library beside check.py, read-only, on PYTHONPATH.
+      binds: bwrap ? [{ src: checkHost, dest: CHECK_IN }, { src: LIBRARY_DIR, dest: LIBRARY_MOUNT }] : [],
+      env: bwrap ? { PYTHONPATH: LIBRARY_MOUNT } : undefined,
       gpu: false,
       stdin: extra.stdin,
       limits,
@@ -153,12 +173,19 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
   const latest: { verdict: z.infer<typeof VerdictSchema> | null } = { verdict: null };
   const judge = async () => {
     await fs.writeFile(path.join(trusted, 'runs.json'), JSON.stringify({ runs: records }));
-    const cmp = await exec(trusted, ['compare', '--variant', variant, '--dir', '.', '--submission', 'submission.py'], LIMITS.compare);
+    await fs.rm(path.join(trusted, VERDICT_FILE), { force: true });
+    const cmp = await exec(trusted, ['compare', '--variant', variant, '--dir', '.', '--submission', 'submission.py', '--verdict', VERDICT_FILE], LIMITS.compare);
     if (cmp.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
-    const parsed = VerdictSchema.safeParse(lastJsonLine(cmp, 'compare'));
-    if (cmp.exitCode !== 0 || !parsed.success) {
-      throw new GraderInfraError(`check.py compare failed (${describe(cmp)}); output: ${cmp.stdout.trim().split('\n').pop()?.slice(0, 500)}`);
+    // The verdict comes from the file the trusted compare wrote, never from a stdout tail.
+    const raw = cmp.exitCode === 0 ? await readPlainFile(path.join(trusted, VERDICT_FILE), 1024 * 1024) : null;
+    let doc: unknown = null;
+    try {
+      doc = raw ? JSON.parse(raw.toString('utf8')) : null;
+    } catch {
+      // reported below
     }
+    const parsed = VerdictSchema.safeParse(doc);
+    if (!parsed.success) throw new GraderInfraError(`check.py compare wrote no valid ${VERDICT_FILE} (${describe(cmp)})`);
     latest.verdict = parsed.data;
     return parsed.data;
   };
@@ -210,7 +237,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
       if (parsed?.success && parsed.data.nonce === nonce) {
         rec.exit = parsed.data.child_exit;
         rec.child_wall_s = parsed.data.child_wall_s;
-        rec.child_cpu_s = parsed.data.child_cpu_s;
+        rec.child_cpu_s = treeCpuSeconds(parsed.data, (r as { cpuMs?: number | null }).cpuMs ?? null);
       }
       rec.output_tail = (await readTail(path.join(dir, 'module_output.txt'), MAX_OUTPUT_TAIL)) + r.stderr.slice(-1000);
       const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npy'), MAX_PREDICTIONS_BYTES) : null;

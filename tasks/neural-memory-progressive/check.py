@@ -1,40 +1,34 @@
 #!/usr/bin/env python3
-"""Deterministic grader for neural-memory-progressive: one concept of a Titans-style memory per step.
+"""Grader for neural-memory-progressive: one step (a concept) of a Titans-style memory per sample. Task
+logic only: the phases, the isolated runner, the verdict file and the static rule set come from the shared
+check library (src/grading/python/envbench_check.py).
 
-Steps (samples): memory-structure, surprise, update-decay, fusion, full. Each has its own probes; the
-LLM judge (task.ts) grades the concept on top of these checks, which decide alone when there is no judge.
+  prepare  (trusted)    --step S: random probe inputs for the step -> inputs.npz, expected.npz
+  run      (UNTRUSTED)  in the library's isolated child: the step's probe on the submission; its results
+                        leave the child only through the library's pipe
+  compare  (trusted)    never imports the submission: parses, sandbox_safe (the shared rules), interface,
+                        and every runtime check decided from the raw arrays here
 
-The grading is split into phases so the submission never shares a process with the code that decides:
-
-  prepare         (trusted)   random probe inputs for the step -> inputs.npz (public) and expected.npz
-                              (the trusted copy compare reads)
-  run-submission  (UNTRUSTED) import the submission, call its component on the inputs, save the raw
-                              results (tensors as float64 arrays, a JSON status) to outputs.npz
-  compare         (trusted)   numpy + stdlib only; never imports the submission. Parses its source with
-                              `ast` for the static checks, decides every runtime check from the raw arrays
-
-`check.py SUBMISSION.py --step ID` runs all three on one machine (the untrusted phase in a child process)
-and prints the verdict. Every subcommand prints one compact JSON object as the last line of stdout.
-Exit codes: prepare/compare 0 = ok, 2 = checker failure; run-submission 0 = ran (the submission's own
-errors are recorded in the outputs), 3 = import failed, 2 = checker failure; standalone 0 = passed,
-1 = failed, 2 = checker failure.
+`/usr/bin/python3 tasks/neural-memory-progressive/check.py SUBMISSION.py --step S` runs all three.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 import traceback
 
-import numpy as np
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(_here, *[".."] * n, "src", "grading", "python") for n in (2, 3)]
+import envbench_check as ec  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+# What a file may use: the shared default (the probes run in the submission's process).
+RULES = ec.DEFAULT_RULES
 
 FORMAT_VERSION = 1
 STEPS = ("memory-structure", "surprise", "update-decay", "fusion", "full")
@@ -59,181 +53,13 @@ RUNTIME_CHECKS = {
 }
 
 
-class CheckerError(Exception):
-    """A failure of the checker itself (bad arguments, unreadable trusted files)."""
-
-
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
-    sys.stdout.flush()
-
-
 def _check(name, passed, detail) -> dict:
-    return dict(name=name, passed=passed, detail=str(detail)[:600])
-
-
-# ===========================================================================
-# static checks (trusted; the submission is parsed, never run)
-# ===========================================================================
-
-# The probes run in the submission's process, so the file must not reach files, processes, the
-# interpreter or torch's internals (to patch the probes or fake their results). Model code needs none.
-ALLOWED_MODULES = {
-    "torch", "numpy", "math", "typing", "dataclasses", "functools", "itertools", "collections", "numbers",
-    "enum", "abc", "copy", "random", "warnings", "contextlib", "__future__", "einops",
-}
-DENIED_MODULES = (
-    "torch.utils.cpp_extension", "torch.hub", "torch.multiprocessing", "torch.distributed", "torch.package",
-    "torch.library", "torch.ops", "torch.classes", "torch.onnx", "torch.utils.tensorboard",
-    "torch.utils.model_zoo", "torch.profiler", "torch.overrides", "torch.autograd.profiler",
-    "numpy.ctypeslib", "numpy.f2py", "numpy.distutils", "numpy.lib.format",
-)
-DENIED_NAMES = {
-    "open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "setattr", "delattr",
-    "breakpoint", "input", "exit", "quit", "help", "memoryview", "__builtins__", "__loader__", "__spec__",
-}
-# Attributes that reach files, processes or the interpreter (torch.os, torch.sys exist as attributes).
-DENIED_ATTRS = {
-    "save", "load", "load_inline", "cpp_extension", "hub", "ops", "library", "classes", "package",
-    "fromfile", "tofile", "memmap", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt",
-    "ctypeslib", "f2py", "distutils", "multiprocessing", "distributed", "onnx", "tensorboard",
-    "model_zoo", "profiler", "overrides", "system", "popen", "os", "sys", "subprocess", "builtins",
-    "importlib", "ctypes", "inspect", "gc", "io", "pickle", "shutil", "socket", "threading", "settrace",
-    "setprofile", "f_globals", "f_locals", "f_back", "f_builtins", "f_code", "tb_frame", "tb_next",
-    "gi_frame", "gi_code", "cr_frame", "co_code", "func_globals", "func_code", "get_type_hints",
-    "attrgetter", "methodcaller",
-}
-ALLOWED_DUNDER_ATTRS = {"__init__", "__name__", "__doc__", "__class__"}
-ALLOWED_DUNDER_NAMES = {"__name__", "__file__", "__doc__"}
-ALLOWED_DUNDER_METHODS = {"__init__", "__repr__", "__str__", "__len__", "__iter__", "__getitem__",
-                          "__contains__", "__post_init__", "__call__", "__enter__", "__exit__"}
-
-
-def _is_main_guard(node) -> bool:
-    """`if __name__ == "__main__":`, either operand order: never runs when the file is imported."""
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    t = node.test
-    if len(t.ops) != 1 or not isinstance(t.ops[0], ast.Eq) or len(t.comparators) != 1:
-        return False
-    pair = [t.left, t.comparators[0]]
-    return any(isinstance(p, ast.Name) and p.id == "__name__" for p in pair) and \
-        any(isinstance(p, ast.Constant) and p.value == "__main__" for p in pair)
+    return ec.check(name, passed, detail)
 
 
 def _live_module(tree):
     """The module as imported: top-level `if __name__ == "__main__":` bodies dropped (else kept)."""
-    body = []
-    for st in tree.body:
-        body.extend(st.orelse if _is_main_guard(st) else [st])
-    return ast.Module(body=body, type_ignores=[])
-
-
-def _root_name(node):
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _module_denied(mod: str):
-    if mod.split(".")[0] not in ALLOWED_MODULES:
-        return f"import of `{mod}` (allowed: {', '.join(sorted(ALLOWED_MODULES - {'__future__'}))})"
-    if any(p.startswith("_") for p in mod.split(".")[1:]):
-        return f"import of private module `{mod}`"
-    for d in DENIED_MODULES:
-        if mod == d or mod.startswith(d + "."):
-            return f"import of `{mod}`"
-    return None
-
-
-def sandbox_offences(tree) -> list:
-    live = _live_module(tree)
-    imported = set()
-    for node in ast.walk(live):
-        if isinstance(node, ast.Import):
-            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            imported.update(a.asname or a.name for a in node.names)
-    found = []
-
-    def bad(node, what):
-        found.append((getattr(node, "lineno", 0), what))
-
-    def check_target(t, node):
-        for sub in ast.walk(t):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)) and \
-                    sub.id.startswith("__") and sub.id.endswith("__"):
-                bad(node, f"assignment to `{sub.id}`")
-        if isinstance(t, (ast.Attribute, ast.Subscript)) and _root_name(t) in imported:
-            bad(node, f"assignment into imported module or class `{_root_name(t)}` (monkeypatching)")
-        elif isinstance(t, (ast.Tuple, ast.List)):
-            for e in t.elts:
-                check_target(e, node)
-        elif isinstance(t, ast.Starred):
-            check_target(t.value, node)
-
-    for node in ast.walk(live):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                why = _module_denied(a.name)
-                if why:
-                    bad(node, why)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                bad(node, "relative import")
-                continue
-            why = _module_denied(node.module or "")
-            if why:
-                bad(node, why)
-            for a in node.names:
-                full = f"{node.module}.{a.name}"
-                if a.name == "*" or a.name.startswith("_") or a.name in DENIED_ATTRS or a.name in DENIED_NAMES \
-                        or any(full == d or full.startswith(d + ".") for d in DENIED_MODULES):
-                    bad(node, f"import of `{full}`")
-        elif isinstance(node, ast.Name):
-            if node.id in DENIED_NAMES:
-                bad(node, f"use of `{node.id}`")
-            elif isinstance(node.ctx, ast.Load) and node.id.startswith("__") and node.id.endswith("__") \
-                    and node.id not in ALLOWED_DUNDER_NAMES:
-                bad(node, f"use of `{node.id}`")
-        elif isinstance(node, ast.Attribute):
-            a = node.attr
-            if a.startswith("__") and a.endswith("__"):
-                if a not in ALLOWED_DUNDER_ATTRS:
-                    bad(node, f"dunder attribute `.{a}`")
-            elif a in DENIED_ATTRS or a.startswith("register_module_"):
-                bad(node, f"attribute `.{a}` (file, process or interpreter access)")
-            elif a.startswith("_") and _root_name(node) in imported:
-                bad(node, f"private attribute `.{a}` of an imported module")
-        elif isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id == "getattr":
-                name = node.args[1] if len(node.args) >= 2 else None
-                if not (isinstance(name, ast.Constant) and isinstance(name.value, str)) or \
-                        name.value.startswith("_") or name.value in DENIED_ATTRS:
-                    bad(node, "getattr with a computed, private or denied attribute name")
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-            for t in targets:
-                check_target(t, node)
-        elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-            ts = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else \
-                [i.optional_vars for i in node.items if i.optional_vars is not None]
-            for t in ts:
-                check_target(t, node)
-        elif isinstance(node, ast.ClassDef):
-            for b in node.bases:
-                last = b.attr if isinstance(b, ast.Attribute) else b.id if isinstance(b, ast.Name) else None
-                if last == "Tensor":
-                    bad(node, f"class `{node.name}` subclasses torch.Tensor")
-                if last == "Function":
-                    bad(node, f"class `{node.name}` is a custom autograd Function (gradients must come from autograd)")
-            if node.keywords:
-                bad(node, f"class `{node.name}` has a metaclass or class keywords")
-            for st in node.body:
-                if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) and st.name.startswith("__") \
-                        and st.name.endswith("__") and st.name not in ALLOWED_DUNDER_METHODS:
-                    bad(st, f"class `{node.name}` defines `{st.name}`")
-    return [f"line {ln}: {what}" for ln, what in sorted(set(found))]
+    return ec.without_main_block(tree)
 
 
 def _bases(node) -> list:
@@ -268,17 +94,13 @@ def interface_problems(tree, step) -> list:
 def static_checks(source, step) -> list:
     if source is None:
         return [_check(n, False, "submission file unreadable") for n in ("parses", "sandbox_safe", "interface")]
-    try:
-        tree = ast.parse(source)
-    except Exception as e:  # noqa: BLE001  (SyntaxError, ValueError, RecursionError)
-        why = f"cannot parse the submission: {type(e).__name__}: {str(e)[:300]}"
+    tree, why = ec.parse_source(source)
+    if tree is None:
         return [_check("parses", False, why)] + [_check(n, False, why) for n in ("sandbox_safe", "interface")]
     checks = [_check("parses", True, "the submission is valid Python")]
     try:
-        offences = sandbox_offences(tree)
-        shown = "; ".join(offences[:10]) + (f"; ... (+{len(offences) - 10} more)" if len(offences) > 10 else "")
-        checks.append(_check("sandbox_safe", not offences, shown or
-                             "imports only allowed modules; no file, process or interpreter access, no monkeypatching"))
+        checks.append(ec.rules_check("sandbox_safe", tree, RULES,
+                                     "imports only allowed modules; no file, process or interpreter access, no monkeypatching"))
     except RecursionError:
         checks.append(_check("sandbox_safe", False, "source too deeply nested to analyse"))
     problems = interface_problems(tree, step)
@@ -286,10 +108,6 @@ def static_checks(source, step) -> list:
     checks.append(_check("interface", not problems, "; ".join(problems) if problems else f"defines {wanted}"))
     return checks
 
-
-# ===========================================================================
-# prepare (trusted): probe inputs
-# ===========================================================================
 
 def _orthonormal(rng, batch, n, d):
     """[batch, n, d]: n orthonormal keys per row."""
@@ -359,19 +177,13 @@ def _load_npz(path) -> dict:
         return {k: z[k] for k in z.files}
 
 
-def cmd_prepare(args) -> int:
-    data = prepare_data(args.step, args.seed if args.seed is not None else secrets.randbits(62))
-    in_path = os.path.join(args.out, "inputs.npz")
-    exp_path = os.path.join(args.out, "expected.npz")
-    _save_npz(in_path, data)
-    _save_npz(exp_path, data, 0o600)
-    emit(dict(ok=True, step=args.step, inputs=os.path.abspath(in_path), expected=os.path.abspath(exp_path)))
-    return 0
+def prepare(out_dir: str, device: str, step: str) -> None:
+    if step not in STEPS:
+        raise ec.CheckerError(f"--step must be one of {', '.join(STEPS)}, got {step!r}")
+    data = prepare_data(step, secrets.randbits(62))
+    _save_npz(os.path.join(out_dir, "inputs.npz"), data)
+    _save_npz(os.path.join(out_dir, "expected.npz"), data)
 
-
-# ===========================================================================
-# run-submission (UNTRUSTED: imports and runs the submission)
-# ===========================================================================
 
 class ProbeError(Exception):
     """The submission misbehaved in a way the probe reports (wrong type or shape)."""
@@ -685,36 +497,20 @@ def _describe_exc(e, sub_path) -> str:
     return what
 
 
-def cmd_run_submission(args) -> int:
-    import torch  # imported before the submission
+def run(mod, inputs_dir: str, device: str):
+    """UNTRUSTED child (the shared library's isolated runner): the step's probe. Returns (status, arrays)."""
+    import torch
     torch.set_num_threads(1)
-    inp = _load_npz(args.inputs)
+    inp = _load_npz(os.path.join(inputs_dir, "inputs.npz"))
     step = STEPS[int(inp["step"])]
     rec = _Rec(torch)
-
-    def save():
-        blob = np.frombuffer(json.dumps(rec.status, default=str).encode(), dtype=np.uint8)
-        _save_npz(args.out, dict(rec.arrays, status=blob))
-
-    try:
-        mod = _load_submission(args.submission)
-    except BaseException:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc()[-3000:])
-        emit(dict(ok=False, error="import failed"))
-        return 3
     try:
         PROBES[step](torch, mod, inp, rec)
         rec.stage("done")
-    except BaseException as e:  # noqa: BLE001  (the submission's own errors are results, not crashes)
-        rec.status["error"] = _describe_exc(e, args.submission)
-    save()
-    emit(dict(ok=True, step=step, stage=rec.status["stage"]))
-    return 0
+    except Exception as e:  # noqa: BLE001  (the submission's own errors are results, not crashes)
+        rec.status["error"] = _describe_exc(e, mod.__file__)
+    return rec.status, rec.arrays
 
-
-# ===========================================================================
-# compare (trusted: numpy only, never imports the submission)
-# ===========================================================================
 
 def _cos_rows(a, b):
     """Cosine similarity along the last axis (0 where either vector is zero)."""
@@ -910,170 +706,36 @@ RUNTIME = {"memory-structure": runtime_memory_structure, "surprise": runtime_sur
            "update-decay": runtime_update_decay, "fusion": runtime_fusion, "full": runtime_full}
 
 
-def compare(exp, outputs_path, source) -> dict:
+def compare(ctx: ec.CompareContext) -> list:
+    exp = _load_npz(os.path.join(ctx.private_dir, "expected.npz"))
     step = STEPS[int(exp["step"])]
-    checks = static_checks(source, step)
+    checks = static_checks(ctx.source, step)
     names = RUNTIME_CHECKS[step]
-    out, st, why = None, {}, None
-    try:
-        out = _load_npz(outputs_path) if outputs_path and os.path.exists(outputs_path) else None
-        if out is None:
-            why = "the submission run wrote no outputs (it did not import, or it was killed)"
-        else:
-            blob = out.pop("status", None)
-            st = json.loads(bytes(blob.astype(np.uint8)).decode()) if blob is not None else {}
-            if not isinstance(st, dict):
-                raise ValueError("status is not an object")
-    except Exception as e:  # noqa: BLE001  (a hostile file must fail the checks, not crash the checker)
-        out, why = None, f"unreadable outputs ({type(e).__name__}: {str(e)[:200]})"
+    o = ctx.outputs
+    out, st, why = (o.arrays, o.status, None) if o.ok else (None, {}, o.error)
+    if o.ok and o.import_error:
+        out, why = None, f"the submission could not be imported: {ec.last_line(o.import_error)}"
     if out is not None and st.get("error"):
-        why = f"failed at stage `{st.get('stage')}`: {st['error']}"
+        why = f"failed at stage `{ec.bounded(st.get('stage'), 60)}`: {ec.bounded(st['error'], 600)}"
     if why is not None:
         checks.append(_check("runs", False, why))
         checks.extend(_check(n, False, "not evaluated: the probe did not finish") for n in names[1:])
-    else:
-        checks.append(_check("runs", True, "the probe ran to the end on the grader's inputs"))
-        try:
-            res = RUNTIME[step](exp, out, st)
-        except Exception as e:  # noqa: BLE001
-            res = {}
-            why = f"outputs do not fit the probe: {type(e).__name__}: {str(e)[:300]}"
-            checks[-1] = _check("runs", False, why)
-        for n in names[1:]:
-            passed, detail = res.get(n, (False, why or "not evaluated"))
-            checks.append(_check(n, passed, detail))
-    graded = [c for c in checks if c["passed"] is not None]
-    score = sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0
-    return dict(passed=bool(graded) and all(c["passed"] for c in graded), score=round(float(score), 6), checks=checks)
-
-
-def _read_source(path: str):
+        return checks
+    checks.append(_check("runs", True, "the probe ran to the end on the grader's inputs"))
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+        res = RUNTIME[step](exp, out, st)
+    except Exception as e:  # noqa: BLE001  (outputs of a hostile process that do not fit: its failure)
+        res = {}
+        why = f"outputs do not fit the probe: {type(e).__name__}: {ec.bounded(e, 300)}"
+        checks[-1] = _check("runs", False, why)
+    for n in names[1:]:
+        passed, detail = res.get(n, (False, why or "not evaluated"))
+        checks.append(_check(n, passed, detail))
+    return checks
 
 
-def _load_expected(path: str) -> dict:
-    try:
-        exp = _load_npz(path)
-        STEPS[int(exp["step"])]  # noqa: B018
-        return exp
-    except Exception as e:  # noqa: BLE001
-        raise CheckerError(f"cannot load expected file {path}: {type(e).__name__}: {e}") from e
-
-
-def cmd_compare(args) -> int:
-    exp = _load_expected(args.expected)
-    if args.step and STEPS[int(exp["step"])] != args.step:
-        raise CheckerError(f"expected file is for step {STEPS[int(exp['step'])]}, not {args.step}")
-    emit(compare(exp, args.outputs, _read_source(args.submission)))
-    return 0
-
-
-# ===========================================================================
-# standalone: prepare (in memory) -> run-submission (child process) -> compare
-# ===========================================================================
-
-def cmd_standalone(args) -> int:
-    source = _read_source(args.submission)  # snapshot before the submission runs
-    if source is None:
-        raise CheckerError(f"cannot read submission {args.submission}")
-    t0 = time.perf_counter()
-    exp = prepare_data(args.step, args.seed if args.seed is not None else secrets.randbits(62))
-    work = tempfile.mkdtemp(prefix="nmp-run-")
-    try:
-        sub = os.path.join(work, "submission.py")
-        with open(sub, "wb") as f:
-            f.write(source)
-        in_path, out_path = os.path.join(work, "inputs.npz"), os.path.join(work, "outputs.npz")
-        _save_npz(in_path, exp)
-        err_path = os.path.join(work, "child.stderr")
-        cmd = [sys.executable, os.path.abspath(__file__), "run-submission", "--submission", sub,
-               "--inputs", in_path, "--out", out_path]
-        # stdout/stderr to files, not pipes: the child's stdout is never read, so it cannot fake a verdict.
-        with open(os.devnull, "wb") as devnull, open(err_path, "wb") as err_f:
-            proc = subprocess.Popen(cmd, cwd=work, stdin=subprocess.DEVNULL, stdout=devnull, stderr=err_f,
-                                    start_new_session=True)
-            try:
-                rc = proc.wait(timeout=args.timeout)
-            except subprocess.TimeoutExpired:
-                rc = None
-            try:
-                os.killpg(proc.pid, 9)
-            except OSError:
-                pass
-            proc.wait()
-        with open(err_path, "rb") as f:
-            child_err = f.read()[-4000:].decode(errors="replace")
-        if args.verbose:
-            sys.stderr.write(f"[run-submission rc={rc}]\n{child_err}\n")
-        verdict = compare(exp, out_path if rc == 0 else None, source)
-        if rc != 0:
-            tail = [ln for ln in child_err.strip().splitlines() if ln.strip()][-1:]
-            info = f"timed out after {args.timeout:g}s" if rc is None else \
-                "the submission could not be imported" if rc == 3 else f"the run ended abnormally (exit {rc})"
-            verdict["checks"].insert(0, _check("runs_cleanly", False, info + (f": {tail[0][:300]}" if tail else "")))
-            graded = [c for c in verdict["checks"] if c["passed"] is not None]
-            verdict["passed"] = False
-            verdict["score"] = round(sum(1 for c in graded if c["passed"]) / len(graded), 6)
-        sys.stderr.write(f"[check.py] step {args.step}: {time.perf_counter() - t0:.2f}s\n")
-        emit(verdict)
-        return 0 if verdict["passed"] else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # bad arguments are a checker failure: exit 2 + JSON
-        self.print_usage(sys.stderr)
-        raise CheckerError(f"bad arguments: {message}")
-
-
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] in ("prepare", "run-submission", "compare", "static"):
-            p = _Parser(prog="check.py", description=__doc__.splitlines()[0])
-            sub = p.add_subparsers(dest="cmd", required=True)
-            sp = sub.add_parser("prepare", help="trusted: write inputs.npz and expected.npz")
-            sp.add_argument("--step", required=True, choices=STEPS)
-            sp.add_argument("--out", required=True)
-            sp.add_argument("--seed", type=int, default=None)
-            sp = sub.add_parser("run-submission", help="UNTRUSTED: run the step's probe on the submission")
-            sp.add_argument("--submission", required=True)
-            sp.add_argument("--inputs", required=True)
-            sp.add_argument("--out", required=True)
-            sp = sub.add_parser("compare", help="trusted: the verdict from outputs.npz and the source")
-            sp.add_argument("--step", choices=STEPS, default=None)
-            sp.add_argument("--expected", required=True)
-            sp.add_argument("--outputs", required=True)
-            sp.add_argument("--submission", required=True)
-            sp = sub.add_parser("static", help="trusted: only the static checks (no torch needed)")
-            sp.add_argument("submission")
-            sp.add_argument("--step", required=True, choices=STEPS)
-            args = p.parse_args(argv)
-            if args.cmd == "static":
-                checks = static_checks(_read_source(args.submission), args.step)
-                emit(dict(passed=all(c["passed"] for c in checks), checks=checks))
-                return 0
-            return {"prepare": cmd_prepare, "run-submission": cmd_run_submission, "compare": cmd_compare}[args.cmd](args)
-        p = _Parser(prog="check.py", description="standalone: prepare + run-submission + compare")
-        p.add_argument("submission")
-        p.add_argument("--step", required=True, choices=STEPS)
-        p.add_argument("--seed", type=int, default=None)
-        p.add_argument("--timeout", type=float, default=180.0)
-        p.add_argument("--verbose", action="store_true", help="show the child's stderr")
-        return cmd_standalone(p.parse_args(argv))
-    except CheckerError as e:
-        emit(dict(error=str(e)[:4000]))
-        return 2
-    except Exception as e:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        emit(dict(error=f"checker failure: {type(e).__name__}: {str(e)[:2000]}"))
-        return 2
-
+TASK = ec.Task(name="neural-memory-progressive", public_files=("inputs.npz",), prepare=prepare, run=run,
+               compare=compare, prepare_params=("step",), max_output_mb=8)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ec.main(TASK, __file__))

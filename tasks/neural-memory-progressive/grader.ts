@@ -198,14 +198,8 @@ export const RUBRICS: Record<StepId, Rubric> = {
 export function checkSpec(step: StepId): PythonCheckSpec {
   return {
     script: 'check.py',
-    submissionFile: 'submission.py',
     publicFiles: ['inputs.npz'],
-    outputFile: 'outputs.npz',
-    args: {
-      prepare: ['prepare', '--step', step, '--out', '/workspace'],
-      run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-      compare: ['compare', '--step', step, '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-    },
+    extraArgs: { prepare: ['--step', step] },
     limits: {
       prepare: { wallSec: 60 },
       run: { wallSec: 180, memoryMb: 3072 },

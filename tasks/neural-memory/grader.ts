@@ -20,14 +20,7 @@ import { GraderInfraError, type Check, type Grade, type GradeContext } from '../
  */
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
   publicFiles: ['inputs.json'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.json', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.json', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     prepare: { wallSec: 60 },
     run: { wallSec: 300, memoryMb: 4096 },

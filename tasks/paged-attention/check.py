@@ -1,41 +1,28 @@
 #!/usr/bin/env python3
-"""Grader for the paged-attention task.
+"""Grader for the paged-attention task: task logic only; the phases, the runner, the verdict format and
+the static rule set come from the shared check library (src/grading/python/envbench_check.py).
 
-The grading is split into phases so that the submission never sees the seed,
-the expected outputs, or the code that decides the verdict:
+  prepare  (trusted)    random inputs + float64 expected outputs (the seed never leaves the process)
+  run      (UNTRUSTED)  in the library's isolated child: call paged_attention_decode on every case
+  compare  (trusted)    never imports the submission; the static rules + every case against expected
 
-  prepare         (trusted)   make random inputs + float64 expected outputs
-  run-submission  (UNTRUSTED) import the submission, call it on every case,
-                              save its outputs; sees inputs.npz only
-  compare         (trusted)   numpy-only; never imports the submission (reads
-                              its source with `ast`); prints the verdict JSON
-
-Running `check.py SUBMISSION.py` does all three on one machine: the expected
-outputs stay in this process's memory (never written to disk) and the
-untrusted phase runs in a child process whose stdout is not forwarded.
-
-Every subcommand prints one compact JSON object as the last line of stdout.
-Exit codes: prepare/compare 0 = ok, 2 = checker failure;
-run-submission 0 = ran (submission errors are recorded in the outputs file),
-3 = the submission could not be imported, 2 = checker failure;
-standalone 0 = passed, 1 = failed, 2 = checker failure.
+`/usr/bin/python3 tasks/paged-attention/check.py SUBMISSION.py` runs all three on one machine.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "grading", "python"))
+import envbench_check as ec  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 FUNC_NAME = "paged_attention_decode"
 PARAMS = ["query", "key_cache", "value_cache", "block_tables", "context_lens", "scale"]
@@ -73,18 +60,9 @@ CASES = [(i, "float32") for i in range(len(CONFIGS))] + [
 ]
 
 
-class CheckerError(Exception):
-    """A failure of the checker itself (bad arguments, unreadable trusted files)."""
-
-
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, separators=(",", ":"), allow_nan=False) + "\n")
-    sys.stdout.flush()
-
-
-# ---------------------------------------------------------------------------
-# prepare (trusted)
-# ---------------------------------------------------------------------------
+# No loops of any kind, plus the shared allowlist (which is what keeps a loop from hiding in exec, in a
+# module written at import, or behind a computed lookup into builtins).
+RULES = ec.Rules(loops=False, modules=ec.DEFAULT_MODULES - {"itertools"})
 
 def round_to_dtype(x: np.ndarray, dtype: str) -> np.ndarray:
     """float32 -> dtype -> float64, with round-to-nearest-even (as torch's cast)."""
@@ -191,30 +169,16 @@ def prepare_data():
 
 
 def write_npz(path: str, arrays: dict) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
     tmp = path + ".tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
-def cmd_prepare(args) -> int:
+def prepare(out_dir: str, device: str) -> None:
     inputs, expected = prepare_data()
-    in_path = os.path.join(args.out, "inputs.npz")
-    exp_path = os.path.join(args.expected_out or args.out, "expected.npz")
-    write_npz(in_path, inputs)
-    if args.expected_out:
-        os.makedirs(args.expected_out, mode=0o700, exist_ok=True)
-    write_npz(exp_path, expected)
-    os.chmod(exp_path, 0o600)  # helps only against a sandbox running as another user
-    emit(dict(ok=True, inputs=os.path.abspath(in_path), expected=os.path.abspath(exp_path),
-              cases=len(CASES), inputs_bytes=os.path.getsize(in_path)))
-    return 0
+    write_npz(os.path.join(out_dir, "inputs.npz"), inputs)
+    write_npz(os.path.join(out_dir, "expected.npz"), expected)
 
-
-# ---------------------------------------------------------------------------
-# run-submission (UNTRUSTED: imports and calls the submission)
-# ---------------------------------------------------------------------------
 
 def _probe_dtype(torch, dt, device) -> str | None:
     """None if the ops a reasonable solution needs work in dt on device, else why not."""
@@ -232,125 +196,53 @@ def _probe_dtype(torch, dt, device) -> str | None:
         return f"{type(e).__name__}: {str(e)[:160]}"
 
 
-def _load_submission(path: str):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("submission", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["submission"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def cmd_run_submission(args) -> int:
-    # Anything the submission writes to stdout goes to stderr, so the last line
-    # of our stdout is ours. (Nothing from this phase is trusted anyway.)
-    saved_stdout_fd = os.dup(1)
-    sys.stdout.flush()
-    os.dup2(2, 1)
-
-    def finish(obj, code):
-        try:
-            os.write(saved_stdout_fd, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
-        finally:
-            sys.stderr.flush()
-        return code
-
-    try:
-        import torch
-        with np.load(args.inputs, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-        meta = json.loads(str(data["meta"]))
-    except Exception:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        return finish(dict(ok=False, error="cannot load inputs"), 2)
-
-    if args.device == "cuda" and not torch.cuda.is_available():
-        return finish(dict(ok=False, error="--device cuda but cuda is not available"), 2)
-    use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+def run(fn_module, inputs_dir: str, device_arg: str):
+    """UNTRUSTED child: calls the submission on every case. Returns (status, arrays)."""
+    import torch
+    with np.load(os.path.join(inputs_dir, "inputs.npz"), allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    meta = json.loads(str(data["meta"]))
+    use_cuda = device_arg == "cuda" or (device_arg == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_cuda else "cpu")
     if use_cuda:  # exact fp32 matmuls, whatever the environment defaults are
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    status = dict(version=FORMAT_VERSION, device=device.type, torch=torch.__version__,
-                  cuda_available=bool(torch.cuda.is_available()), import_error=None, cases=[])
+    status = dict(device=device.type, torch=torch.__version__, cuda_available=bool(torch.cuda.is_available()), cases=[])
     outputs = {}
-
-    def save(code):
-        try:
-            outputs["status"] = np.array(json.dumps(status))
-            write_npz(args.out, outputs)
-        except Exception:  # noqa: BLE001
-            sys.stderr.write(traceback.format_exc())
-            return finish(dict(ok=False, error="cannot write outputs"), 2)
-        n_err = sum(1 for c in status["cases"] if c["status"] == "error")
-        return finish(dict(ok=True, device=device.type, cases=len(status["cases"]), errors=n_err,
-                           import_error=status["import_error"] is not None), code)
-
-    try:
-        mod = _load_submission(args.submission)
-        fn = getattr(mod, FUNC_NAME)
-    except BaseException:  # noqa: BLE001  (SystemExit too)
-        tb = traceback.format_exc()
-        sys.stderr.write(tb)
-        status["import_error"] = tb[-4000:]
-        return save(3)
-
+    fn = getattr(fn_module, FUNC_NAME)
     dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
     support = {name: _probe_dtype(torch, dt, device) for name, dt in dtypes.items()}
     sync = torch.cuda.synchronize if use_cuda else (lambda: None)
     idx = {"int32": torch.int32, "int64": torch.int64}
-
     for case in meta["cases"]:
         j, ci, dt_name = case["id"], case["config"], case["dtype"]
         cm = meta["configs"][ci]
-        rec = dict(id=j, dtype=dt_name, status="ok", error=None, time_ms=None,
-                   out_shape=None, out_dtype=None, out_device=None)
+        rec = dict(id=j, dtype=dt_name, status="ok", error=None, time_ms=None, out_dtype=None)
         status["cases"].append(rec)
         if support.get(dt_name) is not None and dt_name in REDUCED:
             rec["status"] = "unsupported"
-            rec["error"] = (f"{dt_name} on {device.type}: not supported by torch "
-                            f"{torch.__version__} ({support[dt_name]})")
+            rec["error"] = f"{dt_name} on {device.type}: not supported by torch {torch.__version__} ({support[dt_name]})"
             continue
         try:
             dt = dtypes[dt_name]
-            q = torch.from_numpy(data[f"c{ci}_query"].copy()).to(device=device, dtype=dt)
-            k = torch.from_numpy(data[f"c{ci}_key_cache"].copy()).to(device=device, dtype=dt)
-            v = torch.from_numpy(data[f"c{ci}_value_cache"].copy()).to(device=device, dtype=dt)
-            bt = torch.from_numpy(data[f"c{ci}_block_tables"].copy()).to(device=device, dtype=idx[cm["index_dtype"]])
-            cl = torch.from_numpy(data[f"c{ci}_context_lens"].copy()).to(device=device, dtype=idx[cm["index_dtype"]])
-            scale = float(cm["scale"])
+            it = idx[cm["index_dtype"]]
+            q, k, v = (torch.from_numpy(data[f"c{ci}_{n}"].copy()).to(device=device, dtype=dt)
+                       for n in ("query", "key_cache", "value_cache"))
+            bt, cl = (torch.from_numpy(data[f"c{ci}_{n}"].copy()).to(device=device, dtype=it)
+                      for n in ("block_tables", "context_lens"))
             sync()
             t0 = time.perf_counter()
-            out = fn(q, k, v, bt, cl, scale)
+            out = fn(q, k, v, bt, cl, float(cm["scale"]))
             sync()
             rec["time_ms"] = round((time.perf_counter() - t0) * 1000.0, 4)
             if not isinstance(out, torch.Tensor):
                 raise TypeError(f"returned {type(out).__name__}, expected torch.Tensor")
-            rec["out_shape"] = [int(x) for x in out.shape]
             rec["out_dtype"] = str(out.dtype).replace("torch.", "")
-            rec["out_device"] = out.device.type
             outputs[f"out{j}"] = out.detach().to(device="cpu", dtype=torch.float32).contiguous().numpy()
-        except BaseException as e:  # noqa: BLE001
-            if isinstance(e, KeyboardInterrupt):
-                raise
+        except Exception:  # noqa: BLE001
             rec["status"] = "error"
             rec["error"] = traceback.format_exc()[-2000:]
-    return save(0)
-
-
-# ---------------------------------------------------------------------------
-# compare (trusted; numpy only; the submission is only parsed, never run)
-# ---------------------------------------------------------------------------
-
-BANNED_CALL_NAMES = {"exec", "eval", "compile", "__import__", "map", "filter", "reduce",
-                     "__builtins__", "breakpoint"}
-BANNED_ATTRS = {"import_module", "vectorize", "frompyfunc", "apply_", "map_", "map2_",
-                "apply_along_axis", "apply_over_axes", "__builtins__"}
-BANNED_MODULES = {"itertools", "importlib", "builtins"}
-BANNED_STRINGS = {"exec", "eval", "compile", "__import__", "import_module", "map", "filter",
-                  "reduce"}
+    return status, outputs
 
 
 def check_defines_function(tree) -> dict:
@@ -371,150 +263,32 @@ def check_defines_function(tree) -> dict:
     return dict(name=name, passed=True, detail=f"line {fn.lineno}: def {FUNC_NAME}({', '.join(PARAMS)})")
 
 
-def _find_offences(tree) -> list[str]:
-    found = []
-    functools_aliases = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                root = a.name.split(".")[0]
-                if root in BANNED_MODULES:
-                    found.append((node.lineno, f"import {a.name}"))
-                if root == "functools":
-                    functools_aliases.add((a.asname or a.name).split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            root = (node.module or "").split(".")[0]
-            if root in BANNED_MODULES:
-                found.append((node.lineno, f"from {node.module} import ..."))
-            for a in node.names:
-                if a.name in BANNED_CALL_NAMES or a.name in BANNED_ATTRS:
-                    found.append((node.lineno, f"from {node.module} import {a.name}"))
-    kinds = {ast.For: "for loop", ast.AsyncFor: "async for loop", ast.While: "while loop",
-             ast.ListComp: "list comprehension", ast.SetComp: "set comprehension",
-             ast.DictComp: "dict comprehension", ast.GeneratorExp: "generator expression"}
-    for node in ast.walk(tree):
-        for k, label in kinds.items():
-            if isinstance(node, k):
-                found.append((node.lineno, label))
-        if isinstance(node, ast.Name) and node.id in BANNED_CALL_NAMES:
-            found.append((node.lineno, f"use of `{node.id}`"))
-        elif isinstance(node, ast.Attribute):
-            if node.attr in BANNED_ATTRS:
-                found.append((node.lineno, f"use of `.{node.attr}`"))
-            elif node.attr == "reduce" and isinstance(node.value, ast.Name) and \
-                    node.value.id in functools_aliases:
-                found.append((node.lineno, f"use of `{node.value.id}.reduce`"))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                node.value in BANNED_STRINGS:
-            found.append((node.lineno, f"string constant {node.value!r} (dynamic lookup)"))
-    found.extend(_find_recursion(tree))
-    return [f"line {ln}: {what}" for ln, what in sorted(set(found))]
-
-
-def _find_recursion(tree) -> list:
-    """Functions (def or name = lambda) that reach themselves through calls by name."""
-    bodies = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            bodies.setdefault(node.name, []).append(node)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    bodies.setdefault(t.id, []).append(node.value)
-    calls = {}
-    for name, nodes in bodies.items():
-        callees = set()
-        for fn in nodes:
-            for sub in ast.walk(fn):
-                if isinstance(sub, ast.Call):
-                    f = sub.func
-                    if isinstance(f, ast.Name) and f.id in bodies:
-                        callees.add(f.id)
-                    elif isinstance(f, ast.Attribute) and f.attr in bodies and \
-                            isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
-                        callees.add(f.attr)
-        calls[name] = callees
-    out = []
-    for start in calls:
-        stack, seen = [(start, [start])], set()
-        while stack:
-            cur, path = stack.pop()
-            for nxt in calls.get(cur, ()):
-                if nxt == start:
-                    line = bodies[start][0].lineno
-                    out.append((line, "recursion: " + " -> ".join(path + [start])))
-                    stack = []
-                    break
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append((nxt, path + [nxt]))
-    return out
-
-
-def check_no_loops(tree) -> dict:
-    name = "no_loops"
-    if tree is None:
-        return dict(name=name, passed=False, detail="submission source could not be parsed")
-    offences = _find_offences(tree)
-    if offences:
-        shown = "; ".join(offences[:20]) + (f"; ... (+{len(offences) - 20} more)" if len(offences) > 20 else "")
-        return dict(name=name, passed=False, detail=shown)
-    return dict(name=name, passed=True,
-                detail="no loops, comprehensions, recursion, exec/eval or functional iteration")
-
-
-def _parse_source(source: bytes | None):
-    if source is None:
-        return None, "submission file unreadable"
-    try:
-        return ast.parse(source), None
-    except Exception as e:  # noqa: BLE001  (SyntaxError, ValueError, RecursionError, ...)
-        return None, f"cannot parse submission: {type(e).__name__}: {str(e)[:300]}"
-
-
-def _load_outputs(path: str):
-    """Returns (status dict, arrays dict, error str or None). Never raises."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        status = json.loads(str(arrays.pop("status")))
-        if not isinstance(status, dict) or not isinstance(status.get("cases"), list):
-            raise ValueError("status is not a dict with a `cases` list")
-        return status, arrays, None
-    except Exception as e:  # noqa: BLE001
-        return None, {}, f"outputs file missing or malformed ({type(e).__name__}: {str(e)[:200]})"
-
-
 def _describe(cm: dict, dt: str) -> str:
     return (f"seqs={cm['num_seqs']} heads={cm['num_heads']} dim={cm['head_dim']} "
             f"block={cm['block_size']} table={cm['index_dtype']}x{cm['max_blocks_per_seq']} "
             f"scale={cm['scale']:.4g} ctx={cm['context_lens']} dtype={dt}")
 
 
-def _check_case(case, cm, expected, status, arrays, out_err) -> dict:
+def _check_case(case, cm, expected, status, recs, arrays, out_err) -> dict:
     j, dt = case["id"], case["dtype"]
     name = f"case_{j}_{dt}"
     desc = _describe(cm, dt)
     try:
         if out_err is not None:
             return dict(name=name, passed=False, detail=f"{desc}: {out_err}")
-        if status.get("import_error"):
-            first = str(status["import_error"]).strip().splitlines()[-1:] or ["?"]
-            return dict(name=name, passed=False, detail=f"{desc}: submission import failed: {first[0][:300]}")
-        recs = [r for r in status["cases"] if isinstance(r, dict) and r.get("id") == j]
+        recs = [r for r in recs if isinstance(r, dict) and r.get("id") == j]
         if not recs:
             return dict(name=name, passed=False, detail=f"{desc}: no result recorded")
         rec = recs[0]
         st = rec.get("status")
         if st == "unsupported":
-            if dt in REDUCED and status.get("device") == "cpu":
-                return dict(name=name, passed=None, detail=f"skipped: {str(rec.get('error'))[:300]}")
-            return dict(name=name, passed=False, detail=f"{desc}: claimed unsupported on {status.get('device')}")
+            if dt in REDUCED and status.get("device") == "cpu" and not _cuda_here():
+                return dict(name=name, passed=None, detail=f"skipped: {ec.bounded(rec.get('error'), 300)}")
+            return dict(name=name, passed=False, detail=f"{desc}: claimed unsupported on {ec.bounded(status.get('device'), 20)}")
         if st != "ok":
-            err = str(rec.get("error") or "").strip().splitlines()
-            return dict(name=name, passed=False, detail=f"{desc}: raised {(err[-1] if err else '?')[:300]}")
+            return dict(name=name, passed=False, detail=f"{desc}: raised {ec.last_line(rec.get('error'))}")
         if rec.get("out_dtype") != dt:
-            return dict(name=name, passed=False, detail=f"{desc}: output dtype {rec.get('out_dtype')}, expected {dt}")
+            return dict(name=name, passed=False, detail=f"{desc}: output dtype {ec.bounded(rec.get('out_dtype'), 30)}, expected {dt}")
         out = arrays.get(f"out{j}")
         if out is None or not isinstance(out, np.ndarray) or out.dtype.kind != "f":
             return dict(name=name, passed=False, detail=f"{desc}: output array missing")
@@ -530,196 +304,54 @@ def _check_case(case, cm, expected, status, arrays, out_err) -> dict:
         max_abs = float(diff.max())
         ok = ratio <= 1.0
         t = rec.get("time_ms")
-        timing = f" time={t}ms" if isinstance(t, (int, float)) else ""
+        timing = f" time={t:.4g}ms" if isinstance(t, (int, float)) and not isinstance(t, bool) else ""
         return dict(name=name, passed=bool(ok),
                     detail=f"{desc}: max_abs_err={max_abs:.3g} worst_err/tol={ratio:.3g} "
                            f"(atol={atol:g} rtol={rtol:g}){timing}")
     except Exception as e:  # noqa: BLE001
-        return dict(name=name, passed=False, detail=f"{desc}: checker could not evaluate output ({type(e).__name__}: {e})")
+        return dict(name=name, passed=False, detail=f"{desc}: checker could not evaluate output ({type(e).__name__}: {ec.bounded(e, 200)})")
 
 
-def compare(expected: dict, outputs_path: str, source: bytes | None) -> dict:
+def _cuda_here() -> bool:
+    """Whether this (trusted) sandbox sees a GPU: then the run's sandbox did too, and a reduced-precision
+    case cannot be skipped on a claim of running on the CPU."""
+    try:
+        import torch
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def compare(ctx: ec.CompareContext) -> list:
+    with np.load(os.path.join(ctx.private_dir, "expected.npz"), allow_pickle=False) as z:
+        expected = {k: z[k] for k in z.files}
     meta = json.loads(str(expected["meta"]))
-    tree, parse_err = _parse_source(source)
-    checks = []
-    for name, fn in (("defines_function", check_defines_function), ("no_loops", check_no_loops)):
-        try:
-            c = fn(tree)
-        except Exception as e:  # noqa: BLE001
-            c = dict(name=name, passed=False, detail=f"could not analyse source: {type(e).__name__}: {e}")
-        if parse_err:
-            c["detail"] = parse_err
-        checks.append(c)
-
-    status, arrays, out_err = _load_outputs(outputs_path)
-    if status is not None:
-        dev = status.get("device")
-        detail = f"ran on {dev} (torch {status.get('torch')})"
+    tree = ctx.tree
+    checks = [check_defines_function(tree) if tree is not None else ec.check("defines_function", False, ctx.parse_error),
+              ec.rules_check("no_loops", tree, RULES, "no loops, comprehensions, recursion, functional iteration, "
+                             "and only allowed imports and builtins (nothing that could hide a loop)")]
+    out = ctx.outputs
+    if out.ok and not out.import_error:
+        dev = out.status.get("device")
+        detail = f"ran on {ec.bounded(dev, 20)} (torch {ec.bounded(out.status.get('torch'), 40)})"
         if dev == "cpu":
-            detail += "; cuda: " + ("available but not used" if status.get("cuda_available") else "not available")
-        checks.append(dict(name="ran_on", passed=None, detail=detail))
+            detail += "; cuda: " + ("available but not used" if out.status.get("cuda_available") else "not available")
+        checks.append(ec.check("ran_on", None, detail))
     else:
-        checks.append(dict(name="ran_on", passed=None, detail=f"unknown: {out_err}"))
-
+        checks.append(ec.check("ran_on", None, f"unknown: {ec.bounded(out.error or 'import failed', 300)}"))
+    err = out.error or (f"submission import failed: {ec.last_line(out.import_error)}" if out.import_error else None)
+    recs = out.status.get("cases") if isinstance(out.status.get("cases"), list) else []
     for case in meta["cases"]:
         cm = meta["configs"][case["config"]]
-        c = _check_case(case, cm, expected[f"case{case['id']}"], status or {}, arrays, out_err)
+        c = _check_case(case, cm, expected[f"case{case['id']}"], out.status, recs, out.arrays, err)
         if case["dtype"] == "float32" and c["passed"] is None:  # fp32 must always run
             c["passed"] = False
         checks.append(c)
-
-    graded = [c for c in checks if c["passed"] is not None]
-    score = sum(1 for c in graded if c["passed"]) / len(graded) if graded else 0.0
-    # fp32 cases are never skippable, so "every graded check passed" implies they ran.
-    passed = bool(graded) and all(c["passed"] for c in graded) and \
-        checks[0]["passed"] is True and checks[1]["passed"] is True
-    return dict(passed=bool(passed), score=round(float(score), 6), checks=checks)
+    return checks
 
 
-def _read_source(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _load_expected(path: str) -> dict:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            exp = {k: z[k] for k in z.files}
-        meta = json.loads(str(exp["meta"]))
-        for case in meta["cases"]:
-            exp[f"case{case['id']}"]  # noqa: B018  (presence check)
-        return exp
-    except Exception as e:  # noqa: BLE001
-        raise CheckerError(f"cannot load expected file {path}: {type(e).__name__}: {e}") from e
-
-
-def cmd_compare(args) -> int:
-    expected = _load_expected(args.expected)
-    emit(compare(expected, args.outputs, _read_source(args.submission)))
-    return 0
-
-
-# ---------------------------------------------------------------------------
-# standalone: prepare (in memory) -> run-submission (child process) -> compare
-# ---------------------------------------------------------------------------
-
-def _run_child(cmd, cwd, log_dir, timeout):
-    """Run the untrusted phase in its own session; stdout/stderr go to files (not
-    pipes) so lingering grandchildren cannot block us. Returns (rc or None, stderr)."""
-    out_f = open(os.path.join(log_dir, "child.stdout"), "wb")
-    err_path = os.path.join(log_dir, "child.stderr")
-    err_f = open(err_path, "wb")
-    try:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out_f,
-                                stderr=err_f, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        try:  # whatever the child left behind in its process group goes too
-            os.killpg(proc.pid, 9)
-        except OSError:
-            pass
-        proc.wait()
-    finally:
-        out_f.close()
-        err_f.close()
-    with open(err_path, "rb") as f:
-        err = f.read()[-20000:].decode(errors="replace")
-    return rc, err
-
-
-def cmd_standalone(args) -> int:
-    source = _read_source(args.submission)  # snapshot before the submission runs
-    if source is None:
-        raise CheckerError(f"cannot read submission {args.submission}")
-    t0 = time.perf_counter()
-    inputs, expected = prepare_data()  # expected stays in this process's memory only
-    work = tempfile.mkdtemp(prefix="paged-attn-run-")
-    logs = tempfile.mkdtemp(prefix="paged-attn-log-")
-    try:
-        sub_copy = os.path.join(work, "submission.py")
-        with open(sub_copy, "wb") as f:
-            f.write(source)
-        in_path = os.path.join(work, "inputs.npz")
-        out_path = os.path.join(work, "outputs.npz")
-        write_npz(in_path, inputs)
-        cmd = [sys.executable, os.path.abspath(__file__), "run-submission", "--submission", sub_copy,
-               "--inputs", in_path, "--out", out_path, "--device", args.device]
-        rc, child_err = _run_child(cmd, work, logs, args.timeout)
-        if args.verbose:
-            sys.stderr.write(f"[run-submission rc={rc}] stderr tail:\n{child_err[-3000:]}\n")
-        if rc is None and os.path.exists(out_path):
-            os.remove(out_path)
-        # The child's exit code is untrusted (the submission controls that process),
-        # so it is reported, never treated as a checker failure.
-        verdict = compare(expected, out_path, source)
-        tail = [ln for ln in child_err.strip().splitlines() if ln.strip()][-1:]
-        info = "timed out after %gs" % args.timeout if rc is None else f"exit code {rc}"
-        if rc not in (0, None) and tail:
-            info += f"; last stderr line: {tail[0][:300]}"
-        verdict["checks"].insert(3, dict(name="run_submission", passed=None, detail=info))
-        if rc is None:
-            verdict["checks"].append(dict(name="timeout", passed=False, detail=info))
-            graded = [c for c in verdict["checks"] if c["passed"] is not None]
-            verdict["passed"] = False
-            verdict["score"] = round(sum(1 for c in graded if c["passed"]) / len(graded), 6)
-        sys.stderr.write(f"[check.py] standalone run took {time.perf_counter() - t0:.2f}s\n")
-        emit(verdict)
-        return 0 if verdict["passed"] else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(logs, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # bad arguments are a checker failure: exit 2 + JSON
-        self.print_usage(sys.stderr)
-        raise CheckerError(f"bad arguments: {message}")
-
-
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] in ("prepare", "run-submission", "compare"):
-            p = _Parser(prog="check.py", description=__doc__.splitlines()[0])
-            sub = p.add_subparsers(dest="cmd", required=True)
-            sp = sub.add_parser("prepare", help="trusted: write inputs.npz and expected.npz")
-            sp.add_argument("--out", required=True, help="directory for inputs.npz (and expected.npz)")
-            sp.add_argument("--expected-out", default=None,
-                            help="separate directory for expected.npz (default: --out)")
-            sp = sub.add_parser("run-submission", help="UNTRUSTED: run the submission on inputs.npz")
-            sp.add_argument("--submission", required=True)
-            sp.add_argument("--inputs", required=True)
-            sp.add_argument("--out", required=True)
-            sp.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-            sp = sub.add_parser("compare", help="trusted: grade outputs against expected.npz")
-            sp.add_argument("--expected", required=True)
-            sp.add_argument("--outputs", required=True)
-            sp.add_argument("--submission", required=True)
-            args = p.parse_args(argv)
-            return {"prepare": cmd_prepare, "run-submission": cmd_run_submission,
-                    "compare": cmd_compare}[args.cmd](args)
-        p = _Parser(prog="check.py", description="standalone: prepare + run-submission + compare")
-        p.add_argument("submission")
-        p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-        p.add_argument("--timeout", type=float, default=300.0)
-        p.add_argument("--verbose", action="store_true", help="show the child's stderr")
-        args = p.parse_args(argv)
-        return cmd_standalone(args)
-    except CheckerError as e:
-        emit(dict(error=str(e)[:4000]))
-        return 2
-    except Exception as e:  # noqa: BLE001
-        sys.stderr.write(traceback.format_exc())
-        emit(dict(error=f"checker failure: {type(e).__name__}: {str(e)[:2000]}"))
-        return 2
-
+TASK = ec.Task(name="paged-attention", public_files=("inputs.npz",), prepare=prepare, run=run, compare=compare,
+               required=("defines_function", "no_loops", "case_0_float32"), max_output_mb=64)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(ec.main(TASK, __file__))

@@ -8,14 +8,7 @@ import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-c
 /** The submission runs apart from the secret seed and the expected outputs; see check.py and README.md. */
 const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  submissionFile: 'submission.py',
   publicFiles: ['inputs.npz'],
-  outputFile: 'outputs.npz',
-  args: {
-    prepare: ['prepare', '--out', '/workspace'],
-    run: ['run-submission', '--submission', '/workspace/submission.py', '--inputs', '/workspace/inputs.npz', '--out', '/workspace/outputs.npz'],
-    compare: ['compare', '--expected', '/workspace/expected.npz', '--outputs', '/workspace/outputs.npz', '--submission', '/workspace/submission.py'],
-  },
   limits: {
     prepare: { wallSec: 180 },
     run: { wallSec: 300, memoryMb: 4096 },

@@ -10,7 +10,8 @@ const here = import.meta.dirname;
 const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
 
 // Each wrong or cheating submission and the check that must catch it (a regex over failing check names).
-const CHEATS: Record<string, RegExp> = {
+// With a list, every one of them must fail (the runtime defence and the static rule each stop it alone).
+const CHEATS: Record<string, RegExp | RegExp[]> = {
   'comments_only.py': /^required_(mixed_precision|gradient_checkpointing|sdpa)$/,
   'unused_imports.py': /^required_(mixed_precision|gradient_checkpointing|sdpa)$/,
   'architecture_changed.py': /^architecture_unchanged$/,
@@ -22,6 +23,9 @@ const CHEATS: Record<string, RegExp> = {
   'patches_torch.py': /^no_measurement_tampering$/,
   'one_extra_technique.py': /^optional_count$/,
   'prints_fake_verdict.py': /^(runs|runs_cleanly|output_file)$/,
+  // Issue 12: the exit hook that forges the wrapper's counters never runs; the oversized version is cut.
+  'exit_hook_forges_counters.py': [/^techniques_exercised$/, /^no_measurement_tampering$/],
+  'oversized_status.py': /^no_measurement_tampering$/,
 };
 const VALID = ['aliases_and_compile.py'];
 const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
@@ -98,7 +102,17 @@ describe('memory-optimizations grader', () => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
-    expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
+    for (const c of Array.isArray(catcher) ? catcher : [catcher]) {
+      expect(failing(g).some((n) => c.test(n)), `${c} among failing checks: ${failing(g).join(', ')}`).toBe(true);
+    }
+  });
+
+  it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oversized_status.py')!;
+    for (const c of g.checks) expect(c.detail.length).toBeLessThanOrEqual(2000);
+    expect(gatingFailures(g)).toEqual(['no_measurement_tampering']);
+    expect(g.checks.find((c) => c.name === 'runs')?.detail).toMatch(/chars cut/);
   });
 
   it("the checker's AST self-test passes (aliases, reachability, each technique's patterns)", async (ctx) => {

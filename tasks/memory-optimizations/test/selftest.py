@@ -26,8 +26,10 @@ HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
 
 
 def found(finder_name: str, body: str) -> bool:
-    src = check.Source(ast.parse(HEAD + textwrap.dedent(body)))
-    finder = check.TECHNIQUES[finder_name][0] if finder_name in check.TECHNIQUES else getattr(check, finder_name)
+    if finder_name == "find_tampering":  # now the shared rule set with this task's options
+        return bool(check.ec.static_offences(ast.parse(HEAD + textwrap.dedent(body)), check.techniques.RULES))
+    src = check.techniques.Source(ast.parse(HEAD + textwrap.dedent(body)))
+    finder = check.techniques.TECHNIQUES[finder_name][0] if finder_name in check.techniques.TECHNIQUES else getattr(check.techniques, finder_name)
     return bool(finder(src))
 
 
@@ -390,6 +392,8 @@ SUBMISSIONS = {
     "test/submissions/patches_torch.py": (False, ["no_measurement_tampering"], []),
     "test/submissions/one_extra_technique.py": (False, ["optional_count"], ["runs"]),
     "test/submissions/prints_fake_verdict.py": (False, ["runs"], []),
+    "test/submissions/exit_hook_forges_counters.py": (False, ["techniques_exercised", "no_measurement_tampering"], ["runs"]),
+    "test/submissions/oversized_status.py": (False, ["no_measurement_tampering"], ["runs", "techniques_exercised"]),
 }
 
 
@@ -444,11 +448,11 @@ def main() -> int:
         if got is not want:
             failures.append(f"{name}: expected {want}, got {got} for:\n{textwrap.dedent(body)}")
     for body, ok in API_CASES:
-        n, problems = check.find_api_misuse(check.Source(ast.parse(HEAD + body)))
+        n, problems = check.techniques.find_api_misuse(check.techniques.Source(ast.parse(HEAD + body)))
         if (not problems) is not ok:
             failures.append(f"find_api_misuse: expected ok={ok}, got {problems} for:\n{body}")
     for body, ok in INTERFACE_CASES:
-        c = check.check_interface(ast.parse(body))
+        c = check.techniques.check_interface(ast.parse(body))
         if c["passed"] is not ok:
             failures.append(f"check_interface: expected {ok}, got {c} for:\n{body}")
     print(f"AST cases: {len(CASES) + len(API_CASES) + len(INTERFACE_CASES)} run, {len(failures)} wrong")

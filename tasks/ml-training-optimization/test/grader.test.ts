@@ -40,6 +40,10 @@ const CASES: Record<string, Case> = {
   'reduced_data.py': { file: 'submissions/reduced_data.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
   'unoptimized_copy.py': { file: 'submissions/unoptimized_copy.py', variant: 'pytorch', expect: { may: TIMING } },
   'kills_timer.py': { file: 'submissions/kills_timer.py', variant: 'pytorch', expect: { may: ['candidate_runs'] } },
+  // Issue 12: the unchanged baseline, its work done by an orphan after the report, the timer stopped, the
+  // predictions overwritten late; and the baseline stopping the timer while it trains.
+  'orphan_finishes_after_report.py': { file: 'submissions/orphan_finishes_after_report.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
+  'stops_timer.py': { file: 'submissions/stops_timer.py', variant: 'pytorch', expect: { may: TIMING } },
   // Seed 003: fixing only the O(n^2) normalization gave 1.7-1.8x, short of the 2x target.
   'complex_normalization_only.py': { file: 'submissions/complex_normalization_only.py', variant: 'complex', expect: { may: TIMING } },
 };

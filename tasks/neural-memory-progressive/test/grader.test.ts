@@ -40,6 +40,8 @@ const CHEATS: Record<StepId, Record<string, RegExp>> = {
   },
   full: {
     'leaks_future.py': /^causal$/,
+    // Issue 12: the exit hook that would hide the leak never runs (the child is SIGKILLed at its return).
+    'exit_hook_rewrites_outputs.py': /^causal$/,
     'memory_unused.py': /^memory_matters$/,
     'no_grad_memory.py': /^memory_trains$/,
   },
@@ -63,15 +65,20 @@ const NOP_CAUGHT_BY: Record<StepId, RegExp> = {
 
 type Verdict = { passed: boolean; checks: Array<{ name: string; passed: boolean | null; detail: string }> };
 
-/** `check.py static --step fusion` on a source text. */
+/** check.py's static checks for the fusion step on a source text (trusted parsing only, nothing runs it). */
 async function staticVerdict(python: string, source: string): Promise<Verdict> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nmp-static-'));
   try {
     const file = path.join(dir, 'submission.py');
     await fs.writeFile(file, source);
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(taskDir)})`,
+      'import check',
+      'print(json.dumps({"passed": None, "checks": check.static_checks(open(sys.argv[1], "rb").read(), "fusion")}))',
+    ].join('\n');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(python, [path.join(taskDir, 'check.py'), 'static', file, '--step', 'fusion'], { timeout: 60_000 }, (err, out) =>
-        err ? reject(err) : resolve(out)),
+      execFile(python, ['-c', script, file], { timeout: 60_000 }, (err, out) => (err ? reject(err) : resolve(out))),
     );
     return JSON.parse(stdout.trim().split('\n').pop()!) as Verdict;
   } finally {

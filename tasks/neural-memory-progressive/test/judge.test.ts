@@ -66,7 +66,7 @@ describe('neural-memory-progressive: the judge path', () => {
     expect(user).toContain('<assignment>\n# A long-term memory for Transformers, step 4 of 5: blending attention with memory');
     expect(user).not.toContain('{{'); // every placeholder was filled
     expect(user).not.toContain('## Pseudocode first'); // the default variant is plain
-    const tag = /<(submission-[0-9a-f]{8})>/.exec(user)![1];
+    const tag = /<(submission-[0-9a-f]{12})>/.exec(user)![1];
     expect(user).toContain(`<${tag}>\n${code}\n</${tag}>`);
     expect(log.requests).toBe(1);
     expect(log.usage).toMatchObject({ inputTokens: 2000, outputTokens: 300 });

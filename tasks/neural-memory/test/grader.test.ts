@@ -31,6 +31,10 @@ const CHEATS: Record<string, string[]> = {
   'escapes_sandbox.py': ['sandbox_safe'],
   'prints_fake_verdict.py': ['sandbox_safe'],
   'monkeypatch_torch.py': ['sandbox_safe', 'memory_gradients'],
+  // Issue 12: the exit hook never runs (the child is SIGKILLed once its results are in the pipe), so the
+  // leak it tried to hide is still seen; the oversized version string is cut, never fatal.
+  'exit_hook_rewrites_outputs.py': ['sandbox_safe', 'causal', 'memory_recurrent'],
+  'oversized_status.py': ['sandbox_safe'],
 };
 // The wrong submissions that are otherwise right must fail *only* there: the other criteria still pass.
 const ONLY: Record<string, string[]> = {
@@ -38,6 +42,7 @@ const ONLY: Record<string, string[]> = {
   'additive_fusion.py': ['gated_fusion'],
   'generic_gate.py': ['surprise_gate'],
   'escapes_sandbox.py': ['sandbox_safe'],
+  'oversized_status.py': ['sandbox_safe'],
 };
 // Correct solutions written differently from the reference: the grader must not over-fit to it.
 const VALID = ['novelty_bmm_forget_gate.py', 'autograd_surprise.py'];
@@ -99,6 +104,13 @@ describe('neural-memory grader', () => {
     expect(failing(g), `failing checks: ${failing(g).join(', ')}`).toEqual(expect.arrayContaining(catchers));
     const only = ONLY[file];
     if (only) expect(failing(g).filter((n) => n !== 'runs_cleanly' && n !== 'output_file').sort()).toEqual([...only].sort());
+  });
+
+  it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oversized_status.py')!;
+    for (const c of g.checks) expect(c.detail.length).toBeLessThanOrEqual(2000);
+    expect(g.checks.find((c) => c.name === 'ran_on')?.detail).toMatch(/chars cut/);
   });
 
   it('never lets a submission print or fake its own verdict', (ctx) => {

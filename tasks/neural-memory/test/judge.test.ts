@@ -126,7 +126,7 @@ describe('neural-memory: the judge path', () => {
     expect(system).toContain('Only executed code counts.');
     const user = userText(body);
     expect(user).toContain(`<assignment>\n${h.task.renderPrompt(h.task.defaultVariant.id, 'default').user}\n</assignment>`);
-    const tag = /<(submission-[0-9a-f]{8})>/.exec(user)![1];
+    const tag = /<(submission-[0-9a-f]{12})>/.exec(user)![1];
     expect(user).toContain(`<${tag}>\n${code}\n</${tag}>`);
     expect(log.requests).toBe(1);
     expect(log.usage).toMatchObject({ inputTokens: 3000, outputTokens: 400 });

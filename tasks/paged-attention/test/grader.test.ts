@@ -8,8 +8,9 @@ import type { Grade } from '../../../src/grading/types.js';
 const here = import.meta.dirname;
 const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
 
-// Each cheat and what must catch it: the check that fails (a regex over failing check names).
-const CHEATS: Record<string, RegExp> = {
+// Each cheat and what must catch it: the check that fails (a regex over failing check names); with a list,
+// every one of them must fail (the runtime defence and the static rule each stop it on their own).
+const CHEATS: Record<string, RegExp | RegExp[]> = {
   'loop_based.py': /^no_loops$/,
   'comprehension_loop.py': /^no_loops$/,
   'exec_hidden_loop.py': /^no_loops$/,
@@ -17,6 +18,12 @@ const CHEATS: Record<string, RegExp> = {
   'ignores_context_lens.py': /^case_/,
   'contiguous_assumption.py': /^case_/,
   'no_scale.py': /^case_/,
+  // Issue 12's attack classes, written as a model would write them.
+  'exit_hook_rewrites_outputs.py': [/^no_loops$/, /^case_0_float32$/],
+  'orphan_late_write.py': [/^no_loops$/, /^case_0_float32$/],
+  'oversized_status.py': /^no_loops$/,
+  'written_module_loop.py': /^no_loops$/,
+  'builtins_computed_key.py': /^no_loops$/,
   'reads_expected.py': /^(case_|runs_cleanly|output_file)/,
   'monkeypatch_numpy.py': /^(case_|runs_cleanly|output_file|imports)/,
   'prints_fake_verdict.py': /^(case_|runs_cleanly|output_file)/,
@@ -77,7 +84,18 @@ describe('paged-attention grader', () => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
-    expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
+    for (const c of Array.isArray(catcher) ? catcher : [catcher]) {
+      expect(failing(g).some((n) => c.test(n)), `${c} among failing checks: ${failing(g).join(', ')}`).toBe(true);
+    }
+  });
+
+  it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('oversized_status.py')!;
+    for (const c of g.checks) expect(c.detail.length).toBeLessThanOrEqual(2000);
+    // Its kernel is right: only the static rule fails it; the 4 MB version string was cut, not fatal.
+    expect(failing(g)).toEqual(['no_loops']);
+    expect(g.checks.find((c) => c.name === 'ran_on')?.detail).toMatch(/chars cut/);
   });
 
   it('the checker\'s own self-test passes (AST rules, standalone mode)', async (ctx) => {

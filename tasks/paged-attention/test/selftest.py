@@ -26,7 +26,16 @@ spec.loader.exec_module(check)
 AST_CASES = [
     ("import torch\nx = torch.einsum('ij,jk->ik', a, b)\n", True),
     ("import functools\np = functools.partial(f, 1)\n", True),
-    ("import re\nr = re.compile('x')\n", True),
+    ("import re\nr = re.compile('x')\n", False),  # not an allowed module
+    ("import torch\nh = torch.sys\n", False),
+    ("import torch\ntorch.os.system('x')\n", False),
+    ("import torch\ni = torch.inspect.stack()\n", False),
+    ("import numpy as np\nc = np.ctypeslib\n", False),
+    ("open('gen.py', 'w').write('for i in range(3): pass')\nimport gen\n", False),
+    ("import torch\nb = torch.__builtins__['ex' + 'ec']\n", False),
+    ("b = vars(__builtins__)['ex' + 'ec']\n", False),
+    ("import torch\nf = getattr(torch, 'ex' + 'ec')\n", False),
+    ("exec = exec\nexec('x = 1')\n", False),
     ("y = torch.compile(f)\n", True),
     ("for i in range(3):\n    pass\n", False),
     ("while x:\n    x -= 1\n", False),
@@ -81,17 +90,17 @@ SUBMISSIONS = {
     "test/submissions/contiguous_assumption.py": (False, ["case_0_float32"], ["no_loops"]),
     "test/submissions/no_scale.py": (False, ["case_1_float32"], ["no_loops"]),
     "test/submissions/wrong_dtype.py": (False, ["case_6_bfloat16"], ["case_0_float32"]),
-    "test/submissions/reads_expected.py": (False, ["case_0_float32"], ["no_loops"]),
-    "test/submissions/monkeypatch_numpy.py": (False, ["case_0_float32"], ["no_loops"]),
-    "test/submissions/prints_fake_verdict.py": (False, ["case_0_float32"], ["no_loops"]),
-    "test/submissions/claims_unsupported.py": (False, ["case_0_float32"], ["no_loops"]),
+    "test/submissions/reads_expected.py": (False, ["case_0_float32", "no_loops"], []),
+    "test/submissions/monkeypatch_numpy.py": (False, ["case_0_float32", "no_loops"], []),
+    "test/submissions/prints_fake_verdict.py": (False, ["case_0_float32", "no_loops"], []),
+    "test/submissions/claims_unsupported.py": (False, ["case_0_float32", "no_loops"], []),
 }
 
 
 def ast_tests():
     bad = []
     for src, ok in AST_CASES:
-        got = check.check_no_loops(ast.parse(src))["passed"]
+        got = check.ec.rules_check("no_loops", ast.parse(src), check.RULES)["passed"]
         if got != ok:
             bad.append(f"no_loops({src!r}) = {got}, expected {ok}")
     for src, ok in DEF_CASES:
