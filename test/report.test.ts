@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { addRunToStore } from '../src/runs/store.js';
+import { taskVersions } from '../src/tasks/version.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
 import { makeRunRecord, makeTrial, STATUS_OF, type StatusLetter } from './support/records.js';
 import {
@@ -129,20 +130,66 @@ beforeAll(async () => {
   }
   const { loadTasks } = await import('../src/tasks/load.js');
   tasks = await loadTasks(undefined, tasksDir);
+  versions = await taskVersions(tasks);
 });
+
+let versions: Map<string, Map<string, string>>;
+/** The record as this harness writes it: each trial of the tasks' current version, fully graded. */
+function current(r: RunRecord, over: Partial<NonNullable<TrialResult['provenance']>> = {}): RunRecord {
+  return {
+    ...r,
+    schemaVersion: 2,
+    trials: r.trials.map((t) => ({
+      ...t,
+      provenance: { taskHash: versions.get(t.task)?.get(t.variant) ?? 'f'.repeat(64), harness: '0.1.0+test', servedModel: null, grading: { profile: 'full', ran: [], skipped: [] }, ...over },
+    })),
+  };
+}
 
 async function workspace(readme = README_WITH_MARKERS, runs: RunRecord[] = [RUN1, RUN2]) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-report-'));
   tempDirs.push(dir);
   const results = path.join(dir, 'results', 'runs');
   await fs.mkdir(results, { recursive: true });
-  for (const r of runs) await addRunToStore(r, results);
+  for (const r of runs) await addRunToStore(r.schemaVersion === 1 ? current(r) : r, results);
   const readmePath = path.join(dir, 'README.md');
   await fs.writeFile(readmePath, readme);
   const env = { ENVBENCH_TASKS_DIR: tasksDir };
   const args = ['report', '--results', results, '--readme', readmePath];
   return { dir, results, readmePath, env, args, charts: path.join(dir, 'results', 'charts') };
 }
+
+describe('renderReport: only the current task version and the full grading profile count', () => {
+  it('older versions, partial profiles and unversioned records are counted apart and said so', () => {
+    const hash = versions.get('echo')!.get('default')!;
+    const withVersions = tasks.map((t) => ({ ...t, versions: versions.get(t.def.id)! }));
+    const prov = (taskHash: string, profile: 'full' | 'partial') => ({
+      taskHash, harness: '0.1.0+x', servedModel: 'claude-haiku-4-5-20251001',
+      grading: { profile, ran: ['matches'], skipped: profile === 'partial' ? [{ check: 'peak', why: 'no CUDA here' }] : [] },
+    });
+    const mk = (status: 'P' | 'F', epoch: number, p: ReturnType<typeof prov> | undefined) =>
+      makeTrial({ task: 'echo', variant: 'default', sample: 'apple', model: HAIKU, epoch, status: STATUS_OF[status], ...(p && { provenance: p }) });
+    const run = makeRunRecord('mixed', [
+      // current and full: 1 of 2 passed -> the only counted trials
+      mk('P', 0, prov(hash, 'full')), mk('F', 1, prov(hash, 'full')),
+      // an older task version: 3 passes that must not lift the rate
+      mk('P', 2, prov('0'.repeat(64), 'full')), mk('P', 3, prov('0'.repeat(64), 'full')), mk('P', 4, prov('0'.repeat(64), 'full')),
+      // current version graded without its CUDA checks
+      mk('P', 5, prov(hash, 'partial')),
+    ], { schemaVersion: 2 });
+    const legacy = makeRunRecord('legacy', [mk('P', 6, undefined), mk('P', 7, undefined)]);
+    const s = renderReport([run, legacy], withVersions);
+    expect(row(s.leaderboard, HAIKU)![2]).toMatch(/^50% \[\d+–\d+\] n=2$/);
+    expect(s.leaderboard).toContain('Counted: only trials of each task\'s current version');
+    expect(s.leaderboard).toContain('Not counted: 2 trials of records without task versions (schema 1), 3 trials of older task versions, 1 trial of a partial grading profile');
+    const apart = s.tasks.slice(s.tasks.indexOf('Not counted above'));
+    expect(rows(apart).slice(1)).toEqual([
+      ['default', HAIKU, 'no task version (schema 1 record)', '2', '2', '2'],
+      ['default', HAIKU, 'older task version', '3', '3', '3'],
+      ['default', HAIKU, 'partial grading profile', '1', '1', '1'],
+    ]);
+  });
+});
 
 describe('renderReport: the numbers', () => {
   it('leaderboard: default variants, hand-computed cells, sorted by mean pass rate, errors apart', () => {
@@ -355,7 +402,7 @@ describe('report command', () => {
     expect((await cli([...w.args, '--check'], w.env)).code).toBe(0);
 
     // New data: --check says stale and writes nothing.
-    await addRunToStore(RUN3, w.results);
+    await addRunToStore(current(RUN3), w.results);
     const check = await cli([...w.args, '--check'], w.env);
     expect(check.code).toBe(1);
     expect(check.err).toMatch(/report is stale/);
