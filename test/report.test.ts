@@ -203,8 +203,8 @@ describe('renderReport: the numbers', () => {
     // Wilson 95%, z = 1.96: center (0.4 + 1.9208/10)/1.38415 = 0.42777, half 1.96*sqrt(0.024 + 0.0096)/1.38415 = 0.25955
     // -> [0.168, 0.687] = [17–69].
     // HAIKU on echo/default: apple 3/4, pear 1/4 -> 4/8 = 50%, two samples so clustered: residual sums +1 and -1,
-    // SE = sqrt(2/1 * 2)/8 = 0.25, 0.5 ± 1.96*0.25 = [0.010, 0.990] -> [1–99].
-    expect(row(s, HAIKU)).toEqual([HAIKU, '45%', '50% [1–99] n=8', '40% [17–69] n=10', '2', '1']);
+    // SE = sqrt(2/1 * 2)/8 = 0.25; two clusters: t with 1 df, 0.5 ± 12.706*0.25 clipped -> [0–100] (all two samples can say).
+    expect(row(s, HAIKU)).toEqual([HAIKU, '45%', '50% [0–100] n=8', '40% [17–69] n=10', '2', '1']);
     // SONNET: 4/5 + 4/5 = 8/10. Wilson: center (0.8 + 0.19208)/1.38415 = 0.71675, half 1.96*sqrt(0.016 + 0.0096)/1.38415 = 0.22658
     // -> [0.490, 0.943] = [49–94]. It never ran echo.
     expect(row(s, SONNET)).toEqual([SONNET, '80% (1 of 2 tasks)', '—', '80% [49–94] n=10', '0', '0']);
@@ -224,10 +224,10 @@ describe('renderReport: the numbers', () => {
     expect(row(s, 'budget-2900', HAIKU)).toEqual(['budget-2900', HAIKU, '10', '4', '2', '1', '40% [17–69]', 'wilson', '40%', '98%', '0.40', '3000', '$0.0125', '2026-11-21']);
     // echo/default HAIKU: clustered (two samples, 0 < p < 1); pass@1 = mean(3/4, 1/4) = 50%; pass@5 needs 5 per sample: —.
     // Median tokens: four 1000s, four 3000s -> (1000 + 3000)/2 = 2000. Cost: (4*0.02 + 4*0.01)/8 = $0.0150.
-    expect(row(s, 'default', HAIKU)).toEqual(['default', HAIKU, '8', '4', '0', '0', '50% [1–99]', 'clustered', '50%', '—', '0.50', '2000', '$0.0150', '2026-11-21']);
+    expect(row(s, 'default', HAIKU)).toEqual(['default', HAIKU, '8', '4', '0', '0', '50% [0–100]', 'clustered', '50%', '—', '0.50', '2000', '$0.0150', '2026-11-21']);
     // echo/terse HAIKU: apple 1/2, pear 0/2 -> 1/4; residual sums 1 - 0.5 = 0.5 and -0.5; SE = sqrt(2 * 0.5)/4 = 0.25;
     // 0.25 ± 0.49 -> [0, 0.74] (clipped at 0).
-    expect(row(s, 'terse', HAIKU)?.slice(0, 8)).toEqual(['terse', HAIKU, '4', '1', '0', '0', '25% [0–74]', 'clustered']);
+    expect(row(s, 'terse', HAIKU)?.slice(0, 8)).toEqual(['terse', HAIKU, '4', '1', '0', '0', '25% [0–100]', 'clustered']);
     // Default variant first, then the definition's order; models sorted within a variant.
     const pa = s.slice(s.indexOf('### `paged-attention`'));
     expect(rows(pa).slice(1).map((r) => `${r[0]} ${r[1]}`)).toEqual([
@@ -247,7 +247,7 @@ describe('renderReport: the numbers', () => {
     expect(pa).toContain("- `no-budget`: ablation: the same prompt with a 32,000-token budget");
     const echo = s.slice(s.indexOf('### `echo`'), s.indexOf('### `paged-attention`'));
     // echo/default oracle 2/2; terse: HAIKU 1/4 as above; oracle never ran terse.
-    expect(row(echo, HAIKU)).toEqual([HAIKU, '50% [1–99] n=8', '25% [0–74] n=4']);
+    expect(row(echo, HAIKU)).toEqual([HAIKU, '50% [0–100] n=8', '25% [0–100] n=4']);
     expect(row(echo, 'oracle')).toEqual(['oracle', '100% [34–100] n=2', '—']);
   });
 

@@ -101,7 +101,7 @@ export interface CellStats {
   samples: number;
   /** passes / graded; null when nothing was graded. */
   passRate: number | null;
-  /** Which interval `ci` is. 'clustered' with graded trials from two or more samples (see cellStats). */
+  /** Which interval `ci` is: 'clustered' when the t interval clustered by sample is wider than Wilson's somewhere (then the hull of both). */
   interval: 'wilson' | 'clustered';
   /** The 95% interval of the pass rate that this cell reports (see `interval`). */
   ci: Interval;
@@ -168,9 +168,11 @@ export function cellStats(trials: TrialResult[], opts: CellStatsOptions = {}): C
   let interval: CellStats['interval'] = 'wilson';
   let ci: Interval = wilsonCi;
   if (se !== null && passRate !== null) {
-    interval = 'clustered';
     const half = studentTQuantile(0.975, groups.length - 1) * se;
-    ci = { low: Math.max(0, Math.min(wilsonCi.low, passRate - half)), high: Math.min(1, Math.max(wilsonCi.high, passRate + half)) };
+    if (passRate - half < wilsonCi.low || passRate + half > wilsonCi.high) {
+      interval = 'clustered';
+      ci = { low: Math.max(0, Math.min(wilsonCi.low, passRate - half)), high: Math.min(1, Math.max(wilsonCi.high, passRate + half)) };
+    }
   }
 
   const minPerSample = groups.length ? Math.min(...groups.map((g) => g.length)) : 0;
