@@ -16,7 +16,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from 'markdown-table';
-import { resolveGateConfig, type GateConfig } from '../src/reports/compare.js';
+import { calibrateLevels, cellAlpha, lookLevels, resolveGateConfig, type GateConfig } from '../src/reports/compare.js';
+import { exactFalseAlarmRate } from '../src/reports/gate-design.js';
 import { judgePullRequest } from '../src/github/pr-gate.js';
 import { runSequentialEval, type CellStore, type EvalCell } from '../src/github/sequential-eval.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
@@ -216,7 +217,9 @@ export function scenarios(m: number) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { prs: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, cells: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({
+    options: { prs: { type: 'string', default: '10000' }, seed: { type: 'string', default: '1' }, cells: { type: 'string', default: '20' }, 'design-only': { type: 'boolean', default: false } },
+  });
   const prs = Number(values.prs);
   const seed = Number(values.seed);
   const m = Number(values.cells);
@@ -226,6 +229,18 @@ async function main(): Promise<void> {
       `looks at ${gate.looks.join('/')} graded candidate trials, at most ${gate.maxTrialsPerCell} trials per cell; baseline rule: newest ${gate.baselineTrials} graded trials of the current task version; ` +
       `${gate.spending} spending${gate.calibrate ? ', calibrated' : ''}; improvement ${gate.improvementSpending} at ${gate.improvementAlpha}; no-change at the one-sided ${(1 - gate.futility) * 100}% bound; minEffect ${gate.minEffect * 100} points.`,
   );
+  // The exact calibration of a single-sample cell (src/reports/gate-design.ts) for this many cells.
+  const a = cellAlpha(gate.alpha, m);
+  const nominal = lookLevels({ alpha: a, looks: gate.looks, spending: gate.spending });
+  const cal = calibrateLevels(gate.looks, nominal, gate.minEffect, gate.baselineTrials, a);
+  const unc = exactFalseAlarmRate({ looks: gate.looks, levels: nominal, minEffect: gate.minEffect, baselineGraded: gate.baselineTrials }, cal.worstAt);
+  const e = (x: number) => x.toExponential(2);
+  console.log(
+    `Per cell (single sample, ${gate.baselineTrials} baseline trials, ${m} cells): alpha/m = ${e(a)}; nominal look levels ${nominal.map(e).join(', ')}; ` +
+      `calibration factor ${cal.factor.toFixed(3)} -> levels ${cal.levels.map(e).join(', ')}; exact worst-case false-alarm rate ${e(cal.worstRate)} at p = ${cal.worstAt.toFixed(3)} ` +
+      `(${((cal.worstRate / a) * 100).toFixed(1)}% of alpha/m; uncalibrated there: ${e(unc)}, ${((unc / a) * 100).toFixed(1)}%).`,
+  );
+  if (values['design-only']) return;
   console.log(`${prs} simulated PRs per row, ${m} cells each, seed ${seed}.\n`);
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const rows: string[][] = [];

@@ -117,8 +117,8 @@ export async function runSequentialEval(o: SequentialEvalOptions): Promise<Seque
       p.trials = mine.length;
       const c = verdicts.get(cellKey(p.cell));
       p.verdict = c?.verdict ?? null;
-      // Not compared (no baseline for it): nothing to decide, so nothing more to run once a first batch exists.
-      const open = c ? c.verdict === 'undecided' : mine.length === 0;
+      // Every cell gets a first batch; after it, only undecided ones go on (a cell without a baseline has nothing to decide).
+      const open = mine.length === 0 || c?.verdict === 'undecided';
       const planned = p.epochs * p.cell.samples;
       if (mine.length < planned && !p.retried) {
         // A batch that did not finish (the job was cancelled): finish it before deciding anything else.
