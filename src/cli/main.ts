@@ -249,7 +249,9 @@ async function compareCommand(argv: string[], io: Io): Promise<number> {
     ...(args.mode ? { mode: args.mode } : {}),
   });
   io.out(args.format === 'json' ? JSON.stringify(result, null, 2) : renderComparisonMarkdown(result));
-  return result.hasRegression ? EXIT.trialErrors : EXIT.ok;
+  // A regression, or a candidate that could not be judged (nothing graded), is exit 1: never a silent pass.
+  for (const f of result.failures) io.err(`compare: ${f}`);
+  return result.passed ? EXIT.ok : EXIT.trialErrors;
 }
 
 /**
