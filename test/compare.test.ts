@@ -9,8 +9,6 @@ import {
   DEFAULT_GATE_CONFIG,
   fisherExact,
   lookLevels,
-  mcnemarExact,
-  newcombeInterval,
   normalCdf,
   normalQuantile,
   pooled,
@@ -78,32 +76,6 @@ describe('Fisher exact test', () => {
     expect(f.less).toBeGreaterThan(0);
     expect(f.less).toBeLessThan(1e-5);
     expect(f.less + f.greater).toBeGreaterThan(1); // the observed table is in both tails
-  });
-});
-
-describe('exact McNemar (sign test on discordant pairs)', () => {
-  it('6 baseline-only vs 1 candidate-only pairs', () => {
-    // X ~ Bin(7, 1/2): P(X >= 6) = (C(7,6) + C(7,7)) / 2^7 = 8/128 = 0.0625
-    const m = mcnemarExact(6, 1);
-    expect(m.worse).toBeCloseTo(8 / 128, 12);
-    expect(m.better).toBeCloseTo(127 / 128, 12); // P(X >= 1) = 1 - 1/128
-    expect(m.twoSided).toBeCloseTo(16 / 128, 12);
-  });
-  it('5 vs 0, and no discordant pairs', () => {
-    expect(mcnemarExact(5, 0).worse).toBeCloseTo(1 / 32, 12); // (1/2)^5
-    expect(mcnemarExact(0, 0)).toEqual({ worse: 1, better: 1, twoSided: 1 });
-  });
-});
-
-describe('Newcombe hybrid score interval', () => {
-  it('Newcombe (1998) example: 56/70 - 48/80', () => {
-    // p1 = 0.8, p2 = 0.6, difference 0.2000. Wilson 56/70 = [0.69183, 0.87695], 48/80 = [0.49045, 0.70038]
-    // low  = 0.2 - sqrt((0.8 - 0.69183)^2 + (0.70038 - 0.6)^2) = 0.2 - sqrt(0.011700 + 0.010076) = 0.0524
-    // high = 0.2 + sqrt((0.87695 - 0.8)^2 + (0.6 - 0.49045)^2) = 0.2 + sqrt(0.005922 + 0.012000) = 0.3339
-    const d = newcombeInterval(56, 70, 48, 80);
-    expect(d.delta).toBeCloseTo(0.2, 12);
-    expect(d.low).toBeCloseTo(0.0524, 4);
-    expect(d.high).toBeCloseTo(0.3339, 4);
   });
 });
 

@@ -4,7 +4,7 @@ import { cellId, groupCells, type Interval } from './stats.js';
 import { normalQuantile, stratifiedExact, Z95, type Stratum } from './exact.js';
 import { calibrateLevels, cellAlpha, lookLevels, resolveGateConfig, type GateConfig } from './gate-design.js';
 
-export { fisherExact, mcnemarExact, newcombeInterval, normalCdf, normalQuantile, stratifiedExact, studentTQuantile, type Stratum } from './exact.js';
+export { fisherExact, normalCdf, normalQuantile, stratifiedExact, studentTQuantile, type Stratum } from './exact.js';
 export { alphaSpent, calibrateLevels, cellAlpha, DEFAULT_GATE_CONFIG, GateConfigSchema, lookLevels, resolveGateConfig, type GateConfig } from './gate-design.js';
 
 /*

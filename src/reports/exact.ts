@@ -1,8 +1,8 @@
-
 /*
  * Exact tests and the distributions the gate needs: Fisher's exact test, the exact stratified test (conditional
- * on every stratum's margins: the exact form of the Cochran–Mantel–Haenszel test), the exact McNemar test, the
- * normal and Student t quantiles. Everything in log space or by exact sums; no normal approximation of a p-value.
+ * on every stratum's margins: the exact form of the Cochran–Mantel–Haenszel test), the normal and Student t
+ * quantiles, and the Wilson interval. Everything in log space or by exact sums; no normal approximation of a
+ * p-value. Trials of two runs are not paired (an epoch shares nothing across runs): there is no McNemar test.
  */
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
@@ -75,51 +75,6 @@ export function fisherExact(a: number, b: number, c: number, d: number): FisherR
   // Relative tolerance for ties in floating point, as R uses (1 + 1e-7).
   const twoSided = clamp(Math.exp(logSumExp(logP.filter((l) => l <= at + Math.log1p(1e-7)))));
   return { less, greater, twoSided };
-}
-
-export interface McNemarResult {
-  /** P(X >= baselineOnly), X ~ Binomial(discordant, 1/2): one-sided p that the candidate is worse. */
-  worse: number;
-  /** P(X >= candidateOnly): one-sided p that the candidate is better. */
-  better: number;
-  twoSided: number;
-}
-
-/**
- * Exact McNemar test (a sign test on discordant pairs). baselineOnly: pairs where the baseline trial
- * passed and the candidate's failed; candidateOnly: the reverse. Under no change each discordant pair
- * is equally likely to go either way, so baselineOnly ~ Binomial(baselineOnly + candidateOnly, 1/2).
- */
-export function mcnemarExact(baselineOnly: number, candidateOnly: number): McNemarResult {
-  checkCount('mcnemarExact', 'baselineOnly', baselineOnly);
-  checkCount('mcnemarExact', 'candidateOnly', candidateOnly);
-  const m = baselineOnly + candidateOnly;
-  const upper = (k: number) => {
-    const terms: number[] = [];
-    for (let x = k; x <= m; x++) terms.push(lnChoose(m, x) - m * Math.LN2);
-    return Math.min(1, Math.exp(logSumExp(terms)));
-  };
-  const worse = upper(baselineOnly);
-  const better = upper(candidateOnly);
-  return { worse, better, twoSided: Math.min(1, 2 * Math.min(worse, better)) };
-}
-
-/**
- * Newcombe's hybrid score interval (Newcombe 1998, method 10) for p1 - p2 from the two Wilson intervals:
- * [d - sqrt((p1-l1)^2 + (u2-p2)^2), d + sqrt((u1-p1)^2 + (p2-l2)^2)].
- */
-export function newcombeInterval(k1: number, n1: number, k2: number, n2: number, z = Z95): { delta: number; low: number; high: number } {
-  if (n1 === 0 || n2 === 0) throw new RangeError('newcombeInterval: both groups need at least one trial');
-  const p1 = k1 / n1;
-  const p2 = k2 / n2;
-  const w1 = wilson(k1, n1, z);
-  const w2 = wilson(k2, n2, z);
-  const delta = p1 - p2;
-  return {
-    delta,
-    low: Math.max(-1, delta - Math.hypot(p1 - w1.low, w2.high - p2)),
-    high: Math.min(1, delta + Math.hypot(w1.high - p1, p2 - w2.low)),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
