@@ -8,16 +8,20 @@ import { runActionEntry } from './support/action-runner.js';
 import { makeRunRecord, makeTrial } from './support/records.js';
 import { PR_REPORT_MARKER } from '../src/github/pr-report.js';
 import type { RunRecord } from '../src/runs/record.js';
+import { taskVersionsAtRef } from '../src/tasks/version.js';
 
 const TOKEN = 'ghs_test_token_123';
 const REPO = 'envbench-org/envbench';
 const payload = JSON.parse(await fs.readFile(path.join(import.meta.dirname, 'fixtures', 'github', 'pull_request.synchronize.json'), 'utf8'));
 
-/** n trials of one cell, the first k passing. */
+let taskHash = '0'.repeat(64);
+/** n trials of one cell, the first k passing, of the base branch's current version of the task. */
 function cellRecord(id: string, n: number, k: number): RunRecord {
+  const provenance = { taskHash, harness: '0.1.0+test', servedModel: 'm-20260101', grading: { profile: 'full' as const, ran: ['check'], skipped: [] } };
   return makeRunRecord(
     id,
-    Array.from({ length: n }, (_, epoch) => makeTrial({ task: 'paged-attention', variant: 'budget-2900', model: 'anthropic:m', epoch, status: epoch < k ? 'passed' : 'failed' })),
+    Array.from({ length: n }, (_, epoch) => makeTrial({ task: 'paged-attention', variant: 'budget-2900', model: 'anthropic:m', epoch, status: epoch < k ? 'passed' : 'failed', provenance })),
+    { schemaVersion: 2 },
   );
 }
 
@@ -32,9 +36,15 @@ beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-prr-'));
   // The base branch on a remote holds the baseline results; the PR's checkout is a clone of it.
   const seed = path.join(work, 'seed');
+  // The task as the base branch has it: its version hash decides which committed trials are the baseline.
+  await fs.mkdir(path.join(seed, 'tasks', 'paged-attention'), { recursive: true });
+  await fs.writeFile(path.join(seed, 'tasks', 'paged-attention', 'task.ts'), '// the task at the base branch\n');
+  git(seed, 'init', '-q', '-b', 'main');
+  git(seed, 'add', '.');
+  git(seed, 'commit', '-q', '-m', 'task');
+  taskHash = (await taskVersionsAtRef(seed, 'HEAD', [{ task: 'paged-attention', variant: 'budget-2900' }])).get('paged-attention')!.get('budget-2900')!;
   await fs.mkdir(path.join(seed, 'results', 'runs'), { recursive: true });
   await fs.writeFile(path.join(seed, 'results', 'runs', 'base-run.json'), JSON.stringify(cellRecord('base-run', 40, 32)));
-  git(seed, 'init', '-q', '-b', 'main');
   git(seed, 'add', '.');
   git(seed, 'commit', '-q', '-m', 'baseline');
   git(work, 'clone', '-q', '--bare', seed, 'remote.git');
@@ -100,7 +110,7 @@ describe('pr-report action (real @actions/github against a local GitHub REST ser
     expect(r.outputs.regression).toBe('true');
     expect(ours()).toHaveLength(1);
     expect(ours()[0]!.body).toMatch(/Regression in 1 of 1 compared cell/);
-    expect(ours()[0]!.body).toContain('Baseline: 40 trial(s)');
+    expect(ours()[0]!.body).toContain('40 trial(s) from 1 run(s): `base-run` (2026-11-21, 40)');
   }, 120_000);
 
   it('finds the comment on a later page of a long thread', async () => {

@@ -66,6 +66,21 @@ describe('list and the main job', () => {
     expect(task.reason).toMatch(/python modules missing .*: envbench_no_such_module.*pip install envbench_no_such_module/);
   });
 
+  it('list names the checks that will be skipped here, and says model trials of a task they decide are skipped', async () => {
+    const r = await cli(['list', '--json'], {}, { ENVBENCH_PYTHON: '/usr/bin/python3', ENVBENCH_TASKS_DIR: path.join(import.meta.dirname, '..', 'tasks') });
+    const j = JSON.parse(r.out) as { python: { cuda: boolean }; tasks: { id: string; skippedChecks: { check: string; why: string; decisive: boolean }[]; modelTrials: string }[] };
+    const mem = j.tasks.find((t) => t.id === 'memory-optimizations')!;
+    if (j.python.cuda) {
+      expect(mem.skippedChecks).toEqual([]);
+      return;
+    }
+    expect(mem.skippedChecks.map((c) => c.check)).toEqual(['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline']);
+    expect(mem.skippedChecks.every((c) => c.decisive && c.why === 'no CUDA here')).toBe(true);
+    expect(mem.modelTrials).toBe('skipped unless --partial-grading');
+    const table = await cli(['list'], {}, { ENVBENCH_PYTHON: '/usr/bin/python3', ENVBENCH_TASKS_DIR: path.join(import.meta.dirname, '..', 'tasks') });
+    expect(table.out).toMatch(/\| memory-optimizations .*\| partly: model trials skipped unless --partial-grading \| peak_memory_reduction \(decisive\): no CUDA here;/);
+  }, 120_000);
+
   it('with no arguments and no API key, runs validate and says so', async () => {
     const r = await cli([], { ANTHROPIC_API_KEY: '' });
     expect(r.err).toMatch(/ANTHROPIC_API_KEY is not set: running `validate`/);

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { addRunToStore } from '../src/runs/store.js';
+import { taskVersions } from '../src/tasks/version.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
 import { makeRunRecord, makeTrial, STATUS_OF, type StatusLetter } from './support/records.js';
 import {
@@ -129,20 +130,66 @@ beforeAll(async () => {
   }
   const { loadTasks } = await import('../src/tasks/load.js');
   tasks = await loadTasks(undefined, tasksDir);
+  versions = await taskVersions(tasks);
 });
+
+let versions: Map<string, Map<string, string>>;
+/** The record as this harness writes it: each trial of the tasks' current version, fully graded. */
+function current(r: RunRecord, over: Partial<NonNullable<TrialResult['provenance']>> = {}): RunRecord {
+  return {
+    ...r,
+    schemaVersion: 2,
+    trials: r.trials.map((t) => ({
+      ...t,
+      provenance: { taskHash: versions.get(t.task)?.get(t.variant) ?? 'f'.repeat(64), harness: '0.1.0+test', servedModel: null, grading: { profile: 'full', ran: [], skipped: [] }, ...over },
+    })),
+  };
+}
 
 async function workspace(readme = README_WITH_MARKERS, runs: RunRecord[] = [RUN1, RUN2]) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-report-'));
   tempDirs.push(dir);
   const results = path.join(dir, 'results', 'runs');
   await fs.mkdir(results, { recursive: true });
-  for (const r of runs) await addRunToStore(r, results);
+  for (const r of runs) await addRunToStore(r.schemaVersion === 1 ? current(r) : r, results);
   const readmePath = path.join(dir, 'README.md');
   await fs.writeFile(readmePath, readme);
   const env = { ENVBENCH_TASKS_DIR: tasksDir };
   const args = ['report', '--results', results, '--readme', readmePath];
   return { dir, results, readmePath, env, args, charts: path.join(dir, 'results', 'charts') };
 }
+
+describe('renderReport: only the current task version and the full grading profile count', () => {
+  it('older versions, partial profiles and unversioned records are counted apart and said so', () => {
+    const hash = versions.get('echo')!.get('default')!;
+    const withVersions = tasks.map((t) => ({ ...t, versions: versions.get(t.def.id)! }));
+    const prov = (taskHash: string, profile: 'full' | 'partial') => ({
+      taskHash, harness: '0.1.0+x', servedModel: 'claude-haiku-4-5-20251001',
+      grading: { profile, ran: ['matches'], skipped: profile === 'partial' ? [{ check: 'peak', why: 'no CUDA here' }] : [] },
+    });
+    const mk = (status: 'P' | 'F', epoch: number, p: ReturnType<typeof prov> | undefined) =>
+      makeTrial({ task: 'echo', variant: 'default', sample: 'apple', model: HAIKU, epoch, status: STATUS_OF[status], ...(p && { provenance: p }) });
+    const run = makeRunRecord('mixed', [
+      // current and full: 1 of 2 passed -> the only counted trials
+      mk('P', 0, prov(hash, 'full')), mk('F', 1, prov(hash, 'full')),
+      // an older task version: 3 passes that must not lift the rate
+      mk('P', 2, prov('0'.repeat(64), 'full')), mk('P', 3, prov('0'.repeat(64), 'full')), mk('P', 4, prov('0'.repeat(64), 'full')),
+      // current version graded without its CUDA checks
+      mk('P', 5, prov(hash, 'partial')),
+    ], { schemaVersion: 2 });
+    const legacy = makeRunRecord('legacy', [mk('P', 6, undefined), mk('P', 7, undefined)]);
+    const s = renderReport([run, legacy], withVersions);
+    expect(row(s.leaderboard, HAIKU)![2]).toMatch(/^50% \[\d+–\d+\] n=2$/);
+    expect(s.leaderboard).toContain('Counted: only trials of each task\'s current version');
+    expect(s.leaderboard).toContain('Not counted: 2 trials of records without task versions (schema 1), 3 trials of older task versions, 1 trial of a partial grading profile');
+    const apart = s.tasks.slice(s.tasks.indexOf('Not counted above'));
+    expect(rows(apart).slice(1)).toEqual([
+      ['default', HAIKU, 'no task version (schema 1 record)', '2', '2', '2'],
+      ['default', HAIKU, 'older task version', '3', '3', '3'],
+      ['default', HAIKU, 'partial grading profile', '1', '1', '1'],
+    ]);
+  });
+});
 
 describe('renderReport: the numbers', () => {
   it('leaderboard: default variants, hand-computed cells, sorted by mean pass rate, errors apart', () => {
@@ -156,8 +203,8 @@ describe('renderReport: the numbers', () => {
     // Wilson 95%, z = 1.96: center (0.4 + 1.9208/10)/1.38415 = 0.42777, half 1.96*sqrt(0.024 + 0.0096)/1.38415 = 0.25955
     // -> [0.168, 0.687] = [17–69].
     // HAIKU on echo/default: apple 3/4, pear 1/4 -> 4/8 = 50%, two samples so clustered: residual sums +1 and -1,
-    // SE = sqrt(2/1 * 2)/8 = 0.25, 0.5 ± 1.96*0.25 = [0.010, 0.990] -> [1–99].
-    expect(row(s, HAIKU)).toEqual([HAIKU, '45%', '50% [1–99] n=8', '40% [17–69] n=10', '2', '1']);
+    // SE = sqrt(2/1 * 2)/8 = 0.25; two clusters: t with 1 df, 0.5 ± 12.706*0.25 clipped -> [0–100] (all two samples can say).
+    expect(row(s, HAIKU)).toEqual([HAIKU, '45%', '50% [0–100] n=8', '40% [17–69] n=10', '2', '1']);
     // SONNET: 4/5 + 4/5 = 8/10. Wilson: center (0.8 + 0.19208)/1.38415 = 0.71675, half 1.96*sqrt(0.016 + 0.0096)/1.38415 = 0.22658
     // -> [0.490, 0.943] = [49–94]. It never ran echo.
     expect(row(s, SONNET)).toEqual([SONNET, '80% (1 of 2 tasks)', '—', '80% [49–94] n=10', '0', '0']);
@@ -177,10 +224,10 @@ describe('renderReport: the numbers', () => {
     expect(row(s, 'budget-2900', HAIKU)).toEqual(['budget-2900', HAIKU, '10', '4', '2', '1', '40% [17–69]', 'wilson', '40%', '98%', '0.40', '3000', '$0.0125', '2026-11-21']);
     // echo/default HAIKU: clustered (two samples, 0 < p < 1); pass@1 = mean(3/4, 1/4) = 50%; pass@5 needs 5 per sample: —.
     // Median tokens: four 1000s, four 3000s -> (1000 + 3000)/2 = 2000. Cost: (4*0.02 + 4*0.01)/8 = $0.0150.
-    expect(row(s, 'default', HAIKU)).toEqual(['default', HAIKU, '8', '4', '0', '0', '50% [1–99]', 'clustered', '50%', '—', '0.50', '2000', '$0.0150', '2026-11-21']);
+    expect(row(s, 'default', HAIKU)).toEqual(['default', HAIKU, '8', '4', '0', '0', '50% [0–100]', 'clustered', '50%', '—', '0.50', '2000', '$0.0150', '2026-11-21']);
     // echo/terse HAIKU: apple 1/2, pear 0/2 -> 1/4; residual sums 1 - 0.5 = 0.5 and -0.5; SE = sqrt(2 * 0.5)/4 = 0.25;
     // 0.25 ± 0.49 -> [0, 0.74] (clipped at 0).
-    expect(row(s, 'terse', HAIKU)?.slice(0, 8)).toEqual(['terse', HAIKU, '4', '1', '0', '0', '25% [0–74]', 'clustered']);
+    expect(row(s, 'terse', HAIKU)?.slice(0, 8)).toEqual(['terse', HAIKU, '4', '1', '0', '0', '25% [0–100]', 'clustered']);
     // Default variant first, then the definition's order; models sorted within a variant.
     const pa = s.slice(s.indexOf('### `paged-attention`'));
     expect(rows(pa).slice(1).map((r) => `${r[0]} ${r[1]}`)).toEqual([
@@ -200,7 +247,7 @@ describe('renderReport: the numbers', () => {
     expect(pa).toContain("- `no-budget`: ablation: the same prompt with a 32,000-token budget");
     const echo = s.slice(s.indexOf('### `echo`'), s.indexOf('### `paged-attention`'));
     // echo/default oracle 2/2; terse: HAIKU 1/4 as above; oracle never ran terse.
-    expect(row(echo, HAIKU)).toEqual([HAIKU, '50% [1–99] n=8', '25% [0–74] n=4']);
+    expect(row(echo, HAIKU)).toEqual([HAIKU, '50% [0–100] n=8', '25% [0–100] n=4']);
     expect(row(echo, 'oracle')).toEqual(['oracle', '100% [34–100] n=2', '—']);
   });
 
@@ -355,7 +402,7 @@ describe('report command', () => {
     expect((await cli([...w.args, '--check'], w.env)).code).toBe(0);
 
     // New data: --check says stale and writes nothing.
-    await addRunToStore(RUN3, w.results);
+    await addRunToStore(current(RUN3), w.results);
     const check = await cli([...w.args, '--check'], w.env);
     expect(check.code).toBe(1);
     expect(check.err).toMatch(/report is stale/);

@@ -39,7 +39,7 @@ describe('run record', () => {
   });
 
   it('refuses an unknown schema version', () => {
-    expect(RunRecordSchema.safeParse({ ...header(), schemaVersion: 2, trials: [] }).success).toBe(false);
+    expect(RunRecordSchema.safeParse({ ...header(), schemaVersion: 3, trials: [] }).success).toBe(false);
   });
 
   it('journal keeps every finished trial and drops only a torn last line', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrialResult } from '../src/runs/record.js';
 import { makeTrial, STATUS_OF } from './support/records.js';
 import { cellStats, clusteredSe, groupCells, passAtK, passHatK, wilson } from '../src/reports/stats.js';
+import { studentTQuantile } from '../src/reports/exact.js';
 
 let clock = Date.parse('2025-01-01T00:00:00Z');
 function trial(over: Partial<TrialResult> & { status: TrialResult['status'] }): TrialResult {
@@ -101,11 +102,11 @@ describe('cellStats', () => {
     const s = cellStats(trials);
     expect(s).toMatchObject({ task: 't', variant: 'v', model: 'm', trials: 10, passes: 4, failures: 4, errors: 1, skips: 1, graded: 8, samples: 2 });
     expect(s.passRate).toBe(0.5); // 4 / 8: the error and the skip are not failures
-    // clustered: SE = 0.25 (see above); 0.5 +- 1.96 * 0.25 = [0.0100, 0.9900]
+    // clustered: SE = 0.25 (see above); two samples: t with 1 degree of freedom, 12.706 * 0.25 = 3.18 -> [0, 1]
+    // (the normal quantile's 0.5 +- 0.49 would claim 95% from two clusters; it covers far less)
     expect(s.interval).toBe('clustered');
     expect(s.clusteredSe).toBeCloseTo(0.25, 12);
-    expect(s.ci.low).toBeCloseTo(0.5 - 1.959964 * 0.25, 5);
-    expect(s.ci.high).toBeCloseTo(0.5 + 1.959964 * 0.25, 5);
+    expect(s.ci).toEqual({ low: 0, high: 1 });
     expect(s.wilsonCi).toEqual(wilson(4, 8));
     // default k = [1, 5], but each sample has 4 graded trials, so only k = 1: mean of A 3/4 and B 1/4 = 0.5
     expect(s.passAtK).toEqual([{ k: 1, passAtK: 0.5, passHatK: 0.5 }]);
@@ -148,6 +149,24 @@ describe('cellStats', () => {
     expect(allPass.clusteredSe).toBe(0); // the clustered interval would be the point [1, 1]
     expect(allPass.interval).toBe('wilson');
     expect(allPass.ci).toEqual(wilson(4, 4));
+  });
+
+  it('clustered intervals use t with G - 1 degrees of freedom and are never narrower than Wilson (no zero width)', () => {
+    // Five samples A..E with 3, 1, 2, 4, 2 passes of 4: p = 12/20 = 0.6; residual sums 0.6, -1.4, -0.4, 1.6, -0.4
+    // sum of squares 0.36 + 1.96 + 0.16 + 2.56 + 0.16 = 5.2; SE = sqrt(5/4 * 5.2) / 20 = sqrt(6.5) / 20 = 0.127475
+    const five = cellStats([...outcomes('A', 'PPPF'), ...outcomes('B', 'PFFF'), ...outcomes('C', 'PPFF'), ...outcomes('D', 'PPPP'), ...outcomes('E', 'PPFF')]);
+    expect(five.clusteredSe).toBeCloseTo(Math.sqrt(6.5) / 20, 12);
+    const t4 = studentTQuantile(0.975, 4); // 2.776445
+    expect(t4).toBeCloseTo(2.776445, 5);
+    expect(five.interval).toBe('clustered');
+    expect(five.ci.low).toBeCloseTo(0.6 - t4 * Math.sqrt(6.5) / 20, 12);
+    expect(five.ci.high).toBeCloseTo(0.6 + t4 * Math.sqrt(6.5) / 20, 12);
+    // Two samples at 1/2 each: the clustered SE is 0 (the old "50% [50–50]"); Wilson's 2/4 is used instead.
+    const even = cellStats([...outcomes('A', 'PF'), ...outcomes('B', 'PF')]);
+    expect(even.clusteredSe).toBe(0);
+    expect(even.interval).toBe('wilson');
+    expect(even.ci.low).toBeCloseTo(0.15003898915214947, 12);
+    expect(even.ci.high).toBeCloseTo(0.8499610108478506, 12);
   });
 
   it('handles a cell with nothing graded', () => {

@@ -79,6 +79,23 @@ describe('workflow security choices', () => {
     expect(wf.jobs.eval.steps.find((s: { uses?: string }) => s.uses === './actions/run-eval').with.tasks).toBe('affected');
   });
 
+  it('pr-eval runs the sequential gate and keeps its progress across attempts', async () => {
+    const wf = await readYaml('.github/workflows/pr-eval.yml');
+    const steps = wf.jobs.eval.steps as { uses?: string; if?: string; with?: Record<string, string> }[];
+    const evalAt = steps.findIndex((s) => s.uses === './actions/run-eval');
+    expect(steps[evalAt]!.with!.sequential).toBe('true');
+    const restore = steps.findIndex((s) => s.uses?.startsWith('actions/cache/restore@'));
+    const save = steps.findIndex((s) => s.uses?.startsWith('actions/cache/save@'));
+    expect(restore).toBeGreaterThanOrEqual(0);
+    expect(restore).toBeLessThan(evalAt);
+    expect(save).toBeGreaterThan(evalAt);
+    // Saved even when the eval step fails or is cancelled; restored from any attempt on the same head commit.
+    expect(steps[save]!.if).toBe('always()');
+    expect(steps[restore]!.with!.path).toBe('.runs/sequential');
+    expect(steps[save]!.with!.path).toBe('.runs/sequential');
+    expect(steps[restore]!.with!['restore-keys']).toContain('github.event.pull_request.head.sha');
+  });
+
   it('scheduled spreads models x shards over GPU runners and publishes from one concurrency group', async () => {
     const wf = await readYaml('.github/workflows/scheduled.yml');
     expect(wf.concurrency).toEqual({ group: 'envbench-publish', 'cancel-in-progress': false });

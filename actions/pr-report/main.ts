@@ -1,6 +1,7 @@
 /**
- * pr-report: compares the PR's run with the base branch's committed results (same tasks, variants, models),
- * posts or updates one sticky PR comment, and fails the step on a significant regression.
+ * pr-report: compares the PR's run with the base branch's committed results by the baseline rule
+ * (src/github/baseline.ts), posts or updates one sticky PR comment, and fails the step on a significant
+ * regression or on a candidate that could not be judged (all errors, nothing run).
  * Inputs: actions/pr-report/action.yml.
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { context, getOctokit } from '@actions/github';
 import { z } from 'zod';
 import { readRunRecord } from '../../src/runs/journal.js';
 import { loadRecordsAtRef } from '../../src/github/baseline.js';
+import { taskVersionsAtRef } from '../../src/tasks/version.js';
 import { buildPrReport, PR_REPORT_MARKER } from '../../src/github/pr-report.js';
 import { upsertStickyComment } from '../../src/github/sticky-comment.js';
 import { inputs, readInputs, runAction } from '../../src/github/action-io.js';
@@ -20,6 +22,8 @@ const Inputs = z.object({
   github_token: z.string({ error: 'required: a token that may comment on pull requests (secrets.GITHUB_TOKEN with pull-requests: write)' }).min(1),
   base_ref: z.string().trim().optional(),
   results_dir: z.string().trim().default('results/runs'),
+  /** Where the tasks are in the repository (their versions at the base ref are hashed from there). */
+  tasks_dir: z.string().trim().default('tasks'),
   bot_login: z.string().trim().default('github-actions[bot]'),
   alpha: z.string().regex(/^0?\.\d+$/, 'a probability such as 0.05').transform(Number).optional(),
   min_effect: z.string().regex(/^0?\.\d+$/, 'a fraction such as 0.15 (15 points)').transform(Number).optional(),
@@ -54,9 +58,11 @@ await runAction(async () => {
   const baseRef = i.base_ref ?? `origin/${pr.base.ref}`;
   const base = await loadRecordsAtRef(process.cwd(), baseRef, i.results_dir);
   base.problems.forEach((p) => core.warning(`${p.file} at ${baseRef}: ${p.message}`, { title: 'envbench baseline' }));
+  const baseVersions = await taskVersionsAtRef(process.cwd(), baseRef, candidate.trials, i.tasks_dir);
   const report = buildPrReport({
     candidate,
-    baseline: base.records.flatMap((r) => r.trials),
+    baseRecords: base.records,
+    baseVersions,
     baseRef,
     headSha: pr.head.sha,
     runUrl: `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`,
@@ -69,5 +75,8 @@ await runAction(async () => {
   core.setOutput('comment_url', posted.url);
   if (report.regression && i.fail_on_regression) {
     core.setFailed('pr-report: a significant pass-rate regression against the base branch; see the PR comment');
+  } else if (!report.passed) {
+    // Not a regression, but nothing could be judged (every trial errored or was skipped): never a green check.
+    core.setFailed(`pr-report: the candidate could not be judged: ${report.failures.join('; ')}`);
   }
 });

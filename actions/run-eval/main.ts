@@ -9,12 +9,16 @@ import { context } from '@actions/github';
 import { z } from 'zod';
 import { main, EXIT } from '../../src/cli/main.js';
 import { loadTasks, TASKS_DIR } from '../../src/tasks/load.js';
-import { readRunRecord } from '../../src/runs/journal.js';
 import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
 import { ShardSchema } from '../../src/runs/shard.js';
 import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';
 import { inputs, readInputs, runAction } from '../../src/github/action-io.js';
 import { runAnnotations, runSummaryMarkdown } from '../../src/github/job-summary.js';
+import { loadRecordsAtRef } from '../../src/github/baseline.js';
+import { judgePullRequest } from '../../src/github/pr-gate.js';
+import { combineCellRecords, runSequentialEval, type EvalCell } from '../../src/github/sequential-eval.js';
+import { taskVersionsAtRef } from '../../src/tasks/version.js';
+import { readRunRecord, writeRunRecord } from '../../src/runs/journal.js';
 
 const Inputs = z.object({
   tasks: z.string().trim().default('all'),
@@ -27,6 +31,13 @@ const Inputs = z.object({
   out_dir: z.string().trim().default('.runs'),
   judge: z.string().trim().optional(),
   fail_on_error: inputs.bool(false),
+  /** Run the PR gate's sequential design: batches at its looks, each cell stopped once decided (src/github/sequential-eval.ts). */
+  sequential: inputs.bool(false),
+  /** Sequential: the ref whose committed results are the baseline; default origin/<the PR's base branch>. */
+  baseline_ref: z.string().trim().optional(),
+  results_dir: z.string().trim().default('results/runs'),
+  /** Where the tasks are in the repository, for their versions at the baseline ref. */
+  tasks_path: z.string().trim().default('tasks'),
 });
 
 await runAction(async () => {
@@ -64,6 +75,8 @@ await runAction(async () => {
     return;
   }
 
+  if (i.sequential) return sequential(i, tasks, notes);
+
   const out = path.join(i.out_dir, `${newRunId()}-shard${i.shard.index}of${i.shard.count}.json`);
   const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--out', out];
   if (i.variants) argv.push('--variants', i.variants);
@@ -83,3 +96,59 @@ await runAction(async () => {
   for (const s of ['passed', 'failed', 'error', 'skipped'] as const) core.setOutput(s, String(record.trials.filter((t) => t.status === s).length));
   if (code === EXIT.trialErrors && i.fail_on_error) core.setFailed('run-eval: some trials ended in error (fail_on_error is true); see the annotations');
 });
+
+/**
+ * The PR job's loop (src/github/sequential-eval.ts): one `run` per cell per look, judged at each look by the
+ * very gate pr-report applies, until every cell is decided or capped. The per-cell records live under
+ * out_dir/sequential/cells and are resumed when present (restore that folder to carry on after a cancel).
+ */
+async function sequential(i: z.infer<typeof Inputs>, taskIds: string[], notes: string[]): Promise<void> {
+  if (i.shard.count !== 1) throw new Error('run-eval: input `sequential`: the sequential gate runs the whole plan in one job; leave `shard` at 1/1');
+  const cwd = process.cwd();
+  const loaded = await loadTasks(taskIds, process.env.ENVBENCH_TASKS_DIR || TASKS_DIR);
+  const wanted = i.variants?.split(/[\s,]+/).filter(Boolean);
+  const cells: EvalCell[] = loaded.flatMap((t) =>
+    t.variants
+      .filter((v) => (wanted ? wanted.includes('all') || wanted.includes(v.id) : v.isDefault))
+      .flatMap((v) => i.models.map((model) => ({ task: t.def.id, variant: v.id, model, samples: t.def.samples.length }))),
+  );
+  const pr = context.payload.pull_request as { base?: { ref?: string } } | undefined;
+  const baseRef = i.baseline_ref ?? (pr?.base?.ref ? `origin/${pr.base.ref}` : undefined);
+  if (!baseRef) throw new Error('run-eval: input `sequential` needs the baseline: run on a pull_request event or set input `baseline_ref`');
+  const base = await loadRecordsAtRef(cwd, baseRef, i.results_dir);
+  base.problems.forEach((p) => core.warning(`${p.file} at ${baseRef}: ${p.message}`, { title: 'envbench baseline' }));
+  const baseVersions = await taskVersionsAtRef(cwd, baseRef, cells, i.tasks_path);
+  const dir = path.join(i.out_dir, 'sequential');
+  const io = { out: (s: string) => process.stdout.write(s + '\n'), err: (s: string) => process.stderr.write(s + '\n') };
+  const perCell = Math.max(1, Math.floor(i.concurrency / Math.max(1, cells.length)));
+  const result = await runSequentialEval({
+    cells,
+    dir,
+    judge: (candidate, final) => judgePullRequest({ candidate, baseRecords: base.records, baseVersions, final }).comparison,
+    runCell: (cell, epochs, record, resume) => {
+      const argv = resume
+        ? ['run', '--resume', record, '--epochs', String(epochs), '--concurrency', String(perCell)]
+        : ['run', '--tasks', cell.task, '--variants', cell.variant, '--models', cell.model, '--epochs', String(epochs), '--concurrency', String(perCell), '--out', record, ...(i.judge ? ['--judge', i.judge] : [])];
+      core.info(`envbench ${argv.join(' ')}`);
+      return main(argv, io);
+    },
+    stopOn: (code) => code === EXIT.usage || code === EXIT.interrupted,
+    log: (line) => core.info(line),
+  });
+  if (result.stoppedBy === EXIT.usage) throw new Error('run-eval: a run was refused (exit 2); see the error above');
+  if (result.stoppedBy === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; restore ${dir} and run again to resume`);
+  if (!result.trials.length) throw new Error('run-eval: no trial ran');
+  const record = await combineCellRecords(result.progress, result.trials);
+  const out = path.join(i.out_dir, `${record.runId}-sequential.json`);
+  await writeRunRecord(out, record);
+  const lines = result.progress.map((p) => `- \`${p.cell.task}/${p.cell.variant}/${p.cell.model}\`: ${p.trials} trial(s), ${p.state}${p.verdict ? ` (${p.verdict})` : ''}`);
+  notes.push(`Sequential gate: ${result.looks} look(s) run.`, ...lines);
+  for (const a of runAnnotations(record)) (a.level === 'error' ? core.error : core.warning)(a.message, { title: a.title });
+  await core.summary.addRaw(runSummaryMarkdown(record, notes)).write();
+  core.setOutput('record', out);
+  // The cells' folder: their journals and transcript logs, uploaded beside the combined record.
+  core.setOutput('transcripts', path.join(dir, 'cells'));
+  core.setOutput('run_id', record.runId);
+  for (const s of ['passed', 'failed', 'error', 'skipped'] as const) core.setOutput(s, String(record.trials.filter((t) => t.status === s).length));
+  if (record.trials.some((t) => t.status === 'error') && i.fail_on_error) core.setFailed('run-eval: some trials ended in error (fail_on_error is true); see the annotations');
+}

@@ -47,6 +47,8 @@ interface LoopStats {
   /** Model calls made. */
   turns: number;
   durationMs: number;
+  /** The model id the API reported in its last answer (the snapshot that served the alias); null before any answer. */
+  servedModel?: string | null;
 }
 
 export type LoopOutcome = LoopStats &
@@ -93,6 +95,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
   const maxTokensPerCall = opts.maxTokensPerCall ?? DEFAULT_MAX_TOKENS_PER_CALL;
   let usage: Usage = { ...ZERO_USAGE };
   let turns = 0;
+  let servedModel: string | null = null;
 
   // One controller for the trial: the time limit and the caller's signal both abort it,
   // which aborts the in-flight API call (through the SDK's signal) and running tools.
@@ -131,7 +134,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     if (toolsStarted && !trial.signal.aborted) trial.abort(new TrialStopped('done'));
   }
 
-  const outcome = { ...body, usage, turns, durationMs: Date.now() - started } as LoopOutcome;
+  const outcome = { ...body, usage, turns, durationMs: Date.now() - started, servedModel } as LoopOutcome;
   transcript.write({
     type: 'end',
     outcome: body,
@@ -204,6 +207,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
         return { kind: 'error', error: res.error };
       }
       const msg = res.message;
+      if (typeof msg.model === 'string' && msg.model) servedModel = msg.model;
       usage = addUsage(usage, usageOf(msg));
       transcript.write({
         type: 'assistant',

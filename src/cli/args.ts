@@ -20,20 +20,23 @@ export const RunArgsSchema = z
     tasks: list.optional(),
     models: list.optional(),
     variants: list.optional(),
-    epochs: positiveInt('--epochs').default(1),
+    /** Default 1; with --resume, a larger N extends the plan to N epochs (the PR gate's next look). */
+    epochs: positiveInt('--epochs').optional(),
     concurrency: positiveInt('--concurrency').max(256, '--concurrency must be at most 256').default(DEFAULT_CONCURRENCY),
     out: z.string().min(1).optional(),
     resume: z.string().min(1).optional(),
     'unsafe-no-sandbox': z.boolean().default(false),
     'keep-workspaces': z.boolean().default(false),
+    /** Grade model trials even where checks their task declares decisive cannot run (a partial grading profile). */
+    'partial-grading': z.boolean().default(false),
     /** Judge model spec for judge-graded tasks, or "none"; default config.ts DEFAULT_JUDGE_MODEL when the run has model agents. */
     judge: z.string().min(1).optional(),
     /** Run only part i of n of the plan (1-based), for spreading one plan over machines. */
     shard: ShardSchema.optional(),
   })
   .superRefine((a, ctx) => {
-    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard)) {
-      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard' });
+    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard || a['partial-grading'])) {
+      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard/--partial-grading (only --epochs, to extend it)' });
     }
     if (!a.resume && !a.models) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required, e.g. --models oracle,nop,anthropic:claude-haiku-4-5' });
   });
@@ -87,6 +90,7 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   out: { type: 'string' },
   resume: { type: 'string' },
+  'partial-grading': { type: 'boolean' },
   json: { type: 'boolean' },
   baseline: { type: 'string' },
   candidate: { type: 'string' },

@@ -3,6 +3,7 @@ import { markdownTable } from 'markdown-table';
 import { loadTasks, TaskDefinitionError, TASKS_DIR, type LoadedTask } from '../tasks/load.js';
 import { probePython } from '../python/probe.js';
 import { checkRequirements } from '../python/requirements.js';
+import { environmentGaps } from '../tasks/grading-profile.js';
 import { createSandbox } from '../sandbox/index.js';
 import { SandboxUnavailableError } from '../sandbox/types.js';
 import { parseAgentSpec } from '../agents/model-spec.js';
@@ -35,7 +36,8 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench -- list [--json]      tasks, variants, samples, and whether each can run here
   npm run bench -- run --models oracle,nop,anthropic:claude-haiku-4-5 [--tasks a,b] [--variants v1,v2|all]
                        [--epochs N] [--concurrency K] [--shard i/n] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
-  npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
+                       [--partial-grading]  grade model trials even where their task's decisive checks (CUDA) cannot run
+  npm run bench -- run --resume FILE [--epochs N]  finish a killed run without repeating finished trials; N extends its plan
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
   npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
                        A and B: a run record or a results folder; exit 1 on a significant regression
@@ -118,6 +120,8 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
   const python = await probePythonFor(tasks);
   const rows = tasks.map((t) => {
     const req = checkRequirements(t.def.requirements, python);
+    const gaps = environmentGaps(t.def.environmentChecks, python);
+    const decisive = gaps.some((g) => g.decisive);
     return {
       id: t.def.id,
       title: t.def.title,
@@ -125,6 +129,9 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
       samples: t.def.samples.map((s) => s.id),
       runnable: req.ok,
       reason: req.ok ? null : `${req.reason}; ${req.hint}`,
+      /** Checks that cannot run here: trials get a partial grading profile (model trials are skipped when these decide the task). */
+      skippedChecks: gaps.map((g) => ({ check: g.check, why: g.why, decisive: g.decisive })),
+      modelTrials: !req.ok ? 'skipped' : decisive ? 'skipped unless --partial-grading' : gaps.length ? 'partial grading profile' : 'full grading profile',
     };
   });
   if (args.json) {
@@ -132,8 +139,15 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   io.out(markdownTable([
-    ['task', 'title', 'variants (* default)', 'samples', 'runs here'],
-    ...rows.map((r) => [r.id, r.title, r.variants.join(', '), r.samples.join(', '), r.runnable ? 'yes' : `no: ${r.reason}`]),
+    ['task', 'title', 'variants (* default)', 'samples', 'runs here', 'checks skipped here'],
+    ...rows.map((r) => [
+      r.id,
+      r.title,
+      r.variants.join(', '),
+      r.samples.join(', '),
+      !r.runnable ? `no: ${r.reason}` : r.skippedChecks.length ? `partly: model trials ${r.modelTrials}` : 'yes',
+      r.skippedChecks.length ? r.skippedChecks.map((g) => `${g.check}${g.decisive ? ' (decisive)' : ''}: ${g.why}`).join('; ') : 'none',
+    ]),
   ]));
   io.out(`\npython: ${python.command} -> ${python.executable} (Python ${python.version}, torch ${python.torch ?? 'missing'}, cuda ${python.cuda ? python.gpu : 'no'})`);
   return EXIT.ok;
@@ -150,13 +164,23 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   let out: string;
   if (args.resume) {
     const header = (await readJournal(journalPath(args.resume))).header;
-    plan = { ...header.plan, epochs: header.plan.epochs };
+    if (args.epochs !== undefined && args.epochs < header.plan.epochs) {
+      throw new UsageError(`--epochs ${args.epochs}: the run already plans ${header.plan.epochs} epochs; --resume can extend a plan, never shrink it`);
+    }
+    plan = { ...header.plan, epochs: Math.max(args.epochs ?? 0, header.plan.epochs) };
     out = args.resume;
     if (header.sandbox.unsafe !== args['unsafe-no-sandbox']) {
       throw new UsageError(`--resume: the run was started ${header.sandbox.unsafe ? 'with' : 'without'} --unsafe-no-sandbox; resume it the same way`);
     }
   } else {
-    plan = { tasks: args.tasks ?? [], models: args.models!, variants: args.variants ?? null, epochs: args.epochs, ...(args.shard && { shard: args.shard }) };
+    plan = {
+      tasks: args.tasks ?? [],
+      models: args.models!,
+      variants: args.variants ?? null,
+      epochs: args.epochs ?? 1,
+      ...(args.shard && { shard: args.shard }),
+      ...(args['partial-grading'] && { partialGrading: true }),
+    };
     out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${newRunId()}.json`);
   }
   const agents = plan.models.map((name) => {
@@ -225,7 +249,9 @@ async function compareCommand(argv: string[], io: Io): Promise<number> {
     ...(args.mode ? { mode: args.mode } : {}),
   });
   io.out(args.format === 'json' ? JSON.stringify(result, null, 2) : renderComparisonMarkdown(result));
-  return result.hasRegression ? EXIT.trialErrors : EXIT.ok;
+  // A regression, or a candidate that could not be judged (nothing graded), is exit 1: never a silent pass.
+  for (const f of result.failures) io.err(`compare: ${f}`);
+  return result.passed ? EXIT.ok : EXIT.trialErrors;
 }
 
 /**

@@ -55,6 +55,36 @@ export interface ReportTask {
     calibration?: { model: string; low: number; high: number; source: string } | undefined;
   };
   variants: { id: string; isDefault: boolean; description?: string }[];
+  /**
+   * The current version hash of each variant (src/tasks/version.ts). When given, only trials of these versions
+   * are counted; `report` always gives them. Tests may leave them out to count every version.
+   */
+  versions?: ReadonlyMap<string, string>;
+}
+
+/** Why a trial is not counted in the tables; null when it is (current task version, full grading profile). */
+export type NotCountedReason = 'older task version' | 'no task version (schema 1 record)' | 'partial grading profile';
+
+/** Whether a trial counts: of its task's current version (when known) and graded with the full profile. */
+export function notCountedReason(t: TrialResult, task: ReportTask | undefined): NotCountedReason | null {
+  const current = task?.versions?.get(t.variant);
+  if (task?.versions) {
+    if (!t.provenance) return 'no task version (schema 1 record)';
+    if (t.provenance.taskHash !== current) return 'older task version';
+  }
+  if (t.provenance?.grading?.profile === 'partial') return 'partial grading profile';
+  return null;
+}
+
+/** Trials set apart from the tables, counted per task, variant, model and reason. */
+export interface ApartRow {
+  task: string;
+  variant: string;
+  model: string;
+  reason: NotCountedReason;
+  trials: number;
+  graded: number;
+  passes: number;
 }
 
 export interface ReportOptions {
@@ -75,6 +105,8 @@ export interface ReportData {
   defaultVariant: Map<string, string>;
   /** One point per (task, model, run date) on the task's default variant: pass rate of that date's graded trials. */
   overTime: { task: string; model: string; date: string; passes: number; graded: number }[];
+  /** Trials not counted (older task versions, partial grading profiles, unversioned records), shown apart. */
+  apart: ApartRow[];
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -94,17 +126,29 @@ export function reportData(records: readonly RunRecord[], tasks: readonly Report
     const d = t.variants.find((v) => v.isDefault) ?? t.variants[0];
     if (d) defaultVariant.set(t.def.id, d.id);
   }
-  const trials = records.flatMap((r) => r.trials);
+  const apartMap = new Map<string, ApartRow>();
+  const counted = (t: TrialResult): boolean => {
+    const reason = notCountedReason(t, taskMap.get(t.task));
+    if (reason === null) return true;
+    const key = JSON.stringify([t.task, t.variant, t.model, reason]);
+    let row = apartMap.get(key);
+    if (!row) apartMap.set(key, (row = { task: t.task, variant: t.variant, model: t.model, reason, trials: 0, graded: 0, passes: 0 }));
+    row.trials++;
+    if (isGraded(t)) row.graded++;
+    if (t.status === 'passed') row.passes++;
+    return false;
+  };
+  const trials = records.flatMap((r) => r.trials).filter(counted);
+  const countedSet = new Set(trials);
   const cells = groupCells(trials)
     .map((c) => cellStats(c.trials))
     .sort((a, b) => cmp(a.task, b.task) || cmp(a.variant, b.variant) || cmp(a.model, b.model));
-  const taskIds = [...new Set([...taskMap.keys(), ...cells.map((c) => c.task)])].sort(cmp);
 
   const points = new Map<string, { task: string; model: string; date: string; passes: number; graded: number }>();
   for (const r of records) {
     const date = utcDate(r.startedAt);
     for (const t of r.trials) {
-      if (!isGraded(t) || defaultVariant.get(t.task) !== t.variant) continue;
+      if (!isGraded(t) || defaultVariant.get(t.task) !== t.variant || !countedSet.has(t)) continue;
       const key = `${t.task}\u0000${t.model}\u0000${date}`;
       let p = points.get(key);
       if (!p) points.set(key, (p = { task: t.task, model: t.model, date, passes: 0, graded: 0 }));
@@ -113,7 +157,9 @@ export function reportData(records: readonly RunRecord[], tasks: readonly Report
     }
   }
   const overTime = [...points.values()].sort((a, b) => cmp(a.task, b.task) || cmp(a.model, b.model) || cmp(a.date, b.date));
-  return { cells, taskIds, tasks: taskMap, defaultVariant, overTime };
+  const apart = [...apartMap.values()].sort((a, b) => cmp(a.task, b.task) || cmp(a.variant, b.variant) || cmp(a.model, b.model) || cmp(a.reason, b.reason));
+  const taskIds = [...new Set([...taskMap.keys(), ...cells.map((c) => c.task), ...apart.map((a) => a.task)])].sort(cmp);
+  return { cells, taskIds, tasks: taskMap, defaultVariant, overTime, apart };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -137,6 +183,23 @@ const usd = (x: number | null) => (x === null ? DASH : `$${x.toFixed(4)}`);
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const table = (rows: string[][]) => markdownTable(rows.map((r) => r.map(cell)));
 const code = (s: string) => `\`${s}\``;
+
+/** The rule the tables count by, stated under them. */
+export const COUNTING_RULE =
+  'Counted: only trials of each task\'s current version (the content hash of its files, src/tasks/version.ts) graded with its full grading profile (every check ran).';
+
+function apartSummary(rows: readonly ApartRow[]): string {
+  const by = new Map<NotCountedReason, number>();
+  for (const r of rows) by.set(r.reason, (by.get(r.reason) ?? 0) + r.trials);
+  return [...by].sort((a, b) => cmp(a[0], b[0])).map(([reason, n]) => `${n} trial${n === 1 ? '' : 's'} of ${reason === 'no task version (schema 1 record)' ? 'records without task versions (schema 1)' : reason === 'older task version' ? 'older task versions' : 'a partial grading profile'}`).join(', ');
+}
+
+function apartTable(rows: readonly ApartRow[]): string {
+  return table([
+    ['variant', 'model', 'not counted because', 'trials', 'graded', 'passed'],
+    ...rows.map((r) => [r.variant, r.model, r.reason, String(r.trials), String(r.graded), String(r.passes)]),
+  ]);
+}
 
 const NO_RUNS =
   '_No runs yet._ This section is generated from the results store (`results/runs/`) by `npm run bench -- report`; ' +
@@ -163,6 +226,8 @@ function leaderboard(data: ReportData): string {
   if (undefinedTasks.length) {
     notes.push(`Not in the leaderboard, because no task definition names their default variant: ${undefinedTasks.map(code).join(', ')} (see the results by task).`);
   }
+  const apartN = data.apart.reduce((a, r) => a + r.trials, 0);
+  if (apartN) notes.push(`${COUNTING_RULE} Not counted: ${apartSummary(data.apart)}; they are listed under the results by task.`);
   if (onDefault.length === 0) return [NO_RUNS, ...notes].join('\n\n');
 
   const models = [...new Set(onDefault.map((c) => c.model))];
@@ -196,7 +261,8 @@ function leaderboard(data: ReportData): string {
     'Each cell: the pass rate over graded trials (passed + failed) on the task\'s default variant, its 95% interval ' +
       '(Wilson; clustered by sample when a task has several samples) and n, the graded trials. ' +
       '**Errors (harness, grader or API failures) and skips are excluded from the rates** and counted in their own columns. ' +
-      'Rows are sorted by the mean pass rate over tasks. Other variants are under the ablations, every cell under the results by task.',
+      'Rows are sorted by the mean pass rate over tasks. Other variants are under the ablations, every cell under the results by task.' +
+      (apartN ? '' : ` ${COUNTING_RULE}`),
     ...notes,
   ].join('\n\n');
 }
@@ -209,8 +275,10 @@ function tasksSection(data: ReportData): string {
     const def = data.defaultVariant.get(id);
     parts.push(`### ${code(id)}${t ? `: ${t.def.title}` : ' (no longer defined in tasks/)'}`);
     const cells = data.cells.filter((c) => c.task === id);
+    const apart = data.apart.filter((r) => r.task === id);
+    const apartPart = apart.length ? [`Not counted above (${apartSummary(apart)}):`, apartTable(apart)] : [];
     if (cells.length === 0) {
-      parts.push(`Default variant ${code(def ?? '?')}. _No runs yet._`);
+      parts.push(`Default variant ${code(def ?? '?')}. ${apart.length ? '_No counted runs yet._' : '_No runs yet._'}`, ...apartPart);
       continue;
     }
     if (def) parts.push(`Default variant ${code(def)}.`);
@@ -242,10 +310,12 @@ function tasksSection(data: ReportData): string {
         ['variant', 'model', 'n', 'passed', 'errors', 'skipped', 'pass rate [95% CI]', 'interval', 'pass@1', 'pass@5', 'mean score', 'median output tokens', 'mean cost', 'newest trial'],
         ...rows,
       ]),
+      ...apartPart,
     );
   }
-  if (data.cells.length === 0) return parts.join('\n\n');
+  if (data.cells.length === 0 && data.apart.length === 0) return parts.join('\n\n');
   parts.push(
+    COUNTING_RULE + ' Trials of older versions, of a partial profile (a CUDA check skipped on CPU) and of records without versions are listed apart under each task, never pooled. ' +
     'n: graded trials (passed + failed), the denominator of the pass rate; errors and skips are not in it. ' +
       'Interval: `wilson` (trials independent) or `clustered` (standard error clustered by sample, used when graded trials come from two or more samples). ' +
       'pass@k: the unbiased estimator averaged over samples, shown when every sample has at least k graded trials. ' +

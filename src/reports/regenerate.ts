@@ -2,6 +2,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { loadResults, buildIndex } from '../runs/store.js';
 import { loadTasks } from '../tasks/load.js';
+import { taskVersions } from '../tasks/version.js';
 import { writeFileAtomic } from '../files.js';
 import { renderReport, updateReadme } from './readme.js';
 import { renderCharts } from './charts.js';
@@ -43,7 +44,10 @@ export async function regenerateReport(o: RegenerateOptions): Promise<Regenerate
   const loaded = await loadResults(o.resultsDir);
   for (const pr of loaded.problems) o.warn?.(`skipped ${pr.file}: ${pr.message}`);
   const records = loaded.records.map((r) => r.record);
-  const tasks = await loadTasks(undefined, o.tasksDir);
+  const loadedTasks = await loadTasks(undefined, o.tasksDir);
+  // Each task with its current version hashes: the tables count only trials of these versions.
+  const versions = await taskVersions(loadedTasks);
+  const tasks = loadedTasks.map((t) => ({ ...t, versions: versions.get(t.def.id)! }));
 
   const chartsLink = path.relative(path.dirname(path.resolve(o.readmePath)), path.resolve(o.chartsDir)).split(path.sep).join('/') || '.';
   // ReadmeMarkerError (bad markers) propagates: the caller names the file.

@@ -42,6 +42,11 @@ export function harnessInfo(): Promise<RunRecord['harness']> {
   return harnessInfoOnce;
 }
 
+/** The harness version as each trial records it: "<package version>+<first 12 hex of the commit>". */
+export function harnessLabel(h: RunRecord['harness']): string {
+  return `${h.version}+${h.gitSha ? h.gitSha.slice(0, 12) : 'unknown'}`;
+}
+
 export function newRunId(now = new Date()): string {
   // Time-ordered and unique across machines: two writers never pick the same id.
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
@@ -86,7 +91,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   if (o.resume) {
     const j = await readJournal(jfile);
     j.warnings.forEach((w) => o.onWarning?.(w));
-    header = { ...j.header, finishedAt: null };
+    // The plan may have grown (run --resume --epochs N, the PR gate's next look); the record states the final one.
+    header = { ...j.header, plan: o.plan, finishedAt: null };
     previous = j.trials;
     journal = Journal.open(jfile);
   } else {
@@ -145,6 +151,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             recordDir,
             keepWorkspaces: o.keepWorkspaces,
             gradingTimeLimitMs: o.gradingTimeLimitMs,
+            harness: harnessLabel(header.harness),
+            allowPartialGrading: o.plan.partialGrading === true,
             signal: o.signal,
             defer: (work) => deferred.push(work),
           });

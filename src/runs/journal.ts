@@ -2,14 +2,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../files.js';
-import { RunRecordSchema, TrialResultSchema, formatIssues, trialKey, type RunRecord, type TrialResult } from './record.js';
+import { RunRecordObjectSchema, RunRecordSchema, TrialResultSchema, formatIssues, trialKey, type RunRecord, type TrialResult } from './record.js';
 
 /**
  * The journal is the run's crash-safe log: a header line, then one line per finished trial,
  * each written as the trial ends (and fdatasynced periodically), so a killed run loses no finished trial.
  * The run record (the JSON file) is written from it at the end, atomically.
  */
-const HeaderLine = z.object({ type: z.literal('header'), run: RunRecordSchema.omit({ trials: true }) });
+const HeaderLine = z.object({ type: z.literal('header'), run: RunRecordObjectSchema.omit({ trials: true }) });
 const TrialLine = z.object({ type: z.literal('trial'), trial: TrialResultSchema });
 
 export function journalPath(recordPath: string): string {

@@ -3,9 +3,14 @@ import { CheckSchema } from '../grading/types.js';
 import { SandboxEnforcementSchema } from '../sandbox/enforcement.js';
 import { ShardInfoSchema } from './shard.js';
 import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
+import { GradingProfileSchema } from '../tasks/grading-profile.js';
 
-/** Bump when the shape changes; loaders refuse versions they do not know. */
-export const RUN_RECORD_SCHEMA_VERSION = 1;
+/**
+ * Bump when the shape changes; loaders refuse versions they do not know. 2: every trial has `provenance`
+ * (version 1 records, from before, still load; their trials count as of an unknown task version).
+ */
+export const RUN_RECORD_SCHEMA_VERSION = 2;
+export const KNOWN_SCHEMA_VERSIONS = [1, 2] as const;
 
 export const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
 export type TrialStatus = z.infer<typeof TrialStatusSchema>;
@@ -29,6 +34,19 @@ export const TrialJudgeSchema = z.object({
   transcript: z.string().nullable(),
 });
 export type TrialJudge = z.infer<typeof TrialJudgeSchema>;
+
+/** What produced a trial: the task version, the harness, the model snapshot as served, the checks that ran. */
+export const TrialProvenanceSchema = z.object({
+  /** Content hash of the task's variant (src/tasks/version.ts). */
+  taskHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (src/tasks/version.ts)'),
+  /** package version + git commit of the harness, e.g. "0.1.0+3f2a9c1d0e4b". */
+  harness: z.string().min(1),
+  /** The model id the API reported in its last answer (a dated snapshot); null for oracle/nop or when no call was answered. */
+  servedModel: z.string().nullable(),
+  /** null for a trial that was never graded (skipped, error before grading). */
+  grading: GradingProfileSchema.nullable(),
+});
+export type TrialProvenance = z.infer<typeof TrialProvenanceSchema>;
 
 export const TrialResultSchema = z.object({
   task: z.string().min(1),
@@ -54,6 +72,8 @@ export const TrialResultSchema = z.object({
   finishedAt: z.iso.datetime(),
   /** Present when an LLM judge was called while grading (records written before judges lack it). */
   judge: TrialJudgeSchema.optional(),
+  /** Required from schema version 2; absent in version 1 records. */
+  provenance: TrialProvenanceSchema.optional(),
 });
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
@@ -73,8 +93,9 @@ export const EnvironmentSchema = z.object({
   gpu: z.string().nullable(),
 });
 
-export const RunRecordSchema = z.object({
-  schemaVersion: z.literal(RUN_RECORD_SCHEMA_VERSION),
+/** A run record without the check that ties trials to the schema version (the journal's header uses it). */
+export const RunRecordObjectSchema = z.object({
+  schemaVersion: z.union(KNOWN_SCHEMA_VERSIONS.map((v) => z.literal(v)), { error: `unknown schema version; this harness reads ${KNOWN_SCHEMA_VERSIONS.join(' and ')}` }),
   runId: z.string().min(1),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().nullable(),
@@ -89,12 +110,21 @@ export const RunRecordSchema = z.object({
     epochs: z.int().positive(),
     /** The judge spec for judge-graded tasks, or null for none; absent in records made before judges. */
     judge: z.string().nullable().optional(),
+    /** run --partial-grading: model trials are graded even where their task's decisive checks cannot run. */
+    partialGrading: z.boolean().optional(),
     /** Set when this record is one shard of a plan split over machines (run --shard i/n). */
     shard: ShardInfoSchema.optional(),
   }),
   /** The shard records this record was merged from (publish-results), by run id. */
   mergedFrom: z.array(z.string()).optional(),
   trials: z.array(TrialResultSchema),
+});
+
+export const RunRecordSchema = RunRecordObjectSchema.superRefine((r, ctx) => {
+  if (r.schemaVersion < 2) return;
+  r.trials.forEach((t, i) => {
+    if (!t.provenance) ctx.addIssue({ code: 'custom', path: ['trials', i, 'provenance'], message: `required in schema version ${r.schemaVersion} (task hash, harness, served model, grading profile)` });
+  });
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

@@ -13,6 +13,8 @@ import type { CallPolicy } from '../agents/client.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../grading/types.js';
 import { openJudgeSession, type JudgeSetup } from '../grading/judge.js';
 import { ZERO_USAGE, trialKey, type TrialResult, type Usage } from './record.js';
+import { taskVersion } from '../tasks/version.js';
+import { environmentGaps, gradingProfileOf } from '../tasks/grading-profile.js';
 
 /** Grading gets its own bound, apart from the agent's time limit: a hung grader is an infrastructure error. */
 export const GRADING_TIME_LIMIT_MS = 15 * 60 * 1000;
@@ -51,6 +53,10 @@ export interface TrialEnv {
   judge?: JudgeSetup;
   /** Bound on grading one submission; default GRADING_TIME_LIMIT_MS. */
   gradingTimeLimitMs?: number;
+  /** The harness version recorded in each trial's provenance ("<package version>+<git commit>"). */
+  harness?: string;
+  /** Grade model trials here even when checks their task declares decisive cannot run (run --partial-grading). */
+  allowPartialGrading?: boolean;
 }
 
 function safeName(s: string): string {
@@ -76,8 +82,19 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     model: spec.agentName,
     epoch,
   };
+  let taskHash: string | null = null;
+  let servedModel: string | null = null;
+  const declared = task.def.environmentChecks;
   const finish = (r: Partial<TrialResult> & Pick<TrialResult, 'status'>, usage: Usage = ZERO_USAGE): TrialResult => ({
     ...base,
+    ...(taskHash && {
+      provenance: {
+        taskHash,
+        harness: env.harness ?? 'unknown',
+        servedModel,
+        grading: r.status === 'skipped' ? null : gradingProfileOf(declared, env.python, r.checks ?? []),
+      },
+    }),
     score: 0,
     checks: [],
     limit: null,
@@ -91,8 +108,23 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     ...r,
   });
 
+  try {
+    taskHash = await taskVersion(task, variant.id);
+  } catch (e) {
+    return finish({ status: 'error', error: `could not hash the task's files for its version: ${(e as Error).message}` });
+  }
   if (!env.requirements.ok) {
     return finish({ status: 'skipped', error: `${env.requirements.reason}. Install: ${env.requirements.hint}` });
+  }
+  // A pass graded without the checks that decide the task would be a different measurement: not made unless asked for.
+  const decisiveGaps = environmentGaps(declared, env.python).filter((g) => g.decisive);
+  if (agent.kind === 'anthropic' && decisiveGaps.length && !env.allowPartialGrading) {
+    return finish({
+      status: 'skipped',
+      error:
+        `the checks that decide this task cannot run here: ${decisiveGaps.map((g) => `${g.check} (${g.why})`).join(', ')}. ` +
+        'Run it where they can (a GPU runner), or pass --partial-grading to grade without them (a partial grading profile, reported apart)',
+    });
   }
 
   const key = safeName(`${base.task}__${base.variant}__${base.sample}__${base.model}__${epoch}`);
@@ -165,6 +197,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
       outcome = { kind: 'submitted', submission, usage: ZERO_USAGE, turns: 0, durationMs: Date.now() - started };
     }
 
+    servedModel = outcome.servedModel ?? null;
     const common = { usage: outcome.usage, turns: outcome.turns, transcript: transcriptRel };
     switch (outcome.kind) {
       case 'error':

@@ -44,6 +44,25 @@ export const RequirementsSchema = z.object({
 });
 export type Requirements = z.infer<typeof RequirementsSchema>;
 
+/**
+ * Checks of the grader that run only where the environment allows (CUDA, a newer torch): elsewhere the grader
+ * records them with passed null. A trial graded without them has a partial grading profile, which the reports
+ * and the gate never pool with full ones. `decisive`: without these checks a pass means something else, so a
+ * model trial is `skipped` where they cannot run unless the run asks for partial grading (run --partial-grading).
+ */
+export const EnvironmentChecksSchema = z.object({
+  /** Check names as the grader reports them. */
+  checks: z.array(z.string().min(1)).min(1, 'name at least one check'),
+  needs: z
+    .object({
+      cuda: z.boolean().default(false),
+      minTorch: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'write a version such as "2.0"').optional(),
+    })
+    .refine((n) => n.cuda || n.minTorch !== undefined, { message: 'say what the checks need: cuda: true and/or minTorch' }),
+  decisive: z.boolean().default(false),
+});
+export type EnvironmentChecks = z.infer<typeof EnvironmentChecksSchema>;
+
 const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
 
@@ -106,6 +125,8 @@ export const TaskDefinitionSchema = z
     }),
     limits: LimitsSchema,
     requirements: RequirementsSchema.default({ pythonModules: [], cuda: 'none' }),
+    /** Checks that run only in some environments (see EnvironmentChecksSchema); they define the grading profile. */
+    environmentChecks: z.array(EnvironmentChecksSchema).default([]),
     grader: fn<Grader>('the grader: (submission, ctx) => Promise<Grade>'),
     reference: fn<SubmissionFactory>('returns the reference submission used by the oracle agent'),
     noop: fn<SubmissionFactory>('returns the no-op submission used by the nop agent'),

@@ -29,6 +29,8 @@ export default defineTask({
   }),
   limits: { maxTurns: 4, outputTokenBudget: 16_000, timeLimitSec: 600 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
+  // Decisive: the torchrun run (CUDA, NCCL, torch >= 2.0) is the only check that the script works under FSDP; a CPU pass is a different measurement (skipped unless run --partial-grading).
+  environmentChecks: [{ checks: ['torchrun_completes', 'checkpoint_full_state_dict', 'fsdp_at_runtime'], needs: { cuda: true, minTorch: '2.0' }, decisive: true }],
   grader: (submission, ctx) => gradeFsdp((submission as { code: string }).code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
