@@ -14,7 +14,7 @@ import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
 import { criterionPoints, JUDGE_CHECK_PREFIX, openJudgeSession, VERDICT_CHECK, type JudgeSetup } from '../grading/judge.js';
 import { GraderInfraError } from '../grading/types.js';
-import { probePython } from '../python/probe.js';
+import { findPython } from '../python/discover.js';
 import { checkRequirements, usesGpu } from '../python/requirements.js';
 import { GRADING_TIME_LIMIT_MS } from '../runs/trial.js';
 import { createSandbox } from '../sandbox/index.js';
@@ -279,8 +279,7 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
   const tasks = loaded.filter((t) => t.def.judgeExamples);
   if (!tasks.length) throw new UsageError('no task declares judgeExamples (labelled submissions in task.ts); nothing to check');
 
-  const modules = [...new Set(tasks.flatMap((t) => t.def.requirements.pythonModules))];
-  const python = await probePython(env.ENVBENCH_PYTHON ?? 'python3', modules);
+  const python = await findPython({ modules: tasks.flatMap((t) => t.def.requirements.pythonModules), env });
   const skipped: JudgeCheckReport['skipped'] = [];
   const runnable: LoadedTask[] = [];
   for (const t of tasks) {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { markdownTable } from 'markdown-table';
 import { loadTasks, TaskDefinitionError, TASKS_DIR, type LoadedTask } from '../tasks/load.js';
-import { probePython } from '../python/probe.js';
+import { findPython, PythonUnavailableError } from '../python/discover.js';
 import { checkRequirements } from '../python/requirements.js';
 import { createSandbox } from '../sandbox/index.js';
 import { SandboxUnavailableError } from '../sandbox/types.js';
@@ -49,7 +49,7 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   run --judge SPEC|none   the LLM judge of judge-graded tasks (default ${DEFAULT_JUDGE_MODEL} when the run has model agents;
                        ENVBENCH_JUDGE for the main job); oracle/nop-only runs have none unless given
 
-Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default python3), ENVBENCH_MODELS, ENVBENCH_JUDGE,
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default: the first of python3 on PATH, /usr/bin/python3, /usr/local/bin/python3 with the tasks' modules), ENVBENCH_MODELS, ENVBENCH_JUDGE,
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
 Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>]`;
 
@@ -63,11 +63,11 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
       case undefined:
         return await mainJob(io, env);
       case 'list':
-        return await listCommand(rest, io);
+        return await listCommand(rest, io, env);
       case 'run':
         return await runCommand(rest, io, env);
       case 'validate':
-        return await validateCommand(rest, io);
+        return await validateCommand(rest, io, env);
       case 'compare':
         return await compareCommand(rest, io);
       case 'report':
@@ -83,7 +83,7 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
         throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report, judge-check (see --help)`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError) {
+    if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError || e instanceof PythonUnavailableError) {
       io.err(`error: ${e.message}`);
       if (e instanceof UsageError) io.err('run `npm run bench -- --help` for usage');
       return EXIT.usage;
@@ -95,7 +95,7 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
 async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   if (!env.ANTHROPIC_API_KEY) {
     io.err('ANTHROPIC_API_KEY is not set: running `validate` (oracle and nop on every task) instead of the model evaluation.');
-    return validateCommand([], io);
+    return validateCommand([], io, env);
   }
   const models = (env.ENVBENCH_MODELS ?? DEFAULT_MODELS.join(',')).trim();
   // The run (journal, transcripts) lives in the scratch folder; the finished record goes to the store.
@@ -112,10 +112,10 @@ async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   return code;
 }
 
-async function listCommand(argv: string[], io: Io): Promise<number> {
+async function listCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandArgs('list', argv, ListArgsSchema);
   const tasks = await loadTasks();
-  const python = await probePythonFor(tasks);
+  const python = await probePythonFor(tasks, env);
   const rows = tasks.map((t) => {
     const req = checkRequirements(t.def.requirements, python);
     return {
@@ -128,20 +128,27 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
     };
   });
   if (args.json) {
-    io.out(JSON.stringify({ python: { command: python.command, version: python.version, torch: python.torch, cuda: python.cuda }, tasks: rows }, null, 2));
+    io.out(JSON.stringify({ python: { command: python.command, executable: python.executable, source: python.source, version: python.version, torch: python.torch, cuda: python.cuda }, tasks: rows }, null, 2));
     return EXIT.ok;
   }
   io.out(markdownTable([
     ['task', 'title', 'variants (* default)', 'samples', 'runs here'],
     ...rows.map((r) => [r.id, r.title, r.variants.join(', '), r.samples.join(', '), r.runnable ? 'yes' : `no: ${r.reason}`]),
   ]));
-  io.out(`\npython: ${python.command} -> ${python.executable} (Python ${python.version}, torch ${python.torch ?? 'missing'}, cuda ${python.cuda ? python.gpu : 'no'})`);
+  io.out(`\npython (${PYTHON_SOURCE[python.source]}): ${python.command} -> ${python.executable} (Python ${python.version}, torch ${python.torch ?? 'missing'}, cuda ${python.cuda ? python.gpu : 'no'})`);
   return EXIT.ok;
 }
 
-async function probePythonFor(tasks: LoadedTask[]) {
-  const modules = [...new Set(tasks.flatMap((t) => t.def.requirements.pythonModules))];
-  return probePython(process.env.ENVBENCH_PYTHON ?? 'python3', modules);
+const PYTHON_SOURCE: Record<string, string> = {
+  ENVBENCH_PYTHON: 'from ENVBENCH_PYTHON',
+  PATH: 'python3 on PATH',
+  system: "found: python3 on PATH lacks the tasks' modules",
+  given: 'given',
+};
+
+/** The interpreter for these tasks: ENVBENCH_PYTHON, else the first candidate that has their modules. */
+function probePythonFor(tasks: LoadedTask[], env: NodeJS.ProcessEnv) {
+  return findPython({ modules: tasks.flatMap((t) => t.def.requirements.pythonModules), env });
 }
 
 async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
@@ -180,7 +187,7 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel, env, judge }, io);
 }
 
-async function validateCommand(argv: string[], io: Io): Promise<number> {
+async function validateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandArgs('validate', argv, ValidateArgsSchema);
   const tasks = await loadTasks(args.tasks);
   const agents = [
@@ -190,7 +197,7 @@ async function validateCommand(argv: string[], io: Io): Promise<number> {
   const trials = planTrials(tasks, agents, null, 1);
   const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
   const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
-  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env: process.env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
+  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
   const record = await readRunRecord(out);
   const problems = validationProblems(record.trials);
@@ -288,7 +295,7 @@ async function execute(
   o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean; env: NodeJS.ProcessEnv; judge: JudgeChoice },
   io: Io,
 ): Promise<number> {
-  const python = await probePythonFor(o.tasks);
+  const python = await probePythonFor(o.tasks, o.env);
   const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
   if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
   const client = o.needsModel || o.judge.kind === 'model' ? createAnthropicClient({ apiKey: o.env.ANTHROPIC_API_KEY, baseURL: o.env.ANTHROPIC_BASE_URL || undefined }) : undefined;
