@@ -5,8 +5,8 @@ import { findPython, PythonUnavailableError } from '../python/discover.js';
 import { checkRequirements } from '../python/requirements.js';
 import { createSandbox } from '../sandbox/index.js';
 import { SandboxUnavailableError } from '../sandbox/types.js';
-import { parseAgentSpec } from '../agents/model-spec.js';
-import { createAnthropicClient } from '../agents/client.js';
+import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
+import { createClients, missingCredentials, type Provider } from '../agents/providers.js';
 import { planTrials, PlanError } from '../runs/plan.js';
 import { shardTrials } from '../runs/shard.js';
 import { executeRun, newRunId } from '../runs/execute.js';
@@ -49,9 +49,9 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   run --judge SPEC|none   the LLM judge of judge-graded tasks (default ${DEFAULT_JUDGE_MODEL} when the run has model agents;
                        ENVBENCH_JUDGE for the main job); oracle/nop-only runs have none unless given
 
-Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ENVBENCH_PYTHON (default: the first of python3 on PATH, /usr/bin/python3, /usr/local/bin/python3 with the tasks' modules), ENVBENCH_MODELS, ENVBENCH_JUDGE,
+Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPENAI_API_KEY, OPENAI_BASE_URL, ENVBENCH_PYTHON (default: the first of python3 on PATH, /usr/bin/python3, /usr/local/bin/python3 with the tasks' modules), ENVBENCH_MODELS, ENVBENCH_JUDGE,
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
-Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>]`;
+Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>] | openai:<model-id> (any Chat Completions server)`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
@@ -59,6 +59,11 @@ const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => 
 export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // `CMD --help` prints the usage and does nothing else: no API key, interpreter or task is needed for it.
+    if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(HELP);
+      return EXIT.ok;
+    }
     switch (command) {
       case undefined:
         return await mainJob(io, env);
@@ -177,14 +182,16 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   if (!args.resume) plan.tasks = tasks.map((t) => t.def.id);
   const planned = planTrials(tasks, agents, plan.variants, plan.epochs);
   const trials = plan.shard ? shardTrials(planned, plan.shard) : planned;
-  const needsModel = agents.some((a) => a.spec.kind === 'anthropic');
-  if (needsModel && !env.ANTHROPIC_API_KEY) {
-    throw new UsageError('--models names an anthropic:… agent but ANTHROPIC_API_KEY is not set (ANTHROPIC_BASE_URL may point at a compatible endpoint)');
+  const providers = [...new Set(agents.flatMap((a) => (isModelAgent(a.spec) ? [a.spec.kind] : [])))];
+  for (const p of providers) {
+    const missing = missingCredentials(p, env);
+    if (missing) throw new UsageError(`--models names an ${p}:… agent but ${missing}`);
   }
+  const needsModel = providers.length > 0;
   // The judge of judge-graded tasks: --judge, else the resumed plan's, else the default (src/cli/judge.ts).
   const judge = chooseJudge(args.resume ? plan.judge : args.judge, needsModel, env);
   if (!args.resume) plan.judge = planJudge(judge);
-  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, needsModel, env, judge }, io);
+  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, providers, env, judge }, io);
 }
 
 async function validateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
@@ -197,7 +204,7 @@ async function validateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): 
   const trials = planTrials(tasks, agents, null, 1);
   const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
   const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
-  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, needsModel: false, env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
+  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, providers: [], env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
   const record = await readRunRecord(out);
   const problems = validationProblems(record.trials);
@@ -292,13 +299,14 @@ function failedChecks(t: TrialResult): string {
 }
 
 async function execute(
-  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; needsModel: boolean; env: NodeJS.ProcessEnv; judge: JudgeChoice },
+  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; providers: Provider[]; env: NodeJS.ProcessEnv; judge: JudgeChoice },
   io: Io,
 ): Promise<number> {
   const python = await probePythonFor(o.tasks, o.env);
   const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
   if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
-  const client = o.needsModel || o.judge.kind === 'model' ? createAnthropicClient({ apiKey: o.env.ANTHROPIC_API_KEY, baseURL: o.env.ANTHROPIC_BASE_URL || undefined }) : undefined;
+  // One client per provider, shared by the agents and the judge of that provider (one rate gate each).
+  const clients = createClients([...o.providers, ...(o.judge.kind === 'model' ? [o.judge.provider] : [])], o.env);
   const controller = new AbortController();
   const onSignal = () => {
     io.err('\ninterrupted: stopping; finished trials are in the journal, resume with --resume ' + o.out);
@@ -317,8 +325,9 @@ async function execute(
       concurrency: o.concurrency,
       sandbox,
       python,
-      client,
-      judge: judgeSetupFor(o.judge, client, judgeTranscriptPath(o.out)),
+      client: clients.anthropic,
+      openaiClient: clients.openai,
+      judge: judgeSetupFor(o.judge, clients, judgeTranscriptPath(o.out)),
       keepWorkspaces: o.keep,
       signal: controller.signal,
       onWarning: (w) => io.err(`warning: ${w}`),

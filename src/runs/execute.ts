@@ -3,11 +3,10 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import pLimit from 'p-limit';
-import type Anthropic from '@anthropic-ai/sdk';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
 import { checkRequirements, type RequirementCheck } from '../python/requirements.js';
-import type { CallPolicy } from '../agents/client.js';
+import type { CallPolicy, MessagesClient } from '../agents/client.js';
 import { REPO_ROOT } from '../tasks/load.js';
 import { Journal, journalPath, readJournal, writeRunRecord } from './journal.js';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey } from './record.js';
@@ -57,7 +56,10 @@ export interface ExecuteOptions {
   concurrency: number;
   sandbox: Sandbox;
   python: PythonEnv;
-  client?: Anthropic;
+  /** For anthropic agents. */
+  client?: MessagesClient;
+  /** For openai agents. */
+  openaiClient?: MessagesClient;
   callPolicy?: CallPolicy;
   /** The LLM judge for judge-graded tasks, or why there is none (src/grading/judge.ts). */
   judge?: JudgeSetup;
@@ -138,6 +140,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             python: o.python,
             requirements: requirements.get(spec.task.def.id)!,
             client: o.client,
+            openaiClient: o.openaiClient,
             callPolicy: o.callPolicy,
             judge: o.judge,
             workRoot,
