@@ -21,6 +21,7 @@ import { regenerateReport, ReadmeMissingError, type RegenerateResult } from '../
 import { DEFAULT_EPOCHS, DEFAULT_JUDGE_MODEL, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
 import { chooseJudge, judgeCheckCommand, judgeSetupFor, judgeSummaryLines, planJudge, type JudgeChoice } from './judge.js';
 import { judgeTranscriptPath } from '../grading/judge.js';
+import { viewCommand } from './view.js';
 import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, ReportArgsSchema, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 
 /**
@@ -46,6 +47,9 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench -- judge-check [--tasks a,b] [--judge SPEC] [--k 3] [--min-agreement 0.8] [--json]
                        grade each judge-graded task's labelled examples K times with the judge; report agreement with
                        the labels and self-consistency; exit 1 below --min-agreement (needs ANTHROPIC_API_KEY)
+  npm run bench -- view FILE.json [--out FILE.html]
+                       one self-contained HTML report of a run (default FILE.html): a filterable table of trials and each
+                       trial's transcript, checks and judge; no server or network needed to open it
   run --judge SPEC|none   the LLM judge of judge-graded tasks (default ${DEFAULT_JUDGE_MODEL} when the run has model agents;
                        ENVBENCH_JUDGE for the main job); oracle/nop-only runs have none unless given
 
@@ -79,13 +83,16 @@ export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.Proce
         return await reportCommand(rest, io, env);
       case 'judge-check':
         return await judgeCheckCommand(rest, io, env);
+      case 'view':
+        io.out(`report: ${await viewCommand(rest)}`);
+        return EXIT.ok;
       case 'help':
       case '--help':
       case '-h':
         io.out(HELP);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report, judge-check (see --help)`);
+        throw new UsageError(`unknown command "${command}". Commands: list, run, validate, compare, report, judge-check, view (see --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof TaskDefinitionError || e instanceof PlanError || e instanceof JournalError || e instanceof SandboxUnavailableError || e instanceof PythonUnavailableError) {
