@@ -9,7 +9,8 @@ import { RUBRIC_VERDICT_TOOL } from '../src/grading/judge.js';
 import { scriptSafeJson } from '../src/reports/viewer/html.js';
 import { startMessagesServer, toolUseReply, textReply, type MessagesServer } from './support/messages-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium (.ci/run installs it); ENVBENCH_CHROMIUM names another Chromium-based browser (CI's Chrome). */
+const CHROMIUM = process.env.ENVBENCH_CHROMIUM || '/usr/bin/chromium';
 const judgeTasks = path.join(import.meta.dirname, 'fixtures', 'judge-tasks');
 
 /** What a hostile model writes, everywhere it can: thinking, text, tool input, the submission, the judge's justification. */

@@ -11,6 +11,10 @@ import { main, EXIT } from '../../src/cli/main.js';
 import { loadTasks, TASKS_DIR } from '../../src/tasks/load.js';
 import { readRunRecord } from '../../src/runs/journal.js';
 import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
+import { journalPath } from '../../src/runs/journal.js';
+import { judgeTranscriptPath } from '../../src/grading/judge.js';
+import { judgeSummaryLines } from '../../src/reports/summary.js';
+import { viewCommand } from '../../src/cli/view.js';
 import { ShardSchema } from '../../src/runs/shard.js';
 import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';
 import { inputs, readInputs, runAction } from '../../src/github/action-io.js';
@@ -58,27 +62,41 @@ await runAction(async () => {
   core.setOutput('tasks', tasks.join(','));
   if (!tasks.length) {
     core.setOutput('record', '');
+    core.setOutput('report', '');
     core.setOutput('transcripts', '');
+    core.setOutput('judge_transcripts', '');
     await core.summary.addRaw(`## envbench\n\n${notes.join('\n')}\n`).write();
     core.info(notes.join('\n'));
     return;
   }
 
-  const out = path.join(i.out_dir, `${newRunId()}-shard${i.shard.index}of${i.shard.count}.json`);
-  const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--out', out];
+  // One id for the file, the record's runId and the run_id output.
+  const runId = `${newRunId()}-shard${i.shard.index}of${i.shard.count}`;
+  const out = path.join(i.out_dir, `${runId}.json`);
+  const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--run-id', runId, '--out', out];
   if (i.variants) argv.push('--variants', i.variants);
   if (i.judge) argv.push('--judge', i.judge);
   core.info(`envbench ${argv.join(' ')}`);
   const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') });
   if (code === EXIT.usage) throw new Error(`run-eval: the run was refused (exit 2); see the error above`);
-  if (code === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; its journal is ${out}.journal.jsonl (resume with \`npm run bench -- run --resume ${out}\`)`);
+  if (code === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; its journal is ${journalPath(out)} (resume with \`npm run bench -- run --resume ${out}\`)`);
 
   const record = await readRunRecord(out);
   for (const a of runAnnotations(record)) (a.level === 'error' ? core.error : core.warning)(a.message, { title: a.title });
-  await core.summary.addRaw(runSummaryMarkdown(record, notes)).write();
+  const report = await viewCommand([out]);
+  const judgeLines = judgeSummaryLines(record.trials);
+  const extra = [
+    ...notes,
+    ...(judgeLines.length ? [judgeLines.map((l) => `- ${l}`).join('\n')] : []),
+    `Transcripts: open \`${path.basename(report)}\` from this job's artifact in a browser (the link follows below once it is uploaded).`,
+  ];
+  await core.summary.addRaw(runSummaryMarkdown(record, extra)).write();
   const transcripts = transcriptLogPath(out);
+  const judgeTranscripts = judgeTranscriptPath(out);
   core.setOutput('record', out);
+  core.setOutput('report', report);
   core.setOutput('transcripts', existsSync(transcripts) ? transcripts : '');
+  core.setOutput('judge_transcripts', existsSync(judgeTranscripts) ? judgeTranscripts : '');
   core.setOutput('run_id', record.runId);
   for (const s of ['passed', 'failed', 'error', 'skipped'] as const) core.setOutput(s, String(record.trials.filter((t) => t.status === s).length));
   if (code === EXIT.trialErrors && i.fail_on_error) core.setFailed('run-eval: some trials ended in error (fail_on_error is true); see the annotations');

@@ -15,12 +15,16 @@ const list = z
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be at least 1`);
 
+/** A run id names files (the store's FILE is RUNID.json): letters, digits, ".", "_" and "-" only. */
+export const RunIdSchema = z.string().regex(/^[\w][\w.-]*$/, 'a run id uses letters, digits, ".", "_" and "-" only');
+
 export const RunArgsSchema = z
   .object({
     tasks: list.optional(),
     models: list.optional(),
     variants: list.optional(),
-    epochs: positiveInt('--epochs').default(1),
+    /** Default 1 (applied by the command: with --resume the journal's plan decides). */
+    epochs: positiveInt('--epochs').optional(),
     concurrency: positiveInt('--concurrency').max(256, '--concurrency must be at most 256').default(DEFAULT_CONCURRENCY),
     out: z.string().min(1).optional(),
     resume: z.string().min(1).optional(),
@@ -30,10 +34,14 @@ export const RunArgsSchema = z
     judge: z.string().min(1).optional(),
     /** Run only part i of n of the plan (1-based), for spreading one plan over machines. */
     shard: ShardSchema.optional(),
+    /** The run id recorded (default: a new one); the default --out is named after it. */
+    'run-id': RunIdSchema.optional(),
+    /** Stop starting trials once the run's known spend (agents and judge) reaches this; trials in flight finish. */
+    'max-cost-usd': z.coerce.number({ error: '--max-cost-usd must be a number of dollars, e.g. 5 or 0.5' }).positive('--max-cost-usd must be above 0').optional(),
   })
   .superRefine((a, ctx) => {
-    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard)) {
-      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard' });
+    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard || a.epochs !== undefined || a['run-id'])) {
+      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal (epochs included: a resumed run finishes the plan it started with; start a new run for more epochs); do not also pass --tasks/--models/--variants/--epochs/--out/--judge/--shard/--run-id' });
     }
     if (!a.resume && !a.models) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required, e.g. --models oracle,nop,anthropic:claude-haiku-4-5' });
   });
@@ -102,6 +110,8 @@ const OPTIONS = {
   'keep-workspaces': { type: 'boolean' },
   judge: { type: 'string' },
   shard: { type: 'string' },
+  'run-id': { type: 'string' },
+  'max-cost-usd': { type: 'string' },
   k: { type: 'string' },
   'min-agreement': { type: 'string' },
   help: { type: 'boolean', short: 'h' },

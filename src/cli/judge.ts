@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { markdownTable } from 'markdown-table';
 import pLimit from 'p-limit';
+export { judgeSummaryLines } from '../reports/summary.js';
 import { createClients, missingCredentials, type ModelClients, type Provider } from '../agents/providers.js';
 import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
@@ -67,26 +68,6 @@ export function judgeSetupFor(choice: JudgeChoice, clients: ModelClients, transc
   const client = clients[choice.provider];
   if (!client) throw new Error(`judgeSetupFor: a ${choice.provider} judge needs a ${choice.provider} client`);
   return { kind: 'model', client, model: choice.model, spec: choice.spec, thinkingBudget: choice.thinkingBudget, ...(transcriptFile ? { transcriptFile } : {}) };
-}
-
-/** End-of-run lines on the judge's spending (apart from the agents'); none when no judge was called. */
-export function judgeSummaryLines(trials: TrialResult[]): string[] {
-  const byModel = new Map<string, { trials: number; requests: number; usage: Usage; cost: number | null }>();
-  for (const t of trials) {
-    if (!t.judge) continue;
-    const m = byModel.get(t.judge.model) ?? { trials: 0, requests: 0, usage: { ...ZERO_USAGE }, cost: 0 };
-    m.trials++;
-    m.requests += t.judge.requests;
-    m.usage = addUsage(m.usage, t.judge.usage);
-    m.cost = m.cost === null || t.judge.costUsd === null ? null : m.cost + t.judge.costUsd;
-    byModel.set(t.judge.model, m);
-  }
-  return [...byModel].map(
-    ([model, m]) =>
-      `judge ${model}: ${m.trials} trial(s) graded, ${m.requests} request(s), ${m.usage.inputTokens} input / ${m.usage.outputTokens} output tokens, ` +
-      (m.cost === null ? 'cost unknown (model not in the price table)' : `$${m.cost.toFixed(4)}`) +
-      ' (not included in the agents\' cost)',
-  );
 }
 
 // ---------------------------------------------------------------- judge-check

@@ -16,6 +16,8 @@ import { summaryTable } from '../reports/summary.js';
 import { addRunToStore, loadResults } from '../runs/store.js';
 import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
 import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createProgressReporter, type ProgressReporter } from './progress.js';
 import { ReadmeMarkerError } from '../reports/readme.js';
 import { regenerateReport, ReadmeMissingError, type RegenerateResult } from '../reports/regenerate.js';
 import { DEFAULT_EPOCHS, DEFAULT_JUDGE_MODEL, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
@@ -57,8 +59,13 @@ Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, OPENAI_API_KEY, OPENAI_BASE_
 ENVBENCH_RESULTS_DIR (default results/runs), ENVBENCH_SCRATCH_DIR (default .runs).
 Agent specs: oracle | nop | anthropic:<model-id>[+thinking=<budget>] | openai:<model-id> (any Chat Completions server)`;
 
-type Io = { out: (s: string) => void; err: (s: string) => void };
-const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+/** `tty`: raw writes to a terminal, when stderr is one (progress is then one live line). */
+type Io = { out: (s: string) => void; err: (s: string) => void; tty?: (s: string) => void };
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  ...(process.stderr.isTTY ? { tty: (s: string) => void process.stderr.write(s) } : {}),
+};
 
 export async function main(argv: string[], io: Io = defaultIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
@@ -111,10 +118,12 @@ async function mainJob(io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   }
   const models = (env.ENVBENCH_MODELS ?? DEFAULT_MODELS.join(',')).trim();
   // The run (journal, transcripts) lives in the scratch folder; the finished record goes to the store.
-  const out = path.join(env.ENVBENCH_SCRATCH_DIR || SCRATCH_RUNS_DIR, `${newRunId()}.json`);
+  // One id for the scratch file, the record inside it and the stored file (RUNID.json).
+  const runId = newRunId();
+  const out = path.join(env.ENVBENCH_SCRATCH_DIR || SCRATCH_RUNS_DIR, `${runId}.json`);
   io.err(`running the configured models (${models}), ${DEFAULT_EPOCHS} epochs, into ${out}`);
   const judge = env.ENVBENCH_JUDGE?.trim() ? ['--judge', env.ENVBENCH_JUDGE.trim()] : [];
-  const code = await runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--out', out, ...judge], io, env);
+  const code = await runCommand(['--models', models, '--epochs', String(DEFAULT_EPOCHS), '--run-id', runId, '--out', out, ...judge], io, env);
   if (code === EXIT.ok || code === EXIT.trialErrors) {
     const stored = await addRunToStore(await readRunRecord(out), env.ENVBENCH_RESULTS_DIR || RESULTS_RUNS_DIR);
     io.err(`stored ${stored}${code === EXIT.trialErrors ? ' (some trials ended in error; they are kept apart from failures)' : ''}`);
@@ -167,6 +176,7 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   const args = parseCommandArgs('run', argv, RunArgsSchema);
   let plan: RunRecord['plan'];
   let out: string;
+  let runId: string | undefined;
   if (args.resume) {
     const header = (await readJournal(journalPath(args.resume))).header;
     plan = { ...header.plan, epochs: header.plan.epochs };
@@ -175,8 +185,17 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
       throw new UsageError(`--resume: the run was started ${header.sandbox.unsafe ? 'with' : 'without'} --unsafe-no-sandbox; resume it the same way`);
     }
   } else {
-    plan = { tasks: args.tasks ?? [], models: args.models!, variants: args.variants ?? null, epochs: args.epochs, ...(args.shard && { shard: args.shard }) };
-    out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${newRunId()}.json`);
+    plan = {
+      tasks: args.tasks ?? [],
+      models: args.models!,
+      variants: args.variants ?? null,
+      epochs: args.epochs ?? 1,
+      ...(args.shard && { shard: args.shard }),
+      ...(args['max-cost-usd'] !== undefined && { maxCostUsd: args['max-cost-usd'] }),
+    };
+    runId = args['run-id'] ?? newRunId();
+    // The default file is named by the run id, so the name and the record's runId agree.
+    out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${runId}.json`);
   }
   const agents = plan.models.map((name) => {
     try {
@@ -198,7 +217,7 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
   // The judge of judge-graded tasks: --judge, else the resumed plan's, else the default (src/cli/judge.ts).
   const judge = chooseJudge(args.resume ? plan.judge : args.judge, needsModel, env);
   if (!args.resume) plan.judge = planJudge(judge);
-  return execute({ trials, plan, out, resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, providers, env, judge }, io);
+  return execute({ trials, plan, out, runId, maxCostUsd: args['max-cost-usd'], resume: Boolean(args.resume), concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: args['keep-workspaces'], tasks, providers, env, judge }, io);
 }
 
 async function validateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
@@ -210,8 +229,9 @@ async function validateCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): 
   ];
   const trials = planTrials(tasks, agents, null, 1);
   const plan = { tasks: tasks.map((t) => t.def.id), models: ['oracle', 'nop'], variants: null, epochs: 1 };
-  const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `validate-${newRunId()}.json`);
-  const code = await execute({ trials, plan, out, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, providers: [], env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
+  const runId = `validate-${newRunId()}`;
+  const out = args.out ?? path.join(SCRATCH_RUNS_DIR, `${runId}.json`);
+  const code = await execute({ trials, plan, out, runId, resume: false, concurrency: args.concurrency, unsafe: args['unsafe-no-sandbox'], keep: false, tasks, providers: [], env, judge: { kind: 'off', reason: 'validate runs oracle and nop without a model' } }, io);
   if (code === EXIT.usage || code === EXIT.interrupted) return code;
   const record = await readRunRecord(out);
   const problems = validationProblems(record.trials);
@@ -306,9 +326,12 @@ function failedChecks(t: TrialResult): string {
 }
 
 async function execute(
-  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; providers: Provider[]; env: NodeJS.ProcessEnv; judge: JudgeChoice },
+  o: { trials: ReturnType<typeof planTrials>; plan: RunRecord['plan']; out: string; resume: boolean; concurrency: number; unsafe: boolean; keep: boolean; tasks: LoadedTask[]; providers: Provider[]; runId?: string; maxCostUsd?: number; env: NodeJS.ProcessEnv; judge: JudgeChoice },
   io: Io,
 ): Promise<number> {
+  if (!o.resume && (existsSync(o.out) || existsSync(journalPath(o.out)))) {
+    throw new UsageError(`--out ${o.out}: a run record or journal already exists there; finish it with \`run --resume ${o.out}\`, or choose another --out`);
+  }
   const python = await probePythonFor(o.tasks, o.env);
   const sandbox = await createSandbox({ unsafeNoSandbox: o.unsafe, extraReadOnlyPaths: python.prefixes });
   if (o.unsafe) io.err('WARNING: --unsafe-no-sandbox: model-written code runs on this machine without isolation; the run record says so.');
@@ -322,12 +345,15 @@ async function execute(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const started = Date.now();
+  let progress = null as ProgressReporter | null;
   try {
-    io.err(`run: ${o.trials.length} trial(s) -> ${o.out}${o.resume ? ' (resuming)' : ''}`);
+    io.err(`run: ${o.trials.length} trial(s) -> ${o.out}${o.resume ? ' (resuming)' : ''}${o.maxCostUsd !== undefined || o.plan.maxCostUsd !== undefined ? `, spending cap $${o.maxCostUsd ?? o.plan.maxCostUsd}` : ''}`);
     const result = await executeRun({
       trials: o.trials,
       plan: o.plan,
       out: o.out,
+      ...(o.runId ? { runId: o.runId } : {}),
+      ...(o.maxCostUsd !== undefined ? { maxCostUsd: o.maxCostUsd } : {}),
       resume: o.resume,
       concurrency: o.concurrency,
       sandbox,
@@ -337,18 +363,25 @@ async function execute(
       judge: judgeSetupFor(o.judge, clients, judgeTranscriptPath(o.out)),
       keepWorkspaces: o.keep,
       signal: controller.signal,
-      onWarning: (w) => io.err(`warning: ${w}`),
-      onTrialEnd: (r, done, total) => {
-        const extra = r.status === 'error' || r.status === 'skipped' ? `: ${(r.error ?? '').split('\n')[0]}` : r.limit ? ` (limit: ${r.limit})` : '';
-        io.err(`[${done}/${total}] ${r.task}/${r.variant}/${r.sample} ${r.model} #${r.epoch} ${r.status}${extra} (${(r.durationMs / 1000).toFixed(1)}s)`);
+      onWarning: (w) => (progress ? progress.message(`warning: ${w}`) : io.err(`warning: ${w}`)),
+      onStart: (carried) => {
+        progress = createProgressReporter({ total: o.trials.length, carried, line: io.err, ...(io.tty ? { tty: io.tty } : {}) });
       },
+      onTrialEnd: (r) => progress?.trialEnded(r),
     });
+    progress?.finish();
+    progress = null;
+    if (result.costCapReached) {
+      const c = result.costCapReached;
+      io.err(`spending cap reached: $${c.spentUsd.toFixed(6)} spent of $${c.maxCostUsd}; ${c.trialsNotStarted} trial(s) not started (recorded as costCapReached). Run them with \`npm run bench -- run --resume ${o.out} --max-cost-usd <higher>\``);
+    }
     io.out(summaryTable(result.record.trials));
     for (const line of judgeSummaryLines(result.record.trials)) io.err(line);
     io.err(`run record: ${o.out} (${result.ran} trial(s) run now, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
     if (result.aborted) return EXIT.interrupted;
     return result.record.trials.some((t) => t.status === 'error') ? EXIT.trialErrors : EXIT.ok;
   } finally {
+    progress?.finish();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
