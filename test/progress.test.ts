@@ -79,7 +79,7 @@ describe('unknown prices in the summary', () => {
     expect(costCell([null, null])).toBe('unknown');
     expect(costCell([0.5, null])).toBe('$0.5000 + unknown (1 trial(s))');
     expect(costCell([0.5, 0.25])).toBe('$0.7500');
-    const table = summaryTable([makeTrial({ model: 'openai:qwen2.5:7b', costUsd: null })]);
+    const table = summaryTable([makeTrial({ model: 'openai:qwen2.5:7b', costUsd: null, usage: { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 } })]);
     expect(table).toContain('unknown');
     expect(table).not.toContain('$0.0000');
   });

@@ -204,11 +204,12 @@ describe('renderReport: the numbers', () => {
     expect(row(echo, 'oracle')).toEqual(['oracle', '100% [34–100] n=2', '—']);
   });
 
-  it('calibration: flags a task whose calibration model is out of its band', () => {
+  it('calibration: a point estimate outside the band whose interval reaches it is inconclusive, not out of band', () => {
     const s = renderReport([RUN1, RUN2], tasks).calibration;
-    // paged-attention's band for SONNET is [0.17, 0.69]; SONNET passed 8/10 = 0.80 > 0.69.
-    expect(s).toMatch(/\*\*Out of band: `paged-attention`\.\*\*/);
-    expect(row(s, 'paged-attention')).toEqual(['paged-attention', SONNET, '17%–69%', '80% [49–94] n=10', '**ABOVE BAND**', expect.stringMatching(/^seed 004/)]);
+    // paged-attention's band for SONNET is [0.17, 0.69]; SONNET passed 8/10 = 0.80 > 0.69, but [49, 94] reaches the band.
+    expect(s).not.toMatch(/Out of band/);
+    expect(s).toMatch(/Inconclusive \(the pass rate is outside the band but its interval reaches it; more trials decide\): `paged-attention`\./);
+    expect(row(s, 'paged-attention')).toEqual(['paged-attention', SONNET, '17%–69%', '80% [49–94] n=10', 'inconclusive', expect.stringMatching(/^seed 004/)]);
     // echo defines no calibration band: not listed.
     expect(row(s, 'echo')).toBeUndefined();
   });
@@ -218,12 +219,17 @@ describe('renderReport: the numbers', () => {
       def: { id, title: id, calibration: { model, low, high, source: 'test' } },
       variants: [{ id: 'budget-2900', isDefault: true }],
     });
-    const ts = [plain('paged-attention', SONNET, 0.5, 0.9), plain('t-below', SONNET, 0.5, 0.9), plain('t-none', 'anthropic:claude-opus-4-1', 0, 1)];
-    const below = record('20261123T000000Z-dddd0004', '2026-11-23T00:00:00.000Z', trials('t-below', 'budget-2900', SONNET, 's', ['P', 'F', 'F', 'F'], D2));
+    const ts = [plain('paged-attention', SONNET, 0.5, 0.9), plain('t-below', SONNET, 0.5, 0.9), plain('t-few', SONNET, 0.5, 0.9), plain('t-none', 'anthropic:claude-opus-4-1', 0, 1)];
+    // 30 trials, 3 passes: 10% [3–26], wholly below [50, 90]. 4 trials, 1 pass: 25% [5–70] reaches the band.
+    const below = record('20261123T000000Z-dddd0004', '2026-11-23T00:00:00.000Z', [
+      ...trials('t-below', 'budget-2900', SONNET, 's', [...rep('P', 3), ...rep('F', 27)], D2),
+      ...trials('t-few', 'budget-2900', SONNET, 's', ['P', 'F', 'F', 'F'], D2),
+    ]);
     const cal = calibrationRows(reportData([RUN1, RUN2, below], ts));
-    // paged-attention 0.8 in [0.5, 0.9]; t-below 1/4 = 0.25 < 0.5; t-none has no trials of its model.
-    expect(cal.map((r) => [r.task, r.status])).toEqual([['paged-attention', 'in band'], ['t-below', 'below band'], ['t-none', 'no data']]);
+    expect(cal.map((r) => [r.task, r.status])).toEqual([['paged-attention', 'in band'], ['t-below', 'below band'], ['t-few', 'inconclusive'], ['t-none', 'no data']]);
     const s = renderReport([RUN1, RUN2, below], ts).calibration;
+    expect(s).toMatch(/\*\*Out of band: `t-below`\.\*\*/);
+    expect(row(s, 't-few')?.[4]).toBe('inconclusive');
     expect(row(s, 't-none')?.[3]).toBe('—');
     expect(row(s, 't-none')?.[4]).toBe('no data');
     expect(s).toMatch(/No data for the calibration model: `t-none`\./);

@@ -135,3 +135,11 @@ describe('workflow security choices', () => {
     expect(runs).toContain('report --check');
   });
 });
+
+describe('repository hygiene', () => {
+  it('runs/ (the README\'s --out runs/pa.json) is ignored by git, with its journal, transcripts and report', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const ignored = execFileSync('git', ['check-ignore', '--no-index', 'runs/pa.json', 'runs/pa.journal.jsonl', 'runs/pa.transcripts.jsonl', 'runs/pa.html'], { cwd: root }).toString();
+    expect(ignored.trim().split('\n')).toHaveLength(4);
+  });
+});

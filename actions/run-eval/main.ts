@@ -13,7 +13,6 @@ import { readRunRecord } from '../../src/runs/journal.js';
 import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
 import { journalPath } from '../../src/runs/journal.js';
 import { judgeTranscriptPath } from '../../src/grading/judge.js';
-import { judgeSummaryLines } from '../../src/reports/summary.js';
 import { viewCommand } from '../../src/cli/view.js';
 import { ShardSchema } from '../../src/runs/shard.js';
 import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';
@@ -84,10 +83,8 @@ await runAction(async () => {
   const record = await readRunRecord(out);
   for (const a of runAnnotations(record)) (a.level === 'error' ? core.error : core.warning)(a.message, { title: a.title });
   const report = await viewCommand([out]);
-  const judgeLines = judgeSummaryLines(record.trials);
   const extra = [
     ...notes,
-    ...(judgeLines.length ? [judgeLines.map((l) => `- ${l}`).join('\n')] : []),
     `Transcripts: open \`${path.basename(report)}\` from this job's artifact in a browser (the link follows below once it is uploaded).`,
   ];
   await core.summary.addRaw(runSummaryMarkdown(record, extra)).write();

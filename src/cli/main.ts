@@ -255,7 +255,8 @@ async function compareCommand(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`--${flag}: ${(e as Error).message}`);
       }
     }
-    const loaded = await loadResults(p);
+    // Any folder of run records: file names need not be run ids (they must be only in the results store).
+    const loaded = await loadResults(p, { storeNames: false });
     for (const pr of loaded.problems) io.err(`warning: skipped ${pr.file}: ${pr.message}`);
     if (!loaded.records.length) throw new UsageError(`--${flag}: no valid run records in ${p}`);
     return loaded.records.flatMap((r) => r.record.trials);

@@ -12,7 +12,7 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 export function summaryTable(trials: TrialResult[]): string {
   const rows = groupCells(trials).map((cell) => {
     const s = cellStats(cell.trials);
-    const cost = costCell(cell.trials.map((t) => t.costUsd));
+    const cost = costCell(cell.trials.map(knownCost));
     return [
       cell.task,
       cell.variant,
@@ -26,6 +26,13 @@ export function summaryTable(trials: TrialResult[]): string {
     ];
   });
   return markdownTable([['task', 'variant', 'model', 'passed', 'failed', 'error', 'skipped', 'pass rate [95% CI]', 'cost'], ...rows]);
+}
+
+/** A trial's cost, where a trial that never called a model (skipped, no tokens) cost nothing whatever its price. */
+function knownCost(t: TrialResult): number | null {
+  const u = t.usage;
+  if (t.status === 'skipped' || u.inputTokens + u.outputTokens + u.cacheReadInputTokens + u.cacheCreationInputTokens === 0) return t.costUsd ?? 0;
+  return t.costUsd;
 }
 
 /**
