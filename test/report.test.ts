@@ -437,3 +437,23 @@ describe('the repository itself', () => {
     expect(code, err.join('\n')).toBe(0);
   });
 });
+
+describe('the over-time chart', () => {
+  it('is small multiples (a panel per task and model, never overplotted), with interval whiskers and a sane height', async () => {
+    // 8 tasks x 3 models x 4 run dates: the layout the issue measured at 2,343 px tall.
+    const models = [HAIKU, SONNET, 'anthropic:claude-opus-4-5'];
+    const ids = Array.from({ length: 8 }, (_, i) => `task-${i}`);
+    const ts: ReportTask[] = ids.map((id) => ({ def: { id, title: id }, variants: [{ id: 'default', isDefault: true }] }));
+    const runs = [20, 21, 22, 23].map((d, k) =>
+      record(`202611${d}T000000Z-eeee000${k}`, `2026-11-${d}T00:00:00.000Z`, ids.flatMap((id) => models.flatMap((m) => trials(id, 'default', m, 's', ['P', 'F', 'P', 'F', k % 2 ? 'P' : 'F'], `2026-11-${d}T01:00:00.000Z`)))),
+    );
+    const [, overTime] = await renderCharts(runs, ts);
+    const height = Number(/^<svg[^>]* height="(\d+(?:\.\d+)?)"/.exec(overTime!.svg)![1]);
+    expect(height).toBeGreaterThan(8 * 70);
+    expect(height).toBeLessThan(1300);
+    // A column header per model, and whiskers (rule marks) for the intervals.
+    for (const m of models) expect(overTime!.svg.split(`>${m}</text>`).length - 1).toBe(1);
+    expect(overTime!.svg).toContain('mark-rule');
+    expect(overTime!.svg).toMatch(/95% interval \d+–\d+%/);
+  }, 60_000);
+});
