@@ -664,11 +664,16 @@ export function renderComparisonMarkdown(result: ComparisonResult): string {
     .join(', ');
   lines.push('', tally || 'no cells');
   const looks = config.looks.join('/');
+  // The method is long and the same on every PR: collapsed, so the verdict and the table lead the comment.
   lines.push(
+    '',
+    '<details><summary>How the gate decides</summary>',
     '',
     config.mode === 'sequential'
       ? `Sequential gate: looks at ${looks} graded candidate trials, ${config.spending} alpha spending of a one-sided ${config.alpha} over all looks (p is compared to the look's level), no change once the one-sided ${((1 - config.futility) * 100).toFixed(0)}% bound excludes a drop of ${pts(config.minEffect)}. Regression needs p below the level and a drop of at least ${pts(config.minEffect)}.`
       : `Fixed comparison: one-sided exact test (McNemar when trials pair by sample and epoch, else Fisher) at alpha ${config.alpha}; regression needs a drop of at least ${pts(config.minEffect)}; no change once the 95% interval excludes such a drop.`,
+    '',
+    '</details>',
     '',
   );
   const rows = cells.map((c) => {
