@@ -226,3 +226,38 @@ describe('bench run with openai: agents', () => {
     expect(err.join('\n')).toMatch(/--judge openai:gpt-4o-mini calls a model but OPENAI_API_KEY is not set/);
   });
 });
+
+describe('an openai: judge', () => {
+  it('grades a judge-graded task through Chat Completions: the verdict tool is forced as a function choice, its cost recorded apart', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const { readRunRecord } = await import('../src/runs/journal.js');
+    const { RUBRIC_VERDICT_TOOL } = await import('../src/grading/judge.js');
+    const path = await import('node:path');
+    const essay = 'Bubble sort repeatedly swaps adjacent out-of-order pairs in passes until no swap is needed; it takes O(n^2) time. Example: [3,1,2] -> [1,3,2] -> [1,2,3].';
+    await serve((body) => {
+      if (body.tools?.[0]?.function?.name === RUBRIC_VERDICT_TOOL) {
+        expect(body.tool_choice).toEqual({ type: 'function', function: { name: RUBRIC_VERDICT_TOOL } });
+        const c = (points: number) => ({ justification: 'ok', points });
+        return toolCallReply(RUBRIC_VERDICT_TOOL, { criteria: { mechanism: c(2), complexity: c(2), example: c(1) }, summary: 'solid' }, { usage: { prompt_tokens: 1000, completion_tokens: 100 } });
+      }
+      return toolCallReply(SUBMIT_TOOL_NAME, { essay }, { usage: { prompt_tokens: 100, completion_tokens: 50 } });
+    });
+    const out = join(dir, 'j.json');
+    const err: string[] = [];
+    const saved = process.env.ENVBENCH_TASKS_DIR;
+    process.env.ENVBENCH_TASKS_DIR = path.join(import.meta.dirname, 'fixtures', 'judge-tasks');
+    try {
+      const code = await main(['run', '--models', 'openai:gpt-4.1-mini', '--judge', 'openai:gpt-4o-mini', '--out', out], { out: () => {}, err: (s) => err.push(s) }, {
+        ...process.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url, ANTHROPIC_API_KEY: '',
+      });
+      expect(code, err.join('\n')).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.ENVBENCH_TASKS_DIR;
+      else process.env.ENVBENCH_TASKS_DIR = saved;
+    }
+    const [t] = (await readRunRecord(out)).trials;
+    expect(t).toMatchObject({ status: 'passed', judge: { model: 'openai:gpt-4o-mini', requests: 1 } });
+    expect(t!.judge!.costUsd).toBeCloseTo((1000 * 0.15 + 100 * 0.6) / 1e6, 12);
+    expect(err.join('\n')).toMatch(/judge openai:gpt-4o-mini: 1 trial\(s\) graded/);
+  });
+});

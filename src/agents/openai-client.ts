@@ -76,7 +76,16 @@ export function toChatRequest(p: MessageCreateParamsNonStreaming): ChatCompletio
   const tools: ChatCompletionTool[] = (p.tools ?? []).flatMap((t) =>
     'input_schema' in t ? [{ type: 'function' as const, function: { name: t.name, description: t.description ?? '', parameters: t.input_schema as Record<string, unknown> } }] : [],
   );
-  return { model: p.model, messages, max_completion_tokens: p.max_tokens, ...(tools.length ? { tools } : {}) };
+  const choice = p.tool_choice;
+  // The judge forces its verdict tool; Chat Completions names that a function choice ('any' is 'required').
+  const tool_choice: ChatCompletionCreateParamsNonStreaming['tool_choice'] | undefined = !choice || !tools.length
+    ? undefined
+    : choice.type === 'tool'
+      ? { type: 'function', function: { name: choice.name } }
+      : choice.type === 'any'
+        ? 'required'
+        : choice.type;
+  return { model: p.model, messages, max_completion_tokens: p.max_tokens, ...(tools.length ? { tools } : {}), ...(tool_choice ? { tool_choice } : {}) };
 }
 
 function toChatMessages(m: MessageParam): ChatCompletionMessageParam[] {

@@ -20,7 +20,6 @@ import { GRADING_TIME_LIMIT_MS } from '../runs/trial.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { JudgeExample } from '../tasks/define.js';
 import { loadTasks, type LoadedTask } from '../tasks/load.js';
-import type { TrialResult } from '../runs/record.js';
 import { JudgeCheckArgsSchema, parseCommandArgs, UsageError } from './args.js';
 
 // ---------------------------------------------------------------- the judge of a run

@@ -96,6 +96,11 @@ export function validateChatRequest(b: any): string | null {
       if (t.function.parameters?.type !== 'object') return `tools[${i}].function.parameters must be an object schema`;
     }
   }
+  if (b.tool_choice !== undefined) {
+    const tc = b.tool_choice;
+    const named = typeof tc === 'object' && tc?.type === 'function' ? tc.function?.name : undefined;
+    if (!(['auto', 'none', 'required'].includes(tc) || (named && b.tools?.some((t: any) => t.function.name === named)))) return 'tool_choice must be auto, none, required or a function among the tools';
+  }
   let pending: string[] = [];
   for (const [i, m] of b.messages.entries()) {
     if (!['system', 'developer', 'user', 'assistant', 'tool'].includes(m?.role)) return `messages[${i}].role is invalid`;
