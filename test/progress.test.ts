@@ -162,6 +162,18 @@ describe('run options', () => {
     }
   });
 
+  it('a run journaled under the old name (FILE.json.journal.jsonl) still resumes', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-legacy-'));
+    const out = path.join(dir, 'r.json');
+    expect((await cli(['run', '--tasks', 'echo', '--models', 'oracle', '--out', out])).code).toBe(0);
+    await fs.rename(path.join(dir, 'r.journal.jsonl'), path.join(dir, 'r.json.journal.jsonl'));
+    await fs.rm(out);
+    const r = await cli(['run', '--resume', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/\(0 trial\(s\) run now/);
+    expect((await readRunRecord(out)).trials).toHaveLength(2);
+  });
+
   it('the main job\'s scratch file, the record inside and the stored file share one run id', async () => {
     const server = await serve();
     try {

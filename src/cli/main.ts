@@ -37,8 +37,11 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
   npm run bench                       the main job: the configured models if ANTHROPIC_API_KEY is set, else validate
   npm run bench -- list [--json]      tasks, variants, samples, and whether each can run here
   npm run bench -- run --models oracle,nop,anthropic:claude-haiku-4-5 [--tasks a,b] [--variants v1,v2|all]
-                       [--epochs N] [--concurrency K] [--shard i/n] [--out FILE] [--keep-workspaces] [--unsafe-no-sandbox]
-  npm run bench -- run --resume FILE  finish a killed run without repeating finished trials
+                       [--epochs N] [--concurrency K] [--shard i/n] [--out FILE] [--run-id ID] [--max-cost-usd X]
+                       [--keep-workspaces] [--unsafe-no-sandbox]
+                       progress: one live line on a terminal, a line per trial plus a periodic tally in logs;
+                       --max-cost-usd X: no trial starts once the known spend (agents and judge) reaches X
+  npm run bench -- run --resume FILE [--max-cost-usd X]  finish a killed (or capped) run without repeating finished trials
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
   npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
                        A and B: a run record or a results folder; exit 1 on a significant regression
