@@ -7,6 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { main } from '../src/cli/main.js';
 import { RUBRIC_VERDICT_TOOL } from '../src/grading/judge.js';
 import { scriptSafeJson } from '../src/reports/viewer/html.js';
+import { bounded, loadViewerData, MAX_TEXT } from '../src/reports/viewer/data.js';
 import { startMessagesServer, toolUseReply, textReply, type MessagesServer } from './support/messages-server.js';
 
 /** Debian's chromium (.ci/run installs it); ENVBENCH_CHROMIUM names another Chromium-based browser (CI's Chrome). */
@@ -91,6 +92,18 @@ describe('the HTML report, as text', () => {
     const s = scriptSafeJson(v);
     expect(s).not.toMatch(/[<>&\u2028\u2029]/);
     expect(JSON.parse(s)).toEqual(v);
+  });
+
+  it('a record whose transcripts are gone still makes a report, saying so; huge texts are cut with a note', async () => {
+    const lone = path.join(dir, 'elsewhere');
+    await fs.mkdir(lone, { recursive: true });
+    await fs.copyFile(record, path.join(lone, 'run.json'));
+    const data = await loadViewerData(path.join(lone, 'run.json'));
+    expect(data.trials).toHaveLength(2);
+    expect(data.trials.every((t) => t.events === null)).toBe(true);
+    expect(data.warnings.join('\n')).toMatch(/run\.transcripts\.jsonl: not found/);
+    const cut = bounded({ a: ['x'.repeat(MAX_TEXT + 10)] }) as { a: string[] };
+    expect(cut.a[0]).toMatch(/^x{100000}\n… \(10 more characters left out of the report\)$/);
   });
 
   it('view refuses a missing or invalid record with exit 2 and one message', async () => {

@@ -50,6 +50,20 @@ async function readJudgeTranscripts(file: string): Promise<Map<string, unknown[]
   return new Map([...byTrial].map(([k, v]) => [k, v.entries]));
 }
 
+/** A transcript file's contents, or null with a warning: a missing or broken log does not stop the report. */
+async function readOrWarn(file: string, reader: (f: string) => Promise<Map<string, unknown[]>>, warnings: string[]): Promise<Map<string, unknown[]> | null> {
+  if (!existsSync(file)) {
+    warnings.push(`${file}: not found (its transcripts are not shown)`);
+    return null;
+  }
+  try {
+    return await reader(file);
+  } catch (e) {
+    warnings.push(`${file}: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 /** A run record with every trial's transcript and judge transcript, as the viewer shows them. */
 export async function loadViewerData(recordPath: string): Promise<ViewerData> {
   const record = await readRunRecord(recordPath);
@@ -61,12 +75,7 @@ export async function loadViewerData(recordPath: string): Promise<ViewerData> {
     const file = path.resolve(dir, rel);
     let p = cache.get(file);
     if (!p) {
-      p = existsSync(file)
-        ? reader(file).catch((e: unknown) => {
-            warnings.push(`${file}: ${(e as Error).message}`);
-            return null;
-          })
-        : Promise.resolve((warnings.push(`${file}: not found (transcripts are not shown)`), null));
+      p = readOrWarn(file, reader, warnings);
       cache.set(file, p);
     }
     return p;
