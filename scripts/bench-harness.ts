@@ -22,7 +22,7 @@ import { loadTask } from '../src/tasks/index.js';
 import { planTrials } from '../src/runs/plan.js';
 import { executeRun } from '../src/runs/execute.js';
 import { createSandbox } from '../src/sandbox/index.js';
-import { probePython } from '../src/python/probe.js';
+import { findPython } from '../src/python/discover.js';
 import { createAnthropicClient } from '../src/agents/client.js';
 import { parseAgentSpec } from '../src/agents/model-spec.js';
 
@@ -52,7 +52,7 @@ const server = await startMessagesServer((body) => {
 process.env.ANTHROPIC_API_KEY = 'bench-key';
 
 const task = await loadTask(path.join(import.meta.dirname, '..', 'test', 'fixtures', 'tasks', 'echo'));
-const python = await probePython(process.env.ENVBENCH_PYTHON ?? 'python3', []);
+const python = await findPython({ modules: [] });
 const sandbox = await createSandbox({ extraReadOnlyPaths: python.prefixes });
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-bench-'));
 

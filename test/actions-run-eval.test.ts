@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { runActionEntry } from './support/action-runner.js';
 import { startMessagesServer, errorReply, type MessagesServer } from './support/messages-server.js';
 import { readRunRecord } from '../src/runs/journal.js';
@@ -11,6 +12,10 @@ import { trialKey } from '../src/runs/record.js';
 const FIXTURE_TASKS = path.join(import.meta.dirname, 'fixtures', 'tasks');
 const payload = JSON.parse(await fs.readFile(path.join(import.meta.dirname, 'fixtures', 'github', 'pull_request.synchronize.json'), 'utf8'));
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], { cwd, stdio: 'pipe' }).toString().trim();
+
+const declaredOutputs = Object.keys(
+  (parseYaml(await fs.readFile(path.join(import.meta.dirname, '..', 'actions', 'run-eval', 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> }).outputs,
+);
 
 let repo: string;
 let server: MessagesServer;
@@ -57,6 +62,18 @@ describe('run-eval action', () => {
       expect(r.summary).toMatch(/Affected tasks against `[0-9a-f]+`: `echo` \(its folder changed \(tasks\/echo\/prompt\.md\)\)/);
     }
     const records = await Promise.all([a, b].map((r) => readRunRecord(path.join(repo, r.outputs.record!))));
+    for (const [r, rec] of [a, b].map((r, k) => [r, records[k]!] as const)) {
+      // One run id: the file name, the record inside and the output.
+      expect(path.basename(r.outputs.record!, '.json')).toBe(rec.runId);
+      expect(r.outputs.run_id).toBe(rec.runId);
+      // The HTML report is made beside the record for the artifact, and the summary says where to find it.
+      expect(r.outputs.report).toBe(r.outputs.record!.replace(/\.json$/, '.html'));
+      expect(await fs.readFile(path.join(repo, r.outputs.report!), 'utf8')).toMatch(/^<!doctype html>/);
+      expect(r.summary).toMatch(/Transcripts: open `.+\.html` from this job's artifact/);
+      expect(r.outputs.skipped).toBe('0');
+      // Every output the entry point sets is declared in action.yml (an undeclared one is invisible to workflows).
+      for (const name of Object.keys(r.outputs)) expect(declaredOutputs, name).toContain(name);
+    }
     expect(records.map((r) => r.plan.shard)).toEqual([{ index: 1, count: 2 }, { index: 2, count: 2 }]);
     const keys = records.flatMap((r) => r.trials.map(trialKey)).sort();
     // echo: 2 samples x 3 agents, each trial in exactly one shard.

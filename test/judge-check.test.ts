@@ -60,7 +60,16 @@ describe('judge-check', () => {
   it('needs ANTHROPIC_API_KEY: exit 2 with a clear error', async () => {
     const r = await cli([], { ANTHROPIC_API_KEY: '' });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/judge-check calls the judge model: set ANTHROPIC_API_KEY/);
+    expect(r.err).toMatch(/judge-check calls the judge model anthropic:\S+: ANTHROPIC_API_KEY is not set/);
+  });
+
+  it('--help prints the usage and exits 0, without an API key', async () => {
+    for (const argv of [['--help'], ['-h']]) {
+      const r = await cli(argv, { ANTHROPIC_API_KEY: '' });
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/judge-check \[--tasks a,b\]/);
+      expect(r.err).not.toMatch(/ANTHROPIC_API_KEY/);
+    }
   });
 
   it('refuses tasks without labelled examples, and bad options', async () => {

@@ -371,11 +371,12 @@ describe('judge in runs: recorded apart from the agent', () => {
 describe('chooseJudge: which judge a run gets', () => {
   const key = { ANTHROPIC_API_KEY: 'k' };
   it.each([
-    ['no flag, model agents', undefined, true, key, { kind: 'model', spec: 'anthropic:claude-sonnet-4-6', model: 'claude-sonnet-4-6', thinkingBudget: null }],
+    ['no flag, model agents', undefined, true, key, { kind: 'model', provider: 'anthropic', spec: 'anthropic:claude-sonnet-4-6', model: 'claude-sonnet-4-6', thinkingBudget: null }],
     ['no flag, oracle/nop only', undefined, false, {}, { kind: 'off', reason: expect.stringMatching(/oracle and nop run without a model/) }],
     ['--judge none', 'none', true, key, { kind: 'off', reason: 'the judge is turned off (--judge none)' }],
     ['a resumed run started without a judge', null, true, key, { kind: 'off', reason: 'the run was started without a judge' }],
-    ['a spec with thinking', 'anthropic:claude-opus-4-5+thinking=4000', false, key, { kind: 'model', spec: 'anthropic:claude-opus-4-5+thinking=4000', model: 'claude-opus-4-5', thinkingBudget: 4000 }],
+    ['a spec with thinking', 'anthropic:claude-opus-4-5+thinking=4000', false, key, { kind: 'model', provider: 'anthropic', spec: 'anthropic:claude-opus-4-5+thinking=4000', model: 'claude-opus-4-5', thinkingBudget: 4000 }],
+    ['an openai judge', 'openai:gpt-4o-mini', true, { OPENAI_API_KEY: 'sk-test' }, { kind: 'model', provider: 'openai', spec: 'openai:gpt-4o-mini', model: 'gpt-4o-mini', thinkingBudget: null }],
   ] as const)('%s', (_what, requested, hasModels, env, expected) => {
     expect(chooseJudge(requested, hasModels, env)).toEqual(expected);
   });

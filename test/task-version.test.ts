@@ -112,7 +112,7 @@ describe('trials record what produced them', () => {
   beforeAll(async () => {
     echo = await loadTask(ECHO);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-prov-'));
-    const python: PythonEnv = { command: 'python3', executable: '/usr/bin/python3', version: '3.11', prefixes: [], modules: {}, torch: '1.13.1', cuda: false, gpu: null };
+    const python: PythonEnv = { source: 'given', command: 'python3', executable: '/usr/bin/python3', version: '3.11', prefixes: [], modules: {}, torch: '1.13.1', cuda: false, gpu: null };
     env = { sandbox: null as never, python, requirements: { ok: true }, workRoot: dir, transcripts: new TranscriptLog(path.join(dir, 't.jsonl')), recordDir: dir, harness: '0.1.0+abc' };
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { runTrial, type TrialEnv } from '../src/runs/trial.js';
 import { parseAgentSpec } from '../src/agents/model-spec.js';
 import { TranscriptLog } from '../src/agents/transcript.js';
 import { createSandbox } from '../src/sandbox/index.js';
-import { probePython } from '../src/python/probe.js';
+import { findPython } from '../src/python/discover.js';
 
 let dir: string;
 let task: LoadedTask;
@@ -15,7 +15,7 @@ let env: TrialEnv;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'envbench-trial-'));
   task = await loadTask(path.join(import.meta.dirname, 'fixtures', 'hang-tasks', 'hang-grader'));
-  const python = await probePython(process.env.ENVBENCH_PYTHON ?? 'python3', []);
+  const python = await findPython({ modules: [] });
   env = {
     sandbox: await createSandbox({ extraReadOnlyPaths: python.prefixes }),
     python,

@@ -106,6 +106,43 @@ describe('workflow security choices', () => {
     expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
   });
 
+  it('every setup-node is on a maintained LTS (>= 22); ci also keeps the oldest supported Node (20) green', async () => {
+    const versions: string[] = [];
+    for (const f of ['ci.yml', 'pr-eval.yml', 'scheduled.yml']) {
+      const wf = await readYaml(`.github/workflows/${f}`);
+      for (const job of Object.values(wf.jobs) as Array<{ steps: Array<{ uses?: string; with?: Record<string, unknown> }>; strategy?: { matrix?: { node?: number[] } } }>) {
+        for (const s of job.steps.filter((x) => x.uses?.startsWith('actions/setup-node'))) {
+          const v = String(s.with?.['node-version']);
+          if (v === '${{ matrix.node }}') versions.push(...job.strategy!.matrix!.node!.map(String));
+          else versions.push(v);
+        }
+      }
+    }
+    const ci = await readYaml('.github/workflows/ci.yml');
+    expect(ci.jobs.test.strategy.matrix.node).toEqual(expect.arrayContaining([20]));
+    expect(versions.filter((v) => v !== '20').every((v) => Number(v) >= 22)).toBe(true);
+    expect(versions.some((v) => Number(v) >= 22)).toBe(true);
+    const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+    expect(pkg.engines.node).toBe('>=20');
+  });
+
+  it('scheduled publishes to the default branch on schedule events too (they carry no event.repository)', async () => {
+    const wf = await readYaml('.github/workflows/scheduled.yml');
+    const branch = wf.jobs.publish.steps.find((s: { uses?: string }) => s.uses === './actions/publish-results').with.branch;
+    // Schedule runs check out the default branch: ref_name is it when event.repository is absent.
+    expect(branch).toBe('${{ github.event.repository.default_branch || github.ref_name }}');
+    expect(branch).not.toContain("'main'");
+  });
+
+  it('pr-eval: adding another label neither starts nor cancels an eval (job-level concurrency, label checked)', async () => {
+    const wf = await readYaml('.github/workflows/pr-eval.yml');
+    expect(wf.on.pull_request.types).toContain('labeled');
+    // A workflow-level group would cancel the running eval before the job's `if:` is even evaluated.
+    expect(wf.concurrency).toBeUndefined();
+    expect(wf.jobs.eval.concurrency).toEqual({ group: 'pr-eval-${{ github.event.pull_request.number }}', 'cancel-in-progress': true });
+    expect(wf.jobs.eval.if).toContain("github.event.action != 'labeled' || github.event.label.name == (vars.ENVBENCH_EVAL_LABEL || 'run-eval')");
+  });
+
   it('ci lints the workflows and checks the README is current', async () => {
     const wf = await readYaml('.github/workflows/ci.yml');
     const runs = wf.jobs.test.steps.map((s: { run?: string }) => s.run ?? '').join('\n');
@@ -113,5 +150,13 @@ describe('workflow security choices', () => {
     expect(runs).toContain('npm test');
     expect(runs).toContain('validate');
     expect(runs).toContain('report --check');
+  });
+});
+
+describe('repository hygiene', () => {
+  it('runs/ (the README\'s --out runs/pa.json) is ignored by git, with its journal, transcripts and report', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const ignored = execFileSync('git', ['check-ignore', '--no-index', 'runs/pa.json', 'runs/pa.journal.jsonl', 'runs/pa.transcripts.jsonl', 'runs/pa.html'], { cwd: root }).toString();
+    expect(ignored.trim().split('\n')).toHaveLength(4);
   });
 });

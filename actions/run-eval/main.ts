@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { main, EXIT } from '../../src/cli/main.js';
 import { loadTasks, TASKS_DIR } from '../../src/tasks/load.js';
 import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
+import { journalPath } from '../../src/runs/journal.js';
+import { judgeTranscriptPath } from '../../src/grading/judge.js';
+import { viewCommand } from '../../src/cli/view.js';
 import { ShardSchema } from '../../src/runs/shard.js';
 import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';
 import { inputs, readInputs, runAction } from '../../src/github/action-io.js';
@@ -69,7 +72,9 @@ await runAction(async () => {
   core.setOutput('tasks', tasks.join(','));
   if (!tasks.length) {
     core.setOutput('record', '');
+    core.setOutput('report', '');
     core.setOutput('transcripts', '');
+    core.setOutput('judge_transcripts', '');
     await core.summary.addRaw(`## envbench\n\n${notes.join('\n')}\n`).write();
     core.info(notes.join('\n'));
     return;
@@ -77,21 +82,31 @@ await runAction(async () => {
 
   if (i.sequential) return sequential(i, tasks, notes);
 
-  const out = path.join(i.out_dir, `${newRunId()}-shard${i.shard.index}of${i.shard.count}.json`);
-  const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--out', out];
+  // One id for the file, the record's runId and the run_id output.
+  const runId = `${newRunId()}-shard${i.shard.index}of${i.shard.count}`;
+  const out = path.join(i.out_dir, `${runId}.json`);
+  const argv = ['run', '--tasks', tasks.join(','), '--models', i.models.join(','), '--epochs', String(i.epochs), '--concurrency', String(i.concurrency), '--shard', `${i.shard.index}/${i.shard.count}`, '--run-id', runId, '--out', out];
   if (i.variants) argv.push('--variants', i.variants);
   if (i.judge) argv.push('--judge', i.judge);
   core.info(`envbench ${argv.join(' ')}`);
   const code = await main(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') });
   if (code === EXIT.usage) throw new Error(`run-eval: the run was refused (exit 2); see the error above`);
-  if (code === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; its journal is ${out}.journal.jsonl (resume with \`npm run bench -- run --resume ${out}\`)`);
+  if (code === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; its journal is ${journalPath(out)} (resume with \`npm run bench -- run --resume ${out}\`)`);
 
   const record = await readRunRecord(out);
   for (const a of runAnnotations(record)) (a.level === 'error' ? core.error : core.warning)(a.message, { title: a.title });
-  await core.summary.addRaw(runSummaryMarkdown(record, notes)).write();
+  const report = await viewCommand([out]);
+  const extra = [
+    ...notes,
+    `Transcripts: open \`${path.basename(report)}\` from this job's artifact in a browser (the link follows below once it is uploaded).`,
+  ];
+  await core.summary.addRaw(runSummaryMarkdown(record, extra)).write();
   const transcripts = transcriptLogPath(out);
+  const judgeTranscripts = judgeTranscriptPath(out);
   core.setOutput('record', out);
+  core.setOutput('report', report);
   core.setOutput('transcripts', existsSync(transcripts) ? transcripts : '');
+  core.setOutput('judge_transcripts', existsSync(judgeTranscripts) ? judgeTranscripts : '');
   core.setOutput('run_id', record.runId);
   for (const s of ['passed', 'failed', 'error', 'skipped'] as const) core.setOutput(s, String(record.trials.filter((t) => t.status === s).length));
   if (code === EXIT.trialErrors && i.fail_on_error) core.setFailed('run-eval: some trials ended in error (fail_on_error is true); see the annotations');
@@ -139,7 +154,7 @@ async function sequential(i: z.infer<typeof Inputs>, taskIds: string[], notes: s
   if (result.stoppedBy === EXIT.interrupted) throw new Error(`run-eval: the run was interrupted; restore ${dir} and run again to resume`);
   if (!result.trials.length) throw new Error('run-eval: no trial ran');
   const record = await combineCellRecords(result.progress, result.trials);
-  const out = path.join(i.out_dir, `${record.runId}-sequential.json`);
+  const out = path.join(i.out_dir, `${record.runId}.json`);
   await writeRunRecord(out, record);
   const lines = result.progress.map((p) => `- \`${p.cell.task}/${p.cell.variant}/${p.cell.model}\`: ${p.trials} trial(s), ${p.state}${p.verdict ? ` (${p.verdict})` : ''}`);
   notes.push(`Sequential gate: ${result.looks} look(s) run.`, ...lines);

@@ -1,5 +1,22 @@
 import Anthropic from '@anthropic-ai/sdk';
+import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { RateGate } from './rate-gate.js';
+
+/** Per-call options the agent loop and the judge pass (a subset of both SDKs' request options). */
+export interface CallOptions {
+  signal?: AbortSignal;
+  maxRetries?: number;
+  timeout?: number;
+}
+
+/**
+ * What the agent loop and the judge need from a model provider: one Messages-shaped call. The Anthropic SDK
+ * client is one as it is; src/agents/openai-client.ts adapts Chat Completions to it, so both providers run
+ * the same loop (tools, submit_answer, budgets, limits, usage) with no provider branches in it.
+ */
+export interface MessagesClient {
+  messages: { create(params: MessageCreateParamsNonStreaming, options?: CallOptions): PromiseLike<Message> };
+}
 
 /** How each Messages API call is bounded. The one place these defaults live. */
 export interface CallPolicy {
@@ -34,7 +51,7 @@ export interface CreateClientOptions {
 
 // The policy a client was made with, so runAgentLoop applies the same bounds per request
 // without every caller threading it through (a WeakMap keeps the SDK object untouched).
-const policies = new WeakMap<Anthropic, ResolvedCallPolicy>();
+const policies = new WeakMap<object, ResolvedCallPolicy>();
 
 /** Fills defaults and validates; throws on nonsense values. */
 export function resolveCallPolicy(opts: Partial<CallPolicy> = {}): ResolvedCallPolicy {
@@ -49,8 +66,13 @@ export function resolveCallPolicy(opts: Partial<CallPolicy> = {}): ResolvedCallP
 }
 
 /** The policy registered for a client made by createAnthropicClient, if any. */
-export function callPolicyOf(client: Anthropic): ResolvedCallPolicy | undefined {
+export function callPolicyOf(client: MessagesClient): ResolvedCallPolicy | undefined {
   return policies.get(client);
+}
+
+/** Registers the policy a provider's client was made with (see callPolicyOf). */
+export function registerCallPolicy(client: MessagesClient, policy: ResolvedCallPolicy): void {
+  policies.set(client, policy);
 }
 
 export function createAnthropicClient(opts: CreateClientOptions = {}): Anthropic {

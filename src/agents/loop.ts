@@ -1,4 +1,4 @@
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type {
   ContentBlock,
   ContentBlockParam,
@@ -13,14 +13,15 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import type { Limits } from '../tasks/define.js';
-import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type ResolvedCallPolicy } from './client.js';
+import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient, type ResolvedCallPolicy } from './client.js';
 import { MIN_THINKING_BUDGET } from './model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from './prices.js';
 import { SUBMIT_TOOL_NAME, type ToolContext, type ToolDef, type ToolResult } from './tool.js';
 import type { TranscriptSink } from './transcript.js';
 
 export interface AgentLoopOptions {
-  client: Anthropic;
+  /** An Anthropic SDK client, or another provider behind the same interface (src/agents/openai-client.ts). */
+  client: MessagesClient;
   model: string;
   thinkingBudget: number | null;
   system: string;
@@ -310,7 +311,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
         timeout: policy.requestTimeoutMs,
       });
       // The race guarantees we return when the signal fires, whatever stage the SDK is in.
-      return { message: await raceAbort(pending, trial.signal) };
+      return { message: await raceAbort(Promise.resolve(pending), trial.signal) };
     } catch (e) {
       if (stopCause === 'bound') return { error: boundMessage() };
       if (trial.signal.aborted) throw new TrialStopped(stopCause ?? 'aborted');

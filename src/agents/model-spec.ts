@@ -12,7 +12,23 @@ export type AgentSpec =
       thinkingBudget: number | null;
       /** The canonical spec string (stable; used to name result rows). */
       spec: string;
+    }
+  | {
+      /** Any Chat Completions endpoint (OPENAI_BASE_URL): OpenAI, vLLM, SGLang, Ollama, OpenRouter, LiteLLM. */
+      kind: 'openai';
+      /** Model id as the server names it, e.g. "gpt-4.1-mini", "meta-llama/Llama-3.1-8B-Instruct", "qwen2.5:7b". */
+      model: string;
+      /** Always null: Chat Completions has no thinking budget (a server's reasoning output is still recorded). */
+      thinkingBudget: null;
+      spec: string;
     };
+
+/** A model agent (either provider): what runs the agent loop, as opposed to oracle and nop. */
+export type ModelAgentSpec = Extract<AgentSpec, { kind: 'anthropic' | 'openai' }>;
+
+export function isModelAgent(a: AgentSpec): a is ModelAgentSpec {
+  return a.kind === 'anthropic' || a.kind === 'openai';
+}
 
 export const AGENT_SPEC_EXAMPLES = [
   'oracle',
@@ -20,6 +36,8 @@ export const AGENT_SPEC_EXAMPLES = [
   'anthropic:claude-sonnet-4-5',
   'anthropic:claude-haiku-4-5-20251001',
   'anthropic:claude-sonnet-4-5+thinking=4000',
+  'openai:gpt-4.1-mini',
+  'openai:meta-llama/Llama-3.1-8B-Instruct',
 ] as const;
 
 /** The API rejects thinking budgets below this. */
@@ -72,14 +90,34 @@ function parseAnthropic(rest: string, ctx: z.RefinementCtx): AgentSpec | typeof 
   return { kind: 'anthropic', model: m.data, thinkingBudget: budget, spec };
 }
 
+/** Server-side ids also use "/" (vLLM, OpenRouter) and ":" (Ollama tags). */
+const openaiModelId = z
+  .string()
+  .min(1, 'the model id after "openai:" is empty')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@/:-]*$/, 'a model id uses letters, digits, ".", "-", "_", "@", "/" and ":" only (e.g. "gpt-4.1-mini")');
+
+function parseOpenAI(rest: string, ctx: z.RefinementCtx): AgentSpec | typeof z.NEVER {
+  if (rest.includes('+')) {
+    ctx.addIssue({ code: 'custom', message: 'openai:<model> takes no options (+thinking is for anthropic: models)' });
+    return z.NEVER;
+  }
+  const m = openaiModelId.safeParse(rest);
+  if (!m.success) {
+    ctx.addIssue({ code: 'custom', message: m.error.issues[0]?.message ?? 'invalid model id' });
+    return z.NEVER;
+  }
+  return { kind: 'openai', model: m.data, thinkingBudget: null, spec: `openai:${m.data}` };
+}
+
 /** Parses an agent spec string; use in config/CLI schemas. */
 export const AgentSpecSchema = z.string().transform((raw, ctx): AgentSpec => {
   const s = raw.trim();
   if (s === 'oracle') return { kind: 'oracle' };
   if (s === 'nop') return { kind: 'nop' };
   if (s.startsWith('anthropic:')) return parseAnthropic(s.slice('anthropic:'.length), ctx);
-  const hint = /^claude/i.test(s) ? ` (did you mean "anthropic:${s}"?)` : '';
-  ctx.addIssue({ code: 'custom', message: `unknown agent "${s}"${hint}; use oracle, nop or anthropic:<model-id>` });
+  if (s.startsWith('openai:')) return parseOpenAI(s.slice('openai:'.length), ctx);
+  const hint = /^claude/i.test(s) ? ` (did you mean "anthropic:${s}"?)` : /^gpt|^o\d/i.test(s) ? ` (did you mean "openai:${s}"?)` : '';
+  ctx.addIssue({ code: 'custom', message: `unknown agent "${s}"${hint}; use oracle, nop, anthropic:<model-id> or openai:<model-id>` });
   return z.NEVER;
 });
 
@@ -93,5 +131,5 @@ export function parseAgentSpec(raw: string): AgentSpec {
 
 /** The canonical string for a parsed spec (round-trips through parseAgentSpec). */
 export function formatAgentSpec(agent: AgentSpec): string {
-  return agent.kind === 'anthropic' ? agent.spec : agent.kind;
+  return isModelAgent(agent) ? agent.spec : agent.kind;
 }

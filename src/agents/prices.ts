@@ -42,8 +42,11 @@ const price = (input: number, output: number): Price => ({
   cacheRead: input * 0.1,
 });
 
+/** OpenAI prices: no cache-write surcharge, a cached-input price of its own. */
+const openaiPrice = (input: number, output: number, cachedInput: number): Price => ({ input, output, cacheWrite: input, cacheRead: cachedInput });
+
 /**
- * THE price table (Anthropic list prices, USD per million tokens). Keys are model aliases;
+ * THE price table (Anthropic and OpenAI list prices, USD per million tokens). Keys are model aliases;
  * dated ids (claude-haiku-4-5-20251001) match their alias. Add new models here only.
  */
 export const PRICES: Readonly<Record<string, Price>> = Object.freeze({
@@ -59,6 +62,9 @@ export const PRICES: Readonly<Record<string, Price>> = Object.freeze({
   'claude-3-5-haiku': price(0.8, 4),
   'claude-3-7-sonnet': price(3, 15),
   'claude-3-5-sonnet': price(3, 15),
+  // openai: agents. Any other id served over Chat Completions (a local vLLM model, an OpenRouter route) is unpriced: null, never $0.
+  'gpt-4.1-mini': openaiPrice(0.4, 1.6, 0.1),
+  'gpt-4o-mini': openaiPrice(0.15, 0.6, 0.075),
 });
 
 /**

@@ -181,7 +181,12 @@ export class TranscriptLog {
 
 /** The lines of one trial's last attempt in a run's transcript log, in order, without the `trial` tag. */
 export async function readTrialTranscript(file: string, trial: string): Promise<Array<TranscriptEvent & { ts: string }>> {
-  const out: Array<TranscriptEvent & { ts: string }> = [];
+  return (await readRunTranscripts(file, (t) => t === trial)).get(trial) ?? [];
+}
+
+/** Every trial's last attempt in a run's transcript log (or those `want` selects), by trial key: one read of the file. */
+export async function readRunTranscripts(file: string, want: (trial: string) => boolean = () => true): Promise<Map<string, Array<TranscriptEvent & { ts: string }>>> {
+  const byTrial = new Map<string, Array<TranscriptEvent & { ts: string }>>();
   const defs = new Map<string, ToolSchemas>();
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     if (!line.trim()) continue;
@@ -195,8 +200,11 @@ export async function readTrialTranscript(file: string, trial: string): Promise<
       defs.set(parsed.ref, parsed.value ?? []);
       continue;
     }
-    if (parsed.trial !== trial) continue;
+    if (typeof parsed.trial !== 'string' || !want(parsed.trial)) continue;
+    const trial = parsed.trial;
     const { trial: _t, ...event } = parsed;
+    let out = byTrial.get(trial);
+    if (!out) byTrial.set(trial, (out = []));
     // A trial cut short by an interrupt runs again on --resume: keep only its last attempt, which starts at 'meta'.
     if (event.type === 'meta') {
       out.length = 0;
@@ -210,7 +218,7 @@ export async function readTrialTranscript(file: string, trial: string): Promise<
     }
     out.push(event as TranscriptEvent & { ts: string });
   }
-  return out;
+  return byTrial;
 }
 
 /** Keeps events in memory (tests, dry runs). */

@@ -15,6 +15,9 @@ const list = z
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be at least 1`);
 
+/** A run id names files (the store's FILE is RUNID.json): letters, digits, ".", "_" and "-" only. */
+export const RunIdSchema = z.string().regex(/^[\w][\w.-]*$/, 'a run id uses letters, digits, ".", "_" and "-" only');
+
 export const RunArgsSchema = z
   .object({
     tasks: list.optional(),
@@ -33,10 +36,14 @@ export const RunArgsSchema = z
     judge: z.string().min(1).optional(),
     /** Run only part i of n of the plan (1-based), for spreading one plan over machines. */
     shard: ShardSchema.optional(),
+    /** The run id recorded (default: a new one); the default --out is named after it. */
+    'run-id': RunIdSchema.optional(),
+    /** Stop starting trials once the run's known spend (agents and judge) reaches this; trials in flight finish. */
+    'max-cost-usd': z.coerce.number({ error: '--max-cost-usd must be a number of dollars, e.g. 5 or 0.5' }).positive('--max-cost-usd must be above 0').optional(),
   })
   .superRefine((a, ctx) => {
-    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard || a['partial-grading'])) {
-      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard/--partial-grading (only --epochs, to extend it)' });
+    if (a.resume && (a.tasks || a.models || a.variants || a.out || a.judge || a.shard || a['partial-grading'] || a['run-id'])) {
+      ctx.addIssue({ code: 'custom', path: ['resume'], message: '--resume FILE takes the plan from FILE\'s journal; do not also pass --tasks/--models/--variants/--out/--judge/--shard/--partial-grading/--run-id (only --epochs, to extend it, and --max-cost-usd)' });
     }
     if (!a.resume && !a.models) ctx.addIssue({ code: 'custom', path: ['models'], message: 'required, e.g. --models oracle,nop,anthropic:claude-haiku-4-5' });
   });
@@ -106,6 +113,8 @@ const OPTIONS = {
   'keep-workspaces': { type: 'boolean' },
   judge: { type: 'string' },
   shard: { type: 'string' },
+  'run-id': { type: 'string' },
+  'max-cost-usd': { type: 'string' },
   k: { type: 'string' },
   'min-agreement': { type: 'string' },
   help: { type: 'boolean', short: 'h' },

@@ -5,28 +5,27 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Anthropic from '@anthropic-ai/sdk';
 import { markdownTable } from 'markdown-table';
 import pLimit from 'p-limit';
-import { createAnthropicClient } from '../agents/client.js';
-import { parseAgentSpec } from '../agents/model-spec.js';
+export { judgeSummaryLines } from '../reports/summary.js';
+import { createClients, missingCredentials, type ModelClients, type Provider } from '../agents/providers.js';
+import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
 import { criterionPoints, JUDGE_CHECK_PREFIX, openJudgeSession, VERDICT_CHECK, type JudgeSetup } from '../grading/judge.js';
 import { GraderInfraError } from '../grading/types.js';
-import { probePython } from '../python/probe.js';
+import { findPython } from '../python/discover.js';
 import { checkRequirements, usesGpu } from '../python/requirements.js';
 import { GRADING_TIME_LIMIT_MS } from '../runs/trial.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { JudgeExample } from '../tasks/define.js';
 import { loadTasks, type LoadedTask } from '../tasks/load.js';
-import type { TrialResult } from '../runs/record.js';
 import { JudgeCheckArgsSchema, parseCommandArgs, UsageError } from './args.js';
 
 // ---------------------------------------------------------------- the judge of a run
 
 /** A run's judge before a client exists: a parsed spec, or the reason there is none. */
-export type JudgeChoice = { kind: 'model'; spec: string; model: string; thinkingBudget: number | null } | { kind: 'off'; reason: string };
+export type JudgeChoice = { kind: 'model'; provider: Provider; spec: string; model: string; thinkingBudget: number | null } | { kind: 'off'; reason: string };
 
 /** Parses a judge spec; throws UsageError naming the flag. */
 export function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoice, { kind: 'model' }> {
@@ -36,8 +35,8 @@ export function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoi
   } catch (e) {
     throw new UsageError(`${flag}: ${(e as Error).message}`);
   }
-  if (a.kind !== 'anthropic') throw new UsageError(`${flag}: the judge must be a model (anthropic:<model-id>[+thinking=N]), not "${raw}"`);
-  return { kind: 'model', spec: a.spec, model: a.model, thinkingBudget: a.thinkingBudget };
+  if (!isModelAgent(a)) throw new UsageError(`${flag}: the judge must be a model (anthropic:<model-id>[+thinking=N] or openai:<model-id>), not "${raw}"`);
+  return { kind: 'model', provider: a.kind, spec: a.spec, model: a.model, thinkingBudget: a.thinkingBudget };
 }
 
 /**
@@ -52,9 +51,8 @@ export function chooseJudge(requested: string | null | undefined, hasModelAgents
     return { kind: 'off', reason: 'oracle and nop run without a model; pass --judge <spec> to judge them' };
   }
   const choice = parseJudgeSpec(requested ?? DEFAULT_JUDGE_MODEL);
-  if (!env.ANTHROPIC_API_KEY) {
-    throw new UsageError(`--judge ${choice.spec} calls a model but ANTHROPIC_API_KEY is not set (or pass --judge none)`);
-  }
+  const missing = missingCredentials(choice.provider, env);
+  if (missing) throw new UsageError(`--judge ${choice.spec} calls a model but ${missing} (or pass --judge none)`);
   return choice;
 }
 
@@ -63,31 +61,12 @@ export function planJudge(choice: JudgeChoice): string | null {
   return choice.kind === 'model' ? choice.spec : null;
 }
 
-/** The setup handed to every trial; `client` is the run's (one rate gate for agent and judge). */
-export function judgeSetupFor(choice: JudgeChoice, client: Anthropic | undefined, transcriptFile?: string): JudgeSetup {
+/** The setup handed to every trial; the client is the run's for the judge's provider (one rate gate for agent and judge). */
+export function judgeSetupFor(choice: JudgeChoice, clients: ModelClients, transcriptFile?: string): JudgeSetup {
   if (choice.kind === 'off') return choice;
-  if (!client) throw new Error('judgeSetupFor: a judge model needs an Anthropic client');
+  const client = clients[choice.provider];
+  if (!client) throw new Error(`judgeSetupFor: a ${choice.provider} judge needs a ${choice.provider} client`);
   return { kind: 'model', client, model: choice.model, spec: choice.spec, thinkingBudget: choice.thinkingBudget, ...(transcriptFile ? { transcriptFile } : {}) };
-}
-
-/** End-of-run lines on the judge's spending (apart from the agents'); none when no judge was called. */
-export function judgeSummaryLines(trials: TrialResult[]): string[] {
-  const byModel = new Map<string, { trials: number; requests: number; usage: Usage; cost: number | null }>();
-  for (const t of trials) {
-    if (!t.judge) continue;
-    const m = byModel.get(t.judge.model) ?? { trials: 0, requests: 0, usage: { ...ZERO_USAGE }, cost: 0 };
-    m.trials++;
-    m.requests += t.judge.requests;
-    m.usage = addUsage(m.usage, t.judge.usage);
-    m.cost = m.cost === null || t.judge.costUsd === null ? null : m.cost + t.judge.costUsd;
-    byModel.set(t.judge.model, m);
-  }
-  return [...byModel].map(
-    ([model, m]) =>
-      `judge ${model}: ${m.trials} trial(s) graded, ${m.requests} request(s), ${m.usage.inputTokens} input / ${m.usage.outputTokens} output tokens, ` +
-      (m.cost === null ? 'cost unknown (model not in the price table)' : `$${m.cost.toFixed(4)}`) +
-      ' (not included in the agents\' cost)',
-  );
 }
 
 // ---------------------------------------------------------------- judge-check
@@ -267,10 +246,9 @@ const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)}%
 
 export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandArgs('judge-check', argv, JudgeCheckArgsSchema);
-  if (!env.ANTHROPIC_API_KEY) {
-    throw new UsageError('judge-check calls the judge model: set ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL may point at a compatible endpoint)');
-  }
   const judge = parseJudgeSpec(args.judge ?? DEFAULT_JUDGE_MODEL);
+  const missing = missingCredentials(judge.provider, env);
+  if (missing) throw new UsageError(`judge-check calls the judge model ${judge.spec}: ${missing}`);
   const loaded = await loadTasks(args.tasks);
   if (args.tasks) {
     const without = loaded.filter((t) => !t.def.judgeExamples);
@@ -279,8 +257,7 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
   const tasks = loaded.filter((t) => t.def.judgeExamples);
   if (!tasks.length) throw new UsageError('no task declares judgeExamples (labelled submissions in task.ts); nothing to check');
 
-  const modules = [...new Set(tasks.flatMap((t) => t.def.requirements.pythonModules))];
-  const python = await probePython(env.ENVBENCH_PYTHON ?? 'python3', modules);
+  const python = await findPython({ modules: tasks.flatMap((t) => t.def.requirements.pythonModules), env });
   const skipped: JudgeCheckReport['skipped'] = [];
   const runnable: LoadedTask[] = [];
   for (const t of tasks) {
@@ -290,8 +267,7 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
   }
   const prepared = (await Promise.all(runnable.map(prepareExamples))).flat();
   const sandbox = await createSandbox({ unsafeNoSandbox: args['unsafe-no-sandbox'], extraReadOnlyPaths: python.prefixes });
-  const client = createAnthropicClient({ apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL || undefined });
-  const setup = judgeSetupFor(judge, client);
+  const setup = judgeSetupFor(judge, createClients([judge.provider], env));
   const limit = pLimit(args.concurrency);
   const workRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-judge-check-'));
   io.err(`judge-check: ${prepared.length} example(s) x ${args.k} run(s) with ${judge.spec}`);

@@ -1,5 +1,5 @@
 import type { RunRecord, TrialResult } from '../runs/record.js';
-import { summaryTable } from '../reports/summary.js';
+import { judgeSummaryLines, summaryTable } from '../reports/summary.js';
 import { trialKey } from '../runs/record.js';
 
 export interface Annotation {
@@ -20,6 +20,8 @@ export function runSummaryMarkdown(record: RunRecord, extra: string[] = []): str
     ...extra.map((e) => `\n${e}`),
     '',
     record.trials.length ? summaryTable(record.trials) : '_no trials_',
+    // The judge's spending, apart from the agents' (the table's cost column).
+    ...judgeSummaryLines(record.trials).map((l, i) => `${i === 0 ? '\n' : ''}- ${l}`),
   ];
   return lines.join('\n') + '\n';
 }

@@ -36,7 +36,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type Anthropic from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
   Message,
@@ -46,7 +45,7 @@ import type {
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
-import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy } from '../agents/client.js';
+import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient } from '../agents/client.js';
 import { assistantContent, describeApiError, raceAbort, thinkingFor, usageOf } from '../agents/loop.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import type { TrialJudge } from '../runs/record.js';
@@ -149,7 +148,7 @@ export interface JudgeSink {
 
 /** The judge a grading may use: ctx.judge. */
 export interface JudgeAccess {
-  client: Anthropic;
+  client: MessagesClient;
   /** Model id as sent to the API, e.g. "claude-sonnet-4-5". */
   model: string;
   /** The spec as written, e.g. "anthropic:claude-sonnet-4-5+thinking=4000"; recorded with the trial. */
@@ -312,7 +311,7 @@ export async function runJudge<T>(req: JudgeRequest<T>, judge: JudgeAccess, sign
 
 /** One Messages API call with the SDK's retries, bounded in total by policy.maxCallMs and by `signal`. */
 async function callOnce(
-  client: Anthropic,
+  client: MessagesClient,
   params: MessageCreateParamsNonStreaming,
   policy: Required<CallPolicy>,
   signal: AbortSignal | undefined,
@@ -321,7 +320,7 @@ async function callOnce(
   const all = signal ? AbortSignal.any([signal, bound]) : bound;
   try {
     const pending = client.messages.create(params, { signal: all, maxRetries: policy.maxAttempts - 1, timeout: policy.requestTimeoutMs });
-    return await raceAbort(pending, all);
+    return await raceAbort(Promise.resolve(pending), all);
   } catch (e) {
     if (signal?.aborted) throw new JudgeError('aborted (the grading was stopped or ran out of time)');
     if (bound.aborted) throw new JudgeError(`API call exceeded its ${policy.maxCallMs} ms bound (retries included) and was abandoned`);
@@ -531,7 +530,7 @@ export function criterionPoints(detail: string): { points: number; max: number }
 export type JudgeSetup =
   | {
       kind: 'model';
-      client: Anthropic;
+      client: MessagesClient;
       model: string;
       spec: string;
       thinkingBudget: number | null;

@@ -1,7 +1,9 @@
 /** What the harness knows about the Python interpreter it runs checks and tools with. */
 export interface PythonEnv {
-  /** As configured: ENVBENCH_PYTHON, else `python3`. */
+  /** The command that was probed: ENVBENCH_PYTHON, else the interpreter findPython chose (src/python/discover.ts). */
   command: string;
+  /** Where the command came from: ENVBENCH_PYTHON, `python3` on PATH, a system path, or a caller of probePython. */
+  source: 'ENVBENCH_PYTHON' | 'PATH' | 'system' | 'given';
   /** sys.executable resolved on the host (shims such as pyenv's are bypassed). */
   executable: string;
   version: string;

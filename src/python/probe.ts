@@ -72,44 +72,65 @@ function outermost(paths: string[]): string[] {
   return paths.filter((p) => !paths.some((q) => q !== p && (p + '/').startsWith(q.endsWith('/') ? q : q + '/')));
 }
 
-const cache = new Map<string, Promise<PythonEnv>>();
+/** The probe could not use `command`; `why` is the short reason (not found, timed out, ...). */
+export class PythonProbeError extends Error {
+  override name = 'PythonProbeError';
+  constructor(
+    readonly command: string,
+    readonly why: string,
+    detail: string,
+  ) {
+    super(`Cannot use the Python interpreter "${command}" (${why}). Set ENVBENCH_PYTHON to a working python3 (e.g. ENVBENCH_PYTHON=/usr/bin/python3).${detail}`);
+  }
+}
+
+/** Importing torch on a loaded machine takes tens of seconds; most other modules a few. */
+const IMPORT_BOUND_MS: Record<string, number> = { torch: 90_000 };
+const DEFAULT_IMPORT_BOUND_MS = 20_000;
+const BASE_BOUND_MS = 20_000;
+
+/** The probe's time bound: a base plus each module it imports (torch always, for the CUDA check). */
+export function probeBoundMs(modules: string[]): number {
+  const all = new Set([...modules, 'torch']);
+  return [...all].reduce((ms, m) => ms + (IMPORT_BOUND_MS[m] ?? DEFAULT_IMPORT_BOUND_MS), BASE_BOUND_MS);
+}
+
+/** Per interpreter, for the process (one run): the modules probed so far and the probe's result. */
+const cache = new Map<string, { modules: Set<string>; result: Promise<PythonEnv> }>();
 
 /**
- * What the interpreter `command` is and has. Cached per (command, modules); a failed probe is not cached.
- * `modules` are imported on the host to report their versions.
+ * What the interpreter `command` is and has. Cached per interpreter: a later call asking for modules not yet
+ * probed probes the union once more; a failed probe is not cached. `modules` are imported on the host to
+ * report their versions.
  */
-export function probePython(command: string = process.env.ENVBENCH_PYTHON ?? 'python3', modules: string[] = []): Promise<PythonEnv> {
-  const mods = [...new Set(modules)].sort();
-  const key = `${command}\0${mods.join(',')}`;
-  let p = cache.get(key);
-  if (!p) {
-    p = runProbe(command, mods);
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
+export function probePython(command: string, modules: string[] = []): Promise<PythonEnv> {
+  const hit = cache.get(command);
+  if (hit && modules.every((m) => hit.modules.has(m))) return hit.result;
+  const mods = [...new Set([...(hit?.modules ?? []), ...modules])].sort();
+  const entry = { modules: new Set(mods), result: runProbe(command, mods) };
+  cache.set(command, entry);
+  entry.result.catch(() => {
+    if (cache.get(command) === entry) cache.delete(command);
+  });
+  return entry.result;
 }
 
 function runProbe(command: string, modules: string[]): Promise<PythonEnv> {
+  const bound = probeBoundMs(modules);
   return new Promise((resolve, reject) => {
     // cwd '/': `python -c` puts the cwd first on sys.path, and a stray torch/ folder there would shadow the real one.
     execFile(
       command,
       ['-c', PROBE, JSON.stringify(modules)],
-      { cwd: '/', timeout: 60_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+      { cwd: '/', timeout: bound, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
       (error, stdout, stderr) => {
         const fail = (why: string) =>
-          reject(
-            new Error(
-              `Cannot use the Python interpreter "${command}" (${why}). ` +
-                'Set ENVBENCH_PYTHON to a working python3 (e.g. ENVBENCH_PYTHON=/usr/bin/python3).' +
-                (stderr.trim() ? `\n${stderr.trim().split('\n').slice(-10).join('\n')}` : ''),
-            ),
-          );
+          reject(new PythonProbeError(command, why, stderr.trim() ? `\n${stderr.trim().split('\n').slice(-10).join('\n')}` : ''));
         if (error) {
           const e = error as NodeJS.ErrnoException & { killed?: boolean };
           if (e.code === 'ENOENT') return fail('not found');
-          if (e.killed) return fail('the probe timed out after 60 s');
+          if (e.code === 'EACCES') return fail('not executable');
+          if (e.killed) return fail(`the probe timed out after ${Math.round(bound / 1000)} s importing ${['torch', ...modules.filter((m) => m !== 'torch')].join(', ')}`);
           return fail(e.message.split('\n')[0] ?? 'it failed');
         }
         const line = stdout.split('\n').find((l) => l.startsWith(SENTINEL));
@@ -120,7 +141,7 @@ function runProbe(command: string, modules: string[]): Promise<PythonEnv> {
         } catch (e) {
           return fail(`unreadable probe result: ${(e as Error).message}`);
         }
-        resolve({ command, ...parsed, prefixes: outermost(parsed.prefixes) });
+        resolve({ command, source: 'given', ...parsed, prefixes: outermost(parsed.prefixes) });
       },
     );
   });

@@ -4,6 +4,9 @@ import type { PythonEnv } from './env.js';
 export type RequirementCheck = { ok: true } | { ok: false; reason: string; hint: string };
 
 /** Debian package for each module, for the install hint on this kind of machine. */
+/** pip's name for each module where it differs from the import name. */
+const PIP_PACKAGES: Record<string, string> = { sklearn: 'scikit-learn' };
+
 const DEBIAN_PACKAGES: Record<string, string> = {
   torch: 'python3-torch',
   numpy: 'python3-numpy',
@@ -33,7 +36,7 @@ export function checkRequirements(req: Requirements, env: PythonEnv): Requiremen
     return {
       ok: false,
       reason: `python modules missing in ${interp}: ${missing.join(', ')}`,
-      hint: `apt-get install ${pkgs.join(' ')} (Debian), or pip install ${missing.join(' ')}; or point ENVBENCH_PYTHON at an interpreter that has them`,
+      hint: `apt-get install ${pkgs.join(' ')} (Debian), or pip install ${missing.map((m) => PIP_PACKAGES[m] ?? m).join(' ')}; or point ENVBENCH_PYTHON at an interpreter that has them`,
     };
   }
   if (req.minTorch) {

@@ -111,12 +111,16 @@ export function passRateSpec(data: ReportData): TopLevelSpec {
   };
 }
 
+/** Height of one over-time panel: small multiples stay readable, and 8 tasks make a chart of about 1,000 px, not 2,300. */
+export const OVER_TIME_PANEL_HEIGHT = 70;
+const OVER_TIME_PANEL_WIDTH = 170;
+
 /**
- * Pass rate per model over time: one point per run date (UTC) on each task's default variant, a panel per task.
- * No whiskers (those of models on the same date would overlap); each point's interval is in its description.
+ * Pass rate over time as small multiples: a panel per task (rows) and model (columns), so models never overplot;
+ * each point is one run date (UTC) on the task's default variant, with its 95% interval as a whisker.
  */
 export function passRateOverTimeSpec(data: ReportData): TopLevelSpec {
-  const title = 'Pass rate per model over time (default variant, by run date, UTC)';
+  const title = 'Pass rate over time, per task and model (default variant, by run date UTC, 95% interval)';
   const rows = data.overTime.map((p) => {
     const ci = wilson(p.passes, p.graded);
     return {
@@ -124,7 +128,8 @@ export function passRateOverTimeSpec(data: ReportData): TopLevelSpec {
       model: p.model,
       date: Date.parse(`${p.date}T00:00:00.000Z`),
       rate: p.passes / p.graded,
-      // In the SVG as each point's description (aria-label), not drawn: whiskers of models on one date would overlap.
+      low: ci.low,
+      high: ci.high,
       label: `${p.date}: ${p.passes}/${p.graded} passed, 95% interval ${Math.round(ci.low * 100)}–${Math.round(ci.high * 100)}%`,
     };
   });
@@ -135,23 +140,29 @@ export function passRateOverTimeSpec(data: ReportData): TopLevelSpec {
   const x = {
     field: 'date',
     type: 'temporal' as const,
-    title: 'run date (UTC)',
+    title: null,
     // Pad by half a day so a single date is not at the edge; ticks are whole UTC days.
     scale: { type: 'utc' as const, domain: [dates[0]! - day / 2, dates[dates.length - 1]! + day / 2] },
-    axis: { format: '%Y-%m-%d', labelAngle: -30, tickCount: { interval: 'day' as const, step: Math.max(1, Math.ceil(dates.length > 1 ? (dates[dates.length - 1]! - dates[0]!) / day / 6 : 1)) } },
+    axis: { format: '%Y-%m-%d', labelAngle: -30, tickCount: { interval: 'day' as const, step: Math.max(1, Math.ceil(dates.length > 1 ? (dates[dates.length - 1]! - dates[0]!) / day / 4 : 1)) } },
   };
-  const y = { field: 'rate', type: 'quantitative' as const, scale: { domain: [0, 1] }, axis: { format: '.0%', title: 'pass rate' } };
-  const color = { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, scheme: COLOR_SCHEME }, legend: { labelLimit: 400 } };
+  const y = { field: 'rate', type: 'quantitative' as const, scale: { domain: [0, 1] }, axis: { format: '.0%', title: null, tickCount: 3 } };
+  const color = { field: 'model', type: 'nominal' as const, legend: null, scale: { domain: models, scheme: COLOR_SCHEME } };
+  const header = { labelAngle: 0, labelAlign: 'left' as const, labelAnchor: 'start' as const, labelOrient: 'top' as const, labelLimit: 300 };
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows },
-    facet: { row: { field: 'task', type: 'nominal', title: null, sort: 'ascending', header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
+    facet: {
+      row: { field: 'task', type: 'nominal', title: null, sort: 'ascending', header },
+      column: { field: 'model', type: 'nominal', title: null, sort: models, header: { labelLimit: 0, labelFontSize: 10 } },
+    },
     spec: {
-      width: WIDTH,
-      height: 160,
-      mark: { type: 'line', point: { filled: true, size: 50 } },
-      encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'label' }] },
+      width: OVER_TIME_PANEL_WIDTH,
+      height: OVER_TIME_PANEL_HEIGHT,
+      layer: [
+        { mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.6 }, encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' }, color } },
+        { mark: { type: 'line', point: { filled: true, size: 30 } }, encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'label' }] } },
+      ],
     },
   };
 }

@@ -471,9 +471,13 @@ export function renderComparisonMarkdown(result: ComparisonResult): string {
   const split = `one-sided alpha ${config.alpha} for the whole comparison, split over its ${compared} compared cell${s} (${fmtLevel(result.cellAlpha)} each)`;
   lines.push(
     '',
+    '<details><summary>How the gate decides</summary>',
+    '',
     config.mode === 'sequential'
       ? `Sequential gate: ${split}; looks at ${config.looks.join('/')} graded candidate trials with ${config.spending} spending${config.calibrate ? ' (calibrated exactly for single-sample cells)' : ''}; exact test stratified by sample; improvement has its own bound (alpha ${config.improvementAlpha}, ${config.improvementSpending}); no change once the one-sided ${((1 - config.futility) * 100).toFixed(0)}% bound excludes a drop of ${pts(config.minEffect)}. Regression needs p below the look's level and a drop of at least ${pts(config.minEffect)}.`
       : `Fixed comparison: ${split}; exact test stratified by sample; regression needs a drop of at least ${pts(config.minEffect)}; no change once the 95% interval excludes such a drop.`,
+    '',
+    '</details>',
     '',
   );
   const rows = cells.map((c) => {

@@ -364,7 +364,11 @@ export interface CalibrationRow {
   high: number;
   source: string;
   cell: CellStats | null;
-  status: 'in band' | 'above band' | 'below band' | 'no data';
+  /**
+   * Judged by the 95% interval, not the point estimate: out of band only when the whole interval is outside
+   * the band; 'inconclusive' when the point is outside but the interval still reaches the band (too few trials).
+   */
+  status: 'in band' | 'above band' | 'below band' | 'inconclusive' | 'no data';
 }
 
 export function calibrationRows(data: ReportData): CalibrationRow[] {
@@ -374,7 +378,17 @@ export function calibrationRows(data: ReportData): CalibrationRow[] {
     if (!cal) continue;
     const c = data.cells.find((x) => x.task === id && x.variant === data.defaultVariant.get(id) && x.model === cal.model) ?? null;
     const r = c?.passRate ?? null;
-    const status: CalibrationRow['status'] = r === null ? 'no data' : r < cal.low ? 'below band' : r > cal.high ? 'above band' : 'in band';
+    const ci = c?.wilsonCi;
+    const status: CalibrationRow['status'] =
+      r === null || !ci
+        ? 'no data'
+        : ci.high < cal.low
+          ? 'below band'
+          : ci.low > cal.high
+            ? 'above band'
+            : r < cal.low || r > cal.high
+              ? 'inconclusive'
+              : 'in band';
     rows.push({ task: id, model: cal.model, low: cal.low, high: cal.high, source: cal.source, cell: c, status });
   }
   return rows;
@@ -385,13 +399,15 @@ function calibration(data: ReportData): string {
   if (rows.length === 0) return '_No task defines a calibration band._';
   const out = rows.filter((r) => r.status === 'above band' || r.status === 'below band');
   const missing = rows.filter((r) => r.status === 'no data');
+  const unsure = rows.filter((r) => r.status === 'inconclusive');
   const summary = [
     out.length
       ? `**Out of band: ${out.map((r) => code(r.task)).join(', ')}.** A task outside its band may have drifted: a changed grader or environment, or a different model behind the name.`
-      : out.length + missing.length < rows.length
-        ? 'Every calibrated task with data is within its band.'
+      : out.length + missing.length + unsure.length < rows.length
+        ? 'Every calibrated task with data is consistent with its band.'
         : '',
     missing.length ? `No data for the calibration model: ${missing.map((r) => code(r.task)).join(', ')}.` : '',
+    unsure.length ? `Inconclusive (the pass rate is outside the band but its interval reaches it; more trials decide): ${unsure.map((r) => code(r.task)).join(', ')}.` : '',
   ].filter(Boolean).join(' ');
   return [
     summary,
@@ -406,7 +422,7 @@ function calibration(data: ReportData): string {
         r.source,
       ]),
     ]),
-    'The band is the `calibration` field of the task definition; the observed pass rate is compared to it as a point estimate.',
+    'The band is the `calibration` field of the task definition. A task is out of band only when the 95% interval of its pass rate lies wholly outside the band, never from a point estimate.',
   ].join('\n\n');
 }
 

@@ -3,16 +3,16 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import pLimit from 'p-limit';
-import type Anthropic from '@anthropic-ai/sdk';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
 import { checkRequirements, type RequirementCheck } from '../python/requirements.js';
-import type { CallPolicy } from '../agents/client.js';
+import type { CallPolicy, MessagesClient } from '../agents/client.js';
 import { REPO_ROOT } from '../tasks/load.js';
 import { Journal, journalPath, readJournal, writeRunRecord } from './journal.js';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey } from './record.js';
 import { runTrial, type TrialSpec } from './trial.js';
 import { specKey } from './plan.js';
+import { trialSpendUsd } from './progress.js';
 import type { JudgeSetup } from '../grading/judge.js';
 import { TranscriptLog } from '../agents/transcript.js';
 import { runGit } from '../git.js';
@@ -60,16 +60,25 @@ export interface ExecuteOptions {
   /** Continue the run journaled beside `out`, skipping trials already finished. */
   resume?: boolean;
   concurrency: number;
+  /** The run's id (default: a new one); callers that name files after it pass it, so names and contents agree. */
+  runId?: string;
   sandbox: Sandbox;
   python: PythonEnv;
-  client?: Anthropic;
+  /** For anthropic agents. */
+  client?: MessagesClient;
+  /** For openai agents. */
+  openaiClient?: MessagesClient;
   callPolicy?: CallPolicy;
   /** The LLM judge for judge-graded tasks, or why there is none (src/grading/judge.ts). */
   judge?: JudgeSetup;
   keepWorkspaces?: boolean;
+  /** Stop starting trials once the run's known spend (agent and judge, resumed trials included) reaches this. */
+  maxCostUsd?: number;
   /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/runs/trial.ts). */
   gradingTimeLimitMs?: number;
   signal?: AbortSignal;
+  /** Before any trial starts, with the trials a resumed run carries over (empty for a new run). */
+  onStart?: (carried: TrialResult[]) => void;
   onTrialStart?: (t: TrialSpec) => void;
   onTrialEnd?: (r: TrialResult, done: number, total: number) => void;
   onWarning?: (msg: string) => void;
@@ -80,6 +89,8 @@ export interface ExecuteResult {
   /** Trials run now (excludes those carried over by resume). */
   ran: number;
   aborted: boolean;
+  /** Set when the spending cap kept trials from starting. */
+  costCapReached?: RunRecord['costCapReached'];
 }
 
 export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
@@ -93,6 +104,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     j.warnings.forEach((w) => o.onWarning?.(w));
     // The plan may have grown (run --resume --epochs N, the PR gate's next look); the record states the final one.
     header = { ...j.header, plan: o.plan, finishedAt: null };
+    // A cap given on resume replaces the one the run started with (e.g. raised to finish it).
+    if (o.maxCostUsd !== undefined) header = { ...header, plan: { ...header.plan, maxCostUsd: o.maxCostUsd } };
+    delete header.costCapReached;
     previous = j.trials;
     journal = Journal.open(jfile);
   } else {
@@ -101,7 +115,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     }
     header = {
       schemaVersion: RUN_RECORD_SCHEMA_VERSION,
-      runId: newRunId(),
+      runId: o.runId ?? newRunId(),
       startedAt: new Date().toISOString(),
       finishedAt: null,
       harness: await harnessInfo(),
@@ -125,6 +139,7 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
     if (!requirements.has(t.task.def.id)) requirements.set(t.task.def.id, checkRequirements(t.task.def.requirements, o.python));
   }
 
+  o.onStart?.(previous);
   const workRoot = await fs.mkdtemp(path.join(os.tmpdir(), `envbench-${header.runId}-`));
   // Opened on the first line written: a run of oracle and nop makes no transcript file.
   const transcripts = new TranscriptLog(transcriptLogPath(o.out));
@@ -132,18 +147,27 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const results: TrialResult[] = [];
   let finished = 0;
   let transcriptLost = false;
+  const cap = o.maxCostUsd ?? header.plan.maxCostUsd;
+  let spent = previous.reduce((s, t) => s + trialSpendUsd(t), 0);
+  let notStarted = 0;
   try {
     await Promise.all(
       todo.map(async (spec) => {
         const deferred: Promise<void>[] = [];
         let result = await limit(async () => {
           if (o.signal?.aborted) return null;
+          // Checked as each trial would start: trials already running finish, so the spend can pass the cap by those.
+          if (cap !== undefined && spent >= cap) {
+            notStarted++;
+            return null;
+          }
           o.onTrialStart?.(spec);
-          return runTrial(spec, {
+          const r = await runTrial(spec, {
             sandbox: o.sandbox,
             python: o.python,
             requirements: requirements.get(spec.task.def.id)!,
             client: o.client,
+            openaiClient: o.openaiClient,
             callPolicy: o.callPolicy,
             judge: o.judge,
             workRoot,
@@ -156,6 +180,9 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
             signal: o.signal,
             defer: (work) => deferred.push(work),
           });
+          // Counted before the slot is released, so the next trial's cap check sees it.
+          spent += trialSpendUsd(r);
+          return r;
         });
         await Promise.all(deferred);
         // A trial cut short by an interrupt is not journaled, so --resume runs it again.
@@ -184,7 +211,8 @@ export async function executeRun(o: ExecuteOptions): Promise<ExecuteResult> {
   const order = new Map(o.trials.map((t, i) => [specKey(t), i]));
   const all = [...previous, ...results].sort((a, b) => (order.get(trialKey(a)) ?? 1e9) - (order.get(trialKey(b)) ?? 1e9));
   const aborted = o.signal?.aborted ?? false;
-  const record: RunRecord = { ...header, finishedAt: aborted ? null : new Date().toISOString(), trials: all };
+  const costCapReached = cap !== undefined && notStarted > 0 && !aborted ? { maxCostUsd: cap, spentUsd: spent, trialsNotStarted: notStarted } : undefined;
+  const record: RunRecord = { ...header, finishedAt: aborted ? null : new Date().toISOString(), ...(costCapReached ? { costCapReached } : {}), trials: all };
   await writeRunRecord(o.out, record);
-  return { record, ran: results.length, aborted };
+  return { record, ran: results.length, aborted, ...(costCapReached ? { costCapReached } : {}) };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,8 +13,14 @@ import { RunRecordObjectSchema, RunRecordSchema, TrialResultSchema, formatIssues
 const HeaderLine = z.object({ type: z.literal('header'), run: RunRecordObjectSchema.omit({ trials: true }) });
 const TrialLine = z.object({ type: z.literal('trial'), trial: TrialResultSchema });
 
+/**
+ * The journal beside its record, named like the run's other files: FILE.json -> FILE.journal.jsonl (beside
+ * FILE.transcripts.jsonl). A run journaled before that naming (FILE.json.journal.jsonl) is still found, so it resumes.
+ */
 export function journalPath(recordPath: string): string {
-  return `${recordPath}.journal.jsonl`;
+  const current = `${recordPath.replace(/\.json$/, '')}.journal.jsonl`;
+  const legacy = `${recordPath}.journal.jsonl`;
+  return !existsSync(current) && existsSync(legacy) ? legacy : current;
 }
 
 export class Journal {

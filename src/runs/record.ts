@@ -114,7 +114,13 @@ export const RunRecordObjectSchema = z.object({
     partialGrading: z.boolean().optional(),
     /** Set when this record is one shard of a plan split over machines (run --shard i/n). */
     shard: ShardInfoSchema.optional(),
+    /** The spending cap (run --max-cost-usd): no trial starts once the run's known spend reaches it. */
+    maxCostUsd: z.number().positive().optional(),
   }),
+  /** Set when the spending cap stopped the run before every planned trial started; --resume runs the rest. */
+  costCapReached: z
+    .object({ maxCostUsd: z.number().positive(), spentUsd: z.number().nonnegative(), trialsNotStarted: z.int().positive() })
+    .optional(),
   /** The shard records this record was merged from (publish-results), by run id. */
   mergedFrom: z.array(z.string()).optional(),
   trials: z.array(TrialResultSchema),

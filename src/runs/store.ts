@@ -43,8 +43,13 @@ export async function addRunToStore(record: RunRecord, dir = RESULTS_RUNS): Prom
   return file;
 }
 
-/** Loads every run record in the store. Nothing valid is lost because another file is bad. */
-export async function loadResults(dir = RESULTS_RUNS): Promise<LoadedResults> {
+/**
+ * Loads every run record in the store. Nothing valid is lost because another file is bad.
+ * `storeNames` (default true): the store's rule that each file is named RUNID.json; a plain folder of
+ * records (`compare --baseline some/folder`) is read with it off, any *.json name accepted.
+ */
+export async function loadResults(dir = RESULTS_RUNS, opts: { storeNames?: boolean } = {}): Promise<LoadedResults> {
+  const storeNames = opts.storeNames ?? true;
   let names: string[];
   try {
     names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
@@ -68,7 +73,7 @@ export async function loadResults(dir = RESULTS_RUNS): Promise<LoadedResults> {
       out.problems.push({ file, message: `invalid run record:\n${formatIssues(r.error)}` });
       continue;
     }
-    if (`${r.data.runId}.json` !== name) {
+    if (storeNames && `${r.data.runId}.json` !== name) {
       out.problems.push({ file, message: `runId: "${r.data.runId}" does not match the file name; rename the file to ${r.data.runId}.json` });
       continue;
     }

@@ -1,15 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedTask, Variant } from '../tasks/load.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
 import { usesGpu, type RequirementCheck } from '../python/requirements.js';
-import type { AgentSpec } from '../agents/model-spec.js';
+import { isModelAgent, type AgentSpec } from '../agents/model-spec.js';
 import { raceAbort, runAgentLoop, type LoopOutcome } from '../agents/loop.js';
 import type { TranscriptLog } from '../agents/transcript.js';
 import { costUsd } from '../agents/prices.js';
-import type { CallPolicy } from '../agents/client.js';
+import type { CallPolicy, MessagesClient } from '../agents/client.js';
 import { GraderInfraError, type Check, type Grade, type GradeContext } from '../grading/types.js';
 import { openJudgeSession, type JudgeSetup } from '../grading/judge.js';
 import { ZERO_USAGE, trialKey, type TrialResult, type Usage } from './record.js';
@@ -34,8 +33,10 @@ export interface TrialEnv {
   python: PythonEnv;
   /** Result of the task's requirement check, done once per run before any model call. */
   requirements: RequirementCheck;
-  /** Needed for anthropic agents only. */
-  client?: Anthropic;
+  /** Needed for anthropic agents only (and the judge). */
+  client?: MessagesClient;
+  /** Needed for openai agents only. */
+  openaiClient?: MessagesClient;
   callPolicy?: CallPolicy;
   /** Scratch folder for workspaces (removed after each trial unless keepWorkspaces). */
   workRoot: string;
@@ -99,7 +100,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     checks: [],
     limit: null,
     usage,
-    costUsd: agent.kind === 'anthropic' ? costUsd(agent.model, usage) : 0,
+    costUsd: isModelAgent(agent) ? costUsd(agent.model, usage) : 0,
     durationMs: Date.now() - started,
     error: null,
     transcript: null,
@@ -134,7 +135,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   const tmpDir = path.join(trialDir, 'tmp');
   const gpu = usesGpu(task.def.requirements, env.python);
   // A workspace exists for the agent's tools and starter files; a task with neither needs none.
-  const needsWorkspace = agent.kind === 'anthropic' && (task.def.tools.length > 0 || Object.keys(task.def.starterFiles).length > 0);
+  const needsWorkspace = isModelAgent(agent) && (task.def.tools.length > 0 || Object.keys(task.def.starterFiles).length > 0);
   // Whether anything was created under trialDir, so there is something to remove.
   let madeDirs = needsWorkspace;
   try {
@@ -155,13 +156,14 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
     const sample = task.def.samples.find((s) => s.id === sampleId)!;
     let outcome: LoopOutcome;
     let transcriptRel: string | null = null;
-    if (agent.kind === 'anthropic') {
-      if (!env.client) return finish({ status: 'error', error: 'no Anthropic client configured (set ANTHROPIC_API_KEY)' });
+    if (isModelAgent(agent)) {
+      const client = agent.kind === 'openai' ? env.openaiClient : env.client;
+      if (!client) return finish({ status: 'error', error: agent.kind === 'openai' ? 'no OpenAI client configured (set OPENAI_API_KEY)' : 'no Anthropic client configured (set ANTHROPIC_API_KEY)' });
       const { system, user } = task.renderPrompt(variant.id, sampleId);
       transcriptRel = path.relative(env.recordDir, env.transcripts.path);
       const transcript = env.transcripts.sink(trialKey(base));
       outcome = await runAgentLoop({
-        client: env.client,
+        client,
         model: agent.model,
         thinkingBudget: agent.thinkingBudget,
         system,
@@ -208,7 +210,7 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
         return finish({ ...common, status: 'failed', checks: failedWithout(outcome.detail) }, outcome.usage);
       case 'submitted': {
         // The loop already validated a model's submit_answer input; the oracle's and nop's are checked here.
-        const valid = agent.kind === 'anthropic' ? { success: true as const, data: outcome.submission } : task.def.submission.safeParse(outcome.submission);
+        const valid = isModelAgent(agent) ? { success: true as const, data: outcome.submission } : task.def.submission.safeParse(outcome.submission);
         if (!valid.success) {
           // A model's submission is validated by the loop; reaching here means the task's own reference/no-op is malformed.
           return finish({ ...common, status: 'error', error: `${agent.kind} submission does not match the task's submission schema: ${valid.error.message}` }, outcome.usage);

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTask, TASKS_DIR, type LoadedTask } from '../../src/tasks/index.js';
-import { probePython } from '../../src/python/probe.js';
+import { findPython } from '../../src/python/discover.js';
 import { checkRequirements, usesGpu } from '../../src/python/requirements.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
@@ -24,7 +24,7 @@ export interface GradingHarness {
  */
 export async function gradingHarness(taskId: string): Promise<GradingHarness> {
   const task = await loadTask(path.join(TASKS_DIR, taskId));
-  const python = await probePython(process.env.ENVBENCH_PYTHON ?? 'python3', task.def.requirements.pythonModules);
+  const python = await findPython({ modules: task.def.requirements.pythonModules });
   const req = checkRequirements(task.def.requirements, python);
   const sandbox = await createSandbox({ extraReadOnlyPaths: python.prefixes });
   const gpu = usesGpu(task.def.requirements, python);

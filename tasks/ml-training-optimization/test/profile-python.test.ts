@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { probePython } from '../../../src/python/probe.js';
+import { findPython } from '../../../src/python/discover.js';
 import { profilePythonTool } from '../../../src/agents/tools/index.js';
 import type { ToolContext } from '../../../src/agents/tool.js';
 import type { PythonEnv } from '../../../src/python/env.js';
@@ -32,7 +32,7 @@ describe('profile_python tool', () => {
   let outside: string;
 
   beforeAll(async () => {
-    python = await probePython(process.env.ENVBENCH_PYTHON ?? 'python3', []);
+    python = await findPython({ modules: [] });
     sandbox = await createSandbox({ extraReadOnlyPaths: python.prefixes });
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'envbench-profile-'));
     workspace = path.join(root, 'ws');
