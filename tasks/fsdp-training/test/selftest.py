@@ -162,12 +162,15 @@ def fabricated_runs(failures: list) -> int:
         for label, (raw, rc, trace, want, want_checks) in cases.items():
             status = dict(ran=True, exit_code=rc, timed_out=False, seconds=1.0, stderr_tail="", traces=[trace],
                           checkpoint=None if raw is None else f"{len(raw)} bytes", version=check.FORMAT_VERSION)
-            arrays = dict(status=np.array(json.dumps(status)))
-            if raw is not None:
-                arrays["checkpoint"] = np.frombuffer(raw, dtype=np.uint8)
-            path = os.path.join(d, "outputs.npz")
-            check.write_npz(path, arrays)
-            v = check.compare(meta, path, source)
+            # What the library hands compare: the status from the pipe, the checkpoint as the trusted parent
+            # snapshotted it.
+            ec = check.ec
+            files = {} if raw is None else {check.CHECKPOINT_FILE: raw}
+            outputs = ec.Outputs(True, status, {}, {"ended": "returned"}, files, None)
+            check.write_npz(os.path.join(d, "expected.npz"), dict(meta=np.array(json.dumps(meta))))
+            tree, err = ec.parse_source(source)
+            ctx = ec.CompareContext(d, outputs, source, tree, err, "auto")
+            v = ec.verdict_of(check.compare(ctx), check.TASK.required, check.TASK.optional)
             by = {c["name"]: c["passed"] for c in v["checks"]}
             problems = [] if v["passed"] is want else [f"verdict {v['passed']}, expected {want}"]
             problems += [f"{k} is {by.get(k)}, expected {w}" for k, w in want_checks.items() if by.get(k) is not w]
