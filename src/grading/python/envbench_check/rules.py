@@ -164,7 +164,7 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                     tree_ok = SAFE_MODULE_TREES.get(mod.split(".")[0])
                     if tree_ok and sub in tree_ok:
                         module_alias[local] = sub
-                    else:
+                    elif mod.split(".")[0] in rules.modules:  # never import a module the rules do not allow
                         why = _resolve(mod, [a.name])
                         if why:
                             bad(node, f"import of {why}")
@@ -275,7 +275,8 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                 while isinstance(cur, ast.Attribute):
                     chain.append(cur.attr)
                     cur = cur.value
-                if isinstance(cur, ast.Name) and cur.id in module_alias:
+                if isinstance(cur, ast.Name) and cur.id in module_alias and \
+                        module_alias[cur.id].split(".")[0] in rules.modules:
                     why = _resolve(module_alias[cur.id], list(reversed(chain)))
                     if why:
                         bad(node, f"reaches a module outside the allowlist: {why}")
