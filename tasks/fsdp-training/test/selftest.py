@@ -32,6 +32,7 @@ CHECK = os.path.join(TASK, "check.py")
 spec = importlib.util.spec_from_file_location("fsdp_check", CHECK)
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
+conversion = sys.modules["conversion"]  # the static checks, imported by check.py
 
 HEAD = """\
 import functools, os
@@ -46,17 +47,17 @@ from torch.utils.data.distributed import DistributedSampler
 
 
 def run_check(name: str, body: str) -> bool:
-    src = check.Source(ast.parse(HEAD + textwrap.dedent(body)))
+    src = conversion.Source(ast.parse(HEAD + textwrap.dedent(body)))
     if name == "fsdp_lambda_auto_wrap":
-        return check.check_fsdp_lambda(src)[0]["passed"]
+        return conversion.check_fsdp_lambda(src)[0]["passed"]
     if name == "wrap_criteria":
-        return check.check_wrap_criteria(src, check.check_fsdp_lambda(src)[1])["passed"]
-    fn = {"nccl_init": check.check_nccl_init, "local_rank_from_env": check.check_local_rank,
-          "no_transformer_auto_wrap_policy": check.check_no_transformer_policy,
-          "distributed_sampler": check.check_distributed_sampler, "set_epoch_in_loop": check.check_set_epoch,
-          "optimizer_after_fsdp": check.check_optimizer_after_fsdp,
-          "full_state_dict_config": check.check_full_state_dict_config,
-          "rank0_state_dict_save": check.check_rank0_save, "destroy_process_group": check.check_destroy}[name]
+        return conversion.check_wrap_criteria(src, conversion.check_fsdp_lambda(src)[1])["passed"]
+    fn = {"nccl_init": conversion.check_nccl_init, "local_rank_from_env": conversion.check_local_rank,
+          "no_transformer_auto_wrap_policy": conversion.check_no_transformer_policy,
+          "distributed_sampler": conversion.check_distributed_sampler, "set_epoch_in_loop": conversion.check_set_epoch,
+          "optimizer_after_fsdp": conversion.check_optimizer_after_fsdp,
+          "full_state_dict_config": conversion.check_full_state_dict_config,
+          "rank0_state_dict_save": conversion.check_rank0_save, "destroy_process_group": conversion.check_destroy}[name]
     return fn(src)["passed"]
 
 
