@@ -81,7 +81,7 @@ def _run_phase(task: Task, submission: str, inputs: str, out: str, device: str, 
         status, arrays = task.run(module, inputs, device)
         return pack(status, arrays)
 
-    res = run_isolated(work, timeout=timeout, max_bytes=task.max_output_mb << 20, snapshot=task.snapshot,
+    res = run_isolated(work, timeout=timeout, max_bytes=task.max_output_mb << 20, snapshot=task.snapshot, max_file_bytes=task.max_output_mb << 20,
                        snapshot_dir=os.path.dirname(os.path.abspath(submission)),
                        child_setup=(lambda: task.child_setup(inputs, device)) if task.child_setup else None)
     import numpy as np
