@@ -15,8 +15,9 @@ import { rubric } from './rubric.js';
  */
 export const CHECK: PythonCheckSpec = {
   script: 'check.py',
-  // The starter is public (the agent starts from it); check.py reads it in every phase.
-  runFiles: ['starter.py'],
+  // The starter is public (the agent starts from it); check.py reads it in every phase. conversion.py holds
+  // the static checks check.py imports (public grader code, it decides nothing in the run).
+  runFiles: ['starter.py', 'conversion.py'],
   publicFiles: ['inputs.npz'],
   limits: {
     prepare: { wallSec: 180 },

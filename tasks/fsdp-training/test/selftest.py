@@ -32,6 +32,7 @@ CHECK = os.path.join(TASK, "check.py")
 spec = importlib.util.spec_from_file_location("fsdp_check", CHECK)
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
+conversion = sys.modules["conversion"]  # the static checks, imported by check.py
 
 HEAD = """\
 import functools, os
@@ -46,17 +47,17 @@ from torch.utils.data.distributed import DistributedSampler
 
 
 def run_check(name: str, body: str) -> bool:
-    src = check.Source(ast.parse(HEAD + textwrap.dedent(body)))
+    src = conversion.Source(ast.parse(HEAD + textwrap.dedent(body)))
     if name == "fsdp_lambda_auto_wrap":
-        return check.check_fsdp_lambda(src)[0]["passed"]
+        return conversion.check_fsdp_lambda(src)[0]["passed"]
     if name == "wrap_criteria":
-        return check.check_wrap_criteria(src, check.check_fsdp_lambda(src)[1])["passed"]
-    fn = {"nccl_init": check.check_nccl_init, "local_rank_from_env": check.check_local_rank,
-          "no_transformer_auto_wrap_policy": check.check_no_transformer_policy,
-          "distributed_sampler": check.check_distributed_sampler, "set_epoch_in_loop": check.check_set_epoch,
-          "optimizer_after_fsdp": check.check_optimizer_after_fsdp,
-          "full_state_dict_config": check.check_full_state_dict_config,
-          "rank0_state_dict_save": check.check_rank0_save, "destroy_process_group": check.check_destroy}[name]
+        return conversion.check_wrap_criteria(src, conversion.check_fsdp_lambda(src)[1])["passed"]
+    fn = {"nccl_init": conversion.check_nccl_init, "local_rank_from_env": conversion.check_local_rank,
+          "no_transformer_auto_wrap_policy": conversion.check_no_transformer_policy,
+          "distributed_sampler": conversion.check_distributed_sampler, "set_epoch_in_loop": conversion.check_set_epoch,
+          "optimizer_after_fsdp": conversion.check_optimizer_after_fsdp,
+          "full_state_dict_config": conversion.check_full_state_dict_config,
+          "rank0_state_dict_save": conversion.check_rank0_save, "destroy_process_group": conversion.check_destroy}[name]
     return fn(src)["passed"]
 
 
@@ -162,12 +163,15 @@ def fabricated_runs(failures: list) -> int:
         for label, (raw, rc, trace, want, want_checks) in cases.items():
             status = dict(ran=True, exit_code=rc, timed_out=False, seconds=1.0, stderr_tail="", traces=[trace],
                           checkpoint=None if raw is None else f"{len(raw)} bytes", version=check.FORMAT_VERSION)
-            arrays = dict(status=np.array(json.dumps(status)))
-            if raw is not None:
-                arrays["checkpoint"] = np.frombuffer(raw, dtype=np.uint8)
-            path = os.path.join(d, "outputs.npz")
-            check.write_npz(path, arrays)
-            v = check.compare(meta, path, source)
+            # What the library hands compare: the status from the pipe, the checkpoint as the trusted parent
+            # snapshotted it.
+            ec = check.ec
+            files = {} if raw is None else {check.CHECKPOINT_FILE: raw}
+            outputs = ec.Outputs(True, status, {}, {"ended": "returned"}, files, None)
+            check.write_npz(os.path.join(d, "expected.npz"), dict(meta=np.array(json.dumps(meta))))
+            tree, err = ec.parse_source(source)
+            ctx = ec.CompareContext(d, outputs, source, tree, err, "auto")
+            v = ec.verdict_of(check.compare(ctx), check.TASK.required, check.TASK.optional)
             by = {c["name"]: c["passed"] for c in v["checks"]}
             problems = [] if v["passed"] is want else [f"verdict {v['passed']}, expected {want}"]
             problems += [f"{k} is {by.get(k)}, expected {w}" for k, w in want_checks.items() if by.get(k) is not w]

@@ -34,14 +34,14 @@ BASE_PREDS = flipped(0.10, 1)  # accuracy 0.90
 GOOD_PREDS = flipped(0.09, 2)  # accuracy 0.91
 
 
-def run(role, rnd, wall, cpu=None, outer=None, exit=0, preds="same"):
+def run(role, rnd, wall, cpu=None, outer=None, exit=0, preds="same", tail=""):
     return {"role": role, "round": rnd, "outer_s": outer if outer is not None else wall + 1.5, "exit": exit,
             "child_wall_s": wall, "child_cpu_s": cpu if cpu is not None else wall, "killed": None,
-            "output_tail": "", "predictions": preds}
+            "output_tail": tail, "predictions": preds}
 
 
 def scenario(cand_walls=(0.5, 0.5, 0.5), base_walls=(3.0, 3.1, 2.9), cand_cpus=None, cand_outer=None,
-             cand_preds=None, cand_exit=0, source=SOURCE_OK):
+             cand_preds=None, cand_exit=0, source=SOURCE_OK, cand_tail=""):
     """Runs compare on a synthetic grading; returns {check name: passed} and the verdict."""
     cand_preds = cand_preds if cand_preds is not None else [GOOD_PREDS] * len(cand_walls)
     with tempfile.TemporaryDirectory() as d:
@@ -57,7 +57,8 @@ def scenario(cand_walls=(0.5, 0.5, 0.5), base_walls=(3.0, 3.1, 2.9), cand_cpus=N
                 name = f"c{i}.npy"
                 np.save(os.path.join(d, name), p)
             runs.append(run("candidate", i, w, cpu=(cand_cpus[i] if cand_cpus else None),
-                            outer=(cand_outer[i] if cand_outer else None), exit=cand_exit, preds=name))
+                            outer=(cand_outer[i] if cand_outer else None), exit=cand_exit, preds=name,
+                            tail=cand_tail))
         with open(os.path.join(d, "runs.json"), "w") as f:
             json.dump({"runs": runs}, f)
         v = check.compare(VARIANT, d, source)
@@ -109,6 +110,12 @@ def main():
     expect("float 0/1 ok", scenario(cand_preds=[GOOD_PREDS.astype(np.float32)] * 3), predictions_valid=True, verdict=True)
     expect("crash", scenario(cand_exit=4), candidate_runs=False, speedup=None, verdict=False)
     expect("no report", scenario(cand_exit=None), candidate_runs=False, verdict=False)
+    # Issue 12: a module whose output tail is megabytes of control characters still fails for its crash, with
+    # every detail bounded and escaped (the verdict file cannot overflow, so the failure never becomes an error).
+    huge = scenario(cand_exit=4, cand_tail="\x1b[2J" + "{" * 3_000_000)
+    expect("oversized output tail", huge, candidate_runs=False, verdict=False)
+    if any(len(c["detail"]) > 2000 or "\x1b" in c["detail"] for c in huge[1]["checks"]):
+        FAILURES.append("an oversized output tail reached a detail unbounded or unescaped")
     expect("missing predict", scenario(source=SOURCE_OK.replace("def predict", "def predict_labels")),
            required_names=False, speedup=None, verdict=False)
     expect("syntax error", scenario(source="def train_model(:\n"), required_names=False, verdict=False)
