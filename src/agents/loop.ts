@@ -12,7 +12,7 @@ import type {
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
-import type { Limits } from '../tasks/define.js';
+import type { Limits } from './limits.js';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient, type ResolvedCallPolicy } from './client.js';
 import { MIN_THINKING_BUDGET } from './model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from './prices.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { formatIssues } from '../runs/record.js';
+import { formatIssues } from '../zod-issues.js';
 import { DEFAULT_CONCURRENCY } from '../config.js';
 import { ShardSchema } from '../runs/shard.js';
 

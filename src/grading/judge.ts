@@ -48,8 +48,10 @@ import { z } from 'zod';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient } from '../agents/client.js';
 import { assistantContent, describeApiError, raceAbort, thinkingFor, usageOf } from '../agents/loop.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
-import type { TrialJudge } from '../runs/record.js';
+import type { TrialJudge } from './judge-usage.js';
 import { GraderInfraError, type Check, type GradeContext } from './types.js';
+import type { JudgeAccess, JudgeSink, JudgeTranscriptEntry } from './judge-access.js';
+export type { JudgeAccess, JudgeSink, JudgeTranscriptEntry } from './judge-access.js';
 
 // ---------------------------------------------------------------- rubric
 
@@ -127,40 +129,8 @@ export function rubricMaxPoints(rubric: Rubric): number {
 
 // ---------------------------------------------------------------- access, sink, errors
 
-/** A judge transcript line: one per request, response, malformed verdict, API error or accepted verdict. */
-export type JudgeTranscriptEntry = {
-  ts: string;
-  /** Index of the runJudge call within the grading (a grader may judge several times). */
-  call: number;
-  label?: string;
-  type: 'request' | 'response' | 'malformed' | 'api_error' | 'verdict';
-  attempt?: number;
-} & Record<string, unknown>;
 
-/** Where a judge's usage and transcript go; runTrial records them apart from the agent's. */
-export interface JudgeSink {
-  /** A new runJudge call starts; returns its index. */
-  startCall(): number;
-  /** Usage of one API response. */
-  addUsage(usage: Usage): void;
-  write(entry: Omit<JudgeTranscriptEntry, 'ts'>): void;
-}
 
-/** The judge a grading may use: ctx.judge. */
-export interface JudgeAccess {
-  client: MessagesClient;
-  /** Model id as sent to the API, e.g. "claude-sonnet-4-5". */
-  model: string;
-  /** The spec as written, e.g. "anthropic:claude-sonnet-4-5+thinking=4000"; recorded with the trial. */
-  spec: string;
-  /** Extended-thinking budget in tokens, or null. */
-  thinkingBudget: number | null;
-  /** Defaults to the client's policy, else DEFAULT_CALL_POLICY. */
-  callPolicy?: CallPolicy;
-  sink: JudgeSink;
-  /** Verdict attempts per runJudge call, first included (default MAX_VERDICT_ATTEMPTS). */
-  maxVerdictAttempts?: number;
-}
 
 /** The judge could not give a valid verdict: the grading failed, not the submission. */
 export class JudgeError extends GraderInfraError {

@@ -1,4 +1,5 @@
-import { RunRecordSchema, formatIssues, trialKey, type RunRecord } from './record.js';
+import { RunRecordSchema, trialKey, type RunRecord } from './record.js';
+import { formatIssues } from '../zod-issues.js';
 import { createHash } from 'node:crypto';
 
 export class MergeError extends Error {

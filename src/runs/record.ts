@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../grading/types.js';
+import { TrialJudgeSchema, type TrialJudge } from '../grading/judge-usage.js';
 import { SandboxEnforcementSchema } from '../sandbox/enforcement.js';
 import { ShardInfoSchema } from './shard.js';
 import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
@@ -19,21 +20,8 @@ export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 export const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
 export type LimitKind = z.infer<typeof LimitKindSchema>;
 
-export { UsageSchema, ZERO_USAGE, type Usage };
+export { UsageSchema, ZERO_USAGE, TrialJudgeSchema, type Usage, type TrialJudge };
 
-/** What the LLM judge cost during a trial's grading, kept apart from the agent's usage and cost. */
-export const TrialJudgeSchema = z.object({
-  /** The judge spec, e.g. "anthropic:claude-sonnet-4-5". */
-  model: z.string().min(1),
-  /** API requests made (retries of malformed verdicts included). */
-  requests: z.int().nonnegative(),
-  usage: UsageSchema,
-  /** null when the judge model is not in the price table. */
-  costUsd: z.number().nonnegative().nullable(),
-  /** Path of the judge's JSONL transcript, relative to the run record's directory. */
-  transcript: z.string().nullable(),
-});
-export type TrialJudge = z.infer<typeof TrialJudgeSchema>;
 
 /** What produced a trial: the task version, the harness, the model snapshot as served, the checks that ran. */
 export const TrialProvenanceSchema = z.object({
@@ -139,9 +127,3 @@ export function trialKey(t: Pick<TrialResult, 'task' | 'variant' | 'sample' | 'm
   return `${t.task}/${t.variant}/${t.sample}/${t.model}/${t.epoch}`;
 }
 
-/** Formats zod issues as "field.path: message" lines. */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('\n');
-}

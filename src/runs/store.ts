@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { RunRecordSchema, formatIssues, type RunRecord } from './record.js';
+import { RunRecordSchema, type RunRecord } from './record.js';
+import { formatIssues } from '../zod-issues.js';
 
 /**
  * The committed results store: one compact JSON file per run under results/runs/, named by its run id

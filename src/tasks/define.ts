@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LimitsSchema, type Limits } from '../agents/limits.js';
+import { RequirementsSchema, type Requirements } from '../python/requirements-schema.js';
 import type { ToolDef } from '../agents/tool.js';
 import type { Grader } from '../grading/types.js';
 
@@ -9,15 +11,6 @@ const markdownFile = z
   .string()
   .regex(/^[\w.-]+\.md$/, 'name a markdown file beside task.ts, e.g. "prompt.md"');
 
-export const LimitsSchema = z.object({
-  /** Model calls per trial. */
-  maxTurns: z.int().positive(),
-  /** Output tokens for the whole trial, thinking included. */
-  outputTokenBudget: z.int().positive(),
-  /** Wall-clock seconds for the whole trial, grading excluded. */
-  timeLimitSec: z.number().positive(),
-});
-export type Limits = z.infer<typeof LimitsSchema>;
 
 export const SampleSchema = z.object({
   id: slug,
@@ -34,15 +27,6 @@ export const VariantSchema = z.object({
   default: z.boolean().optional(),
 });
 
-export const RequirementsSchema = z.object({
-  /** Modules that must import in the configured interpreter. */
-  pythonModules: z.array(z.string().regex(/^[A-Za-z_][\w.]*$/)).default([]),
-  /** Minimum torch version, e.g. "1.13". */
-  minTorch: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'write a version such as "1.13" or "2.1.0"').optional(),
-  /** none: never bind GPUs; optional: use CUDA when present; required: skip the task without CUDA. */
-  cuda: z.enum(['none', 'optional', 'required']).default('none'),
-});
-export type Requirements = z.infer<typeof RequirementsSchema>;
 
 /**
  * Checks of the grader that run only where the environment allows (CUDA, a newer torch): elsewhere the grader
@@ -163,6 +147,8 @@ export const TaskDefinitionSchema = z
       names.add(tool.name);
     });
   });
+
+export { LimitsSchema, RequirementsSchema, type Limits, type Requirements };
 
 export type TaskDefinitionInput = z.input<typeof TaskDefinitionSchema>;
 export type TaskDefinition = z.output<typeof TaskDefinitionSchema>;
