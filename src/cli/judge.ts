@@ -13,10 +13,9 @@ import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
 import { criterionPoints, JUDGE_CHECK_PREFIX, openJudgeSession, VERDICT_CHECK, type JudgeSetup } from '../grading/judge.js';
-import { GraderInfraError } from '../grading/types.js';
 import { findPython } from '../python/discover.js';
 import { checkRequirements, usesGpu } from '../python/requirements.js';
-import { GRADING_TIME_LIMIT_MS } from '../runs/trial.js';
+import { gradeSubmission, isGradingError } from '../grading/grade.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { JudgeExample } from '../tasks/define.js';
 import { loadTasks, type LoadedTask } from '../tasks/load.js';
@@ -277,25 +276,15 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
     const session = openJudgeSession(setup);
     const dir = path.join(workRoot, String(counter++));
     let made: Promise<string> | null = null;
-    const sample = p.task.def.samples.find((s) => s.id === p.sampleId)!;
     try {
-      const grade = await p.task.def.grader(p.submission, {
-        taskId: p.task.def.id,
-        taskDir: p.task.dir,
-        sampleId: p.sampleId,
-        sampleInputs: sample.inputs,
-        variantId: p.task.defaultVariant.id,
-        sandbox,
-        python,
+      const grade = await gradeSubmission(p.task, {
+        sampleId: p.sampleId, variantId: p.task.defaultVariant.id, submission: p.submission, sandbox, python,
         gpu: usesGpu(p.task.def.requirements, python),
         workDir: () => (made ??= fs.mkdir(dir, { recursive: true }).then(() => dir)),
-        signal: AbortSignal.timeout(GRADING_TIME_LIMIT_MS),
-        ...session.ctx,
+        judge: session.ctx,
       });
+      if (isGradingError(grade)) return { ok: false, error: grade.error, usage: session.log!.usage };
       return outcomeOf(grade, session.log!.usage);
-    } catch (e) {
-      const msg = e instanceof GraderInfraError ? e.message : `grader crashed: ${(e as Error).message}`;
-      return { ok: false, error: msg, usage: session.log!.usage };
     } finally {
       if (made) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
     }

@@ -74,7 +74,7 @@ export interface ExecuteOptions {
   keepWorkspaces?: boolean;
   /** Stop starting trials once the run's known spend (agent and judge, resumed trials included) reaches this. */
   maxCostUsd?: number;
-  /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/runs/trial.ts). */
+  /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/grading/grade.ts). */
   gradingTimeLimitMs?: number;
   signal?: AbortSignal;
   /** Before any trial starts, with the trials a resumed run carries over (empty for a new run). */
