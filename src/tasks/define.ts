@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LimitsSchema, type Limits } from '../agents/limits.js';
 import { RequirementsSchema, type Requirements } from '../python/requirements-schema.js';
 import type { ToolDef } from '../agents/tool.js';
-import type { Grader } from '../grading/types.js';
+import type { Grade, GradeContext, Grader } from '../grading/types.js';
 
 const slug = z
   .string()
@@ -153,7 +153,28 @@ export { LimitsSchema, RequirementsSchema, type Limits, type Requirements };
 export type TaskDefinitionInput = z.input<typeof TaskDefinitionSchema>;
 export type TaskDefinition = z.output<typeof TaskDefinitionSchema>;
 
+/** Context of the oracle's and nop's submission factories. */
+export type SubmissionContext = Parameters<SubmissionFactory>[0];
+/** Context of a judge example's conversion to a submission. */
+export type JudgeExampleContext = Parameters<JudgeExampleSubmission>[1];
+
+/**
+ * A task as its author writes it, typed by its submission schema S: the grader receives the parsed
+ * submission (z.output<S>), and the reference, the no-op and judge examples must produce valid input for
+ * it (z.input<S>), so no task casts its submission.
+ */
+export type TaskDefinitionFor<S extends z.ZodType> = Omit<TaskDefinitionInput, 'submission' | 'grader' | 'reference' | 'noop' | 'judgeExamples'> & {
+  submission: S;
+  grader: (submission: z.output<S>, ctx: GradeContext) => Promise<Grade>;
+  reference: (ctx: SubmissionContext) => z.input<S> | Promise<z.input<S>>;
+  noop: (ctx: SubmissionContext) => z.input<S> | Promise<z.input<S>>;
+  judgeExamples?: {
+    examples: JudgeExample[];
+    toSubmission?: (text: string, ctx: JudgeExampleContext) => z.input<S> | Promise<z.input<S>>;
+  };
+};
+
 /** The default export of tasks/<id>/task.ts. Validation happens when the task is loaded, so errors can name the file. */
-export function defineTask<T extends TaskDefinitionInput>(def: T): T {
+export function defineTask<S extends z.ZodType>(def: TaskDefinitionFor<S>): TaskDefinitionFor<S> {
   return def;
 }

@@ -30,7 +30,7 @@ export default defineTask({
   tools: literatureTools(),
   submission: SubmissionSchema,
   limits: { maxTurns: 25, outputTokenBudget: 48_000, timeLimitSec: 1800 },
-  grader: (submission, ctx) => gradeIdeas(submission as Submission, ctx),
+  grader: (submission, ctx) => gradeIdeas(submission, ctx),
   reference: ({ taskDir, sampleId }) => referenceIdeas(taskDir, sampleId),
   noop: () => ({ ideas: [] }),
   calibration: {

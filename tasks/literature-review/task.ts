@@ -56,7 +56,7 @@ export default defineTask({
     review: z.string().max(150_000).describe('The complete literature review as markdown.'),
   }),
   limits: { maxTurns: 40, outputTokenBudget: 64_000, timeLimitSec: 1800 },
-  grader: (submission, ctx) => gradeReview((submission as { review: string }).review, ctx),
+  grader: (submission, ctx) => gradeReview(submission.review, ctx),
   reference: ({ sampleId, taskDir }) => reviewFile(`reference/${sampleId}.md`)({ taskDir }),
   noop: () => ({ review: '# Literature review\n\nTODO: write the review.\n' }),
   calibration: {

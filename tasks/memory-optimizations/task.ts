@@ -59,7 +59,7 @@ export default defineTask({
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
   // Decisive: the task is about GPU memory: without CUDA its peak-memory, loss and device checks do not run; a CPU pass is a different measurement (skipped unless run --partial-grading).
   environmentChecks: [{ checks: ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'], needs: { cuda: true }, decisive: true }],
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => runPythonCheck(CHECK, submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

@@ -46,7 +46,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 40, outputTokenBudget: 40_000, timeLimitSec: 1800 },
   requirements: { pythonModules: ['numpy', 'torch', 'sklearn'], minTorch: '1.13', cuda: 'none' },
-  grader: (submission, ctx) => gradeTrainingOptimization((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeTrainingOptimization(submission.code, ctx),
   reference: variantFile('solution'),
   noop: variantFile('baselines'),
   // No calibration band: seed 003 reports failure modes and speedups (32-34x on the complex pipeline;

@@ -61,7 +61,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 24_000, timeLimitSec: 1200 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'none' },
-  grader: (submission, ctx) => gradeStep((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeStep(submission.code, ctx),
   reference: ({ sampleId }) => code(`solution/${sampleId}.py`),
   noop: ({ sampleId }) => code(`steps/${sampleId}/starter.py`),
   calibration: {

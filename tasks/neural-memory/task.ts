@@ -62,7 +62,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 24_000, timeLimitSec: 1200 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
-  grader: (submission, ctx) => gradeNeuralMemory((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeNeuralMemory(submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

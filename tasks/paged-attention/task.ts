@@ -39,7 +39,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 2900, timeLimitSec: 900 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => runPythonCheck(CHECK, submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {
