@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
+import { defineTask } from '../../src/task-api.js';
 import { gradeFsdp } from './grader.js';
 
 /**

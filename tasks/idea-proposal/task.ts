@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defineTask } from '../../src/tasks/index.js';
-import { literatureTools } from '../../src/research/index.js';
+import { defineTask, literatureTools } from '../../src/task-api.js';
 import { gradeIdeas, SubmissionSchema, type Submission } from './grader.js';
 
 const FOCUS = {

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { paperTools } from '../../src/research/index.js';
+import { defineTask, paperTools } from '../../src/task-api.js';
 import { gradeReview } from './grader.js';
 
 /** What each sample's review must cover; the approaches match the corpus topics in src/research/corpus. */

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { defineTask, type PythonCheckSpec, runPythonCheck } from '../../src/task-api.js';
 
 /**
  * prepare draws the data (and, with CUDA, trains and measures the baseline); the submission trains in its

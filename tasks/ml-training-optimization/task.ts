@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { profilePythonTool, readFileTool, runPythonTool, writeFileTool } from '../../src/agents/tools/index.js';
+import { defineTask, profilePythonTool, readFileTool, runPythonTool, writeFileTool } from '../../src/task-api.js';
 import { gradeTrainingOptimization } from './grader.js';
 
 /** The variant's own file: baselines/train_<variant>.py (the nop) or solution/train_<variant>.py (the oracle). */

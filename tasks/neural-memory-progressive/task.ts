@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { STANDARD_TOOLS } from '../../src/agents/tools/index.js';
+import { defineTask, STANDARD_TOOLS } from '../../src/task-api.js';
 import { gradeStep, STEP_IDS, type StepId } from './grader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonTool } from '../../src/agents/tools/index.js';
+import { defineTask, runPythonTool } from '../../src/task-api.js';
 import { gradeNeuralMemory, VARIANT_PROMPTS } from './grader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

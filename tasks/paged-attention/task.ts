@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonTool } from '../../src/agents/tools/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { defineTask, type PythonCheckSpec, runPythonCheck, runPythonTool } from '../../src/task-api.js';
 
 /** The submission runs apart from the secret seed and the expected outputs; see check.py and README.md. */
 const CHECK: PythonCheckSpec = {
