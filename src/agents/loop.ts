@@ -62,7 +62,7 @@ export type LoopOutcome = LoopStats &
 
 type OutcomeBody = LoopOutcome extends infer O ? (O extends LoopStats ? Omit<O, keyof LoopStats> : never) : never;
 
-export const DEFAULT_MAX_TOKENS_PER_CALL = 16_000;
+const DEFAULT_MAX_TOKENS_PER_CALL = 16_000;
 
 export const NUDGE_TEXT =
   'You did not call a tool. Continue working with the tools, or call submit_answer with your final answer.';

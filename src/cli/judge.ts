@@ -27,7 +27,7 @@ import { JudgeCheckArgsSchema, parseCommandArgs, UsageError } from './args.js';
 export type JudgeChoice = { kind: 'model'; provider: Provider; spec: string; model: string; thinkingBudget: number | null } | { kind: 'off'; reason: string };
 
 /** Parses a judge spec; throws UsageError naming the flag. */
-export function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoice, { kind: 'model' }> {
+function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoice, { kind: 'model' }> {
   let a;
   try {
     a = parseAgentSpec(raw);
@@ -133,7 +133,7 @@ function modalShare(values: string[]): number {
   return Math.max(...counts.values()) / values.length;
 }
 
-export function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOutcome[]): ExampleReport {
+function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOutcome[]): ExampleReport {
   const done = outcomes.filter((o): o is Extract<RunOutcome, { ok: true }> => o.ok);
   const passVotes = done.filter((o) => o.passed).length;
   const failVotes = done.length - passVotes;
@@ -158,7 +158,7 @@ export function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOu
   };
 }
 
-export function summarizeTask(task: string, examples: ExampleReport[], usage: Usage, judgeModel: string, minAgreement: number): TaskReport {
+function summarizeTask(task: string, examples: ExampleReport[], usage: Usage, judgeModel: string, minAgreement: number): TaskReport {
   const scored = examples.filter((e) => e.label !== 'borderline');
   let agreeRuns = 0;
   let scoredRuns = 0;
@@ -327,7 +327,7 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
   return report.ok ? 0 : 1;
 }
 
-export function renderJudgeCheck(r: JudgeCheckReport): string {
+function renderJudgeCheck(r: JudgeCheckReport): string {
   const exampleRows = r.examples.map((e) => [
     e.task,
     e.file,

@@ -57,7 +57,7 @@ export type { JudgeAccess, JudgeSink, JudgeTranscriptEntry } from './judge-acces
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes (e.g. "coverage")');
 
-export const CriterionSchema = z.object({
+const CriterionSchema = z.object({
   id: slug,
   title: z.string().min(1),
   points: z.int().positive(),
@@ -68,7 +68,7 @@ export const CriterionSchema = z.object({
 });
 export type Criterion = z.infer<typeof CriterionSchema>;
 
-export const PassRuleSchema = z.discriminatedUnion('kind', [
+const PassRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('threshold'), minPoints: z.int().positive() }),
   /** Every criterion at full points. */
   z.object({ kind: z.literal('all') }),
@@ -76,11 +76,11 @@ export const PassRuleSchema = z.discriminatedUnion('kind', [
 export type PassRule = z.infer<typeof PassRuleSchema>;
 
 /** A markdown file inside the task folder (subfolders allowed, no `..`). */
-export const TaskMarkdownFileSchema = z
+const TaskMarkdownFileSchema = z
   .string()
   .regex(/^(?!\/)(?!.*\.\.)[\w./-]+\.md$/, 'name a markdown file inside the task folder, e.g. "reference.md" or "references/memory.md"');
 
-export const RubricSchema = z
+const RubricSchema = z
   .object({
     id: slug,
     title: z.string().min(1),
@@ -162,7 +162,7 @@ export class JudgeLog implements JudgeSink {
 
 export const MAX_VERDICT_ATTEMPTS = 3;
 /** Output tokens for the verdict itself; a thinking budget is added on top. */
-export const DEFAULT_JUDGE_MAX_TOKENS = 8000;
+const DEFAULT_JUDGE_MAX_TOKENS = 8000;
 
 export interface VerdictTool<T> {
   name: string;
@@ -349,12 +349,12 @@ export interface RubricRequest {
 export const VERDICT_CHECK = 'judge:verdict';
 export const JUDGE_CHECK_PREFIX = 'judge:';
 /** The reason recorded when a grading has no judge and says nothing about why. */
-export const NO_JUDGE_REASON = 'no judge model available for this grading';
+const NO_JUDGE_REASON = 'no judge model available for this grading';
 
 const verdictSchemas = new WeakMap<Rubric, z.ZodType<RubricVerdict>>();
 
 /** The verdict's validator for a rubric: every criterion present, points integral and within 0..max. */
-export function rubricVerdictSchema(rubric: Rubric): z.ZodType<RubricVerdict> {
+function rubricVerdictSchema(rubric: Rubric): z.ZodType<RubricVerdict> {
   let s = verdictSchemas.get(rubric);
   if (!s) {
     const shape: Record<string, z.ZodType<CriterionVerdict>> = {};
@@ -377,7 +377,7 @@ export function rubricVerdictSchema(rubric: Rubric): z.ZodType<RubricVerdict> {
 export const RUBRIC_VERDICT_TOOL = 'record_verdict';
 
 /** The judge's system prompt for a rubric (stable per task and reference, so it is cached). */
-export function rubricSystemPrompt(rubric: Rubric, reference: string | null): string {
+function rubricSystemPrompt(rubric: Rubric, reference: string | null): string {
   const max = rubricMaxPoints(rubric);
   const rule =
     rubric.passRule.kind === 'all'
@@ -418,7 +418,7 @@ export function fenceSubmission(text: string, name: string): { tag: string; bloc
 }
 
 /** The user turn: the assignment and the submission, the submission fenced by fenceSubmission. */
-export function rubricUserPrompt(submission: string, taskPrompt?: string): string {
+function rubricUserPrompt(submission: string, taskPrompt?: string): string {
   const parts: string[] = [];
   const { tag, block } = fenceSubmission(submission, 'submission');
   if (taskPrompt) parts.push(`The assignment given to the author:\n\n<assignment>\n${taskPrompt}\n</assignment>`);

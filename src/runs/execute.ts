@@ -28,7 +28,7 @@ let harnessInfoOnce: Promise<RunRecord['harness']> | null = null;
  * The harness's version and git commit. Read once per process: the code that runs is the code loaded at
  * start, even if the checkout moves later, and spawning git for every run cost tens of ms per run.
  */
-export function harnessInfo(): Promise<RunRecord['harness']> {
+function harnessInfo(): Promise<RunRecord['harness']> {
   harnessInfoOnce ??= (async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     let gitSha: string | null = null;
@@ -43,7 +43,7 @@ export function harnessInfo(): Promise<RunRecord['harness']> {
 }
 
 /** The harness version as each trial records it: "<package version>+<first 12 hex of the commit>". */
-export function harnessLabel(h: RunRecord['harness']): string {
+function harnessLabel(h: RunRecord['harness']): string {
   return `${h.version}+${h.gitSha ? h.gitSha.slice(0, 12) : 'unknown'}`;
 }
 

@@ -11,20 +11,20 @@ import { GradingProfileSchema } from '../tasks/grading-profile.js';
  * (version 1 records, from before, still load; their trials count as of an unknown task version).
  */
 export const RUN_RECORD_SCHEMA_VERSION = 2;
-export const KNOWN_SCHEMA_VERSIONS = [1, 2] as const;
+const KNOWN_SCHEMA_VERSIONS = [1, 2] as const;
 
-export const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
+const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
 export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 
 /** Which limit ended a trial: the model's turns, output tokens or time, or the workspace's disk bound. */
-export const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
+const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
 export type LimitKind = z.infer<typeof LimitKindSchema>;
 
 export { UsageSchema, ZERO_USAGE, TrialJudgeSchema, type Usage, type TrialJudge };
 
 
 /** What produced a trial: the task version, the harness, the model snapshot as served, the checks that ran. */
-export const TrialProvenanceSchema = z.object({
+const TrialProvenanceSchema = z.object({
   /** Content hash of the task's variant (src/tasks/version.ts). */
   taskHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (src/tasks/version.ts)'),
   /** package version + git commit of the harness, e.g. "0.1.0+3f2a9c1d0e4b". */
@@ -65,7 +65,7 @@ export const TrialResultSchema = z.object({
 });
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
-export const SandboxInfoSchema = z.object({
+const SandboxInfoSchema = z.object({
   mode: z.enum(['bwrap', 'unsafe-none']),
   /** True when the run was made with --unsafe-no-sandbox: model-written code ran on the host. */
   unsafe: z.boolean(),
@@ -73,7 +73,7 @@ export const SandboxInfoSchema = z.object({
   enforcement: SandboxEnforcementSchema.optional(),
 });
 
-export const EnvironmentSchema = z.object({
+const EnvironmentSchema = z.object({
   node: z.string(),
   platform: z.string(),
   python: z.string().nullable(),

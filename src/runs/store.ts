@@ -8,7 +8,7 @@ import { formatIssues } from '../zod-issues.js';
  * (start time + random hex, so two writers never collide), written once and never rewritten. Loading
  * validates every file; a bad file is reported by name and field and the others still load.
  */
-export const RESULTS_RUNS = path.join('results', 'runs');
+const RESULTS_RUNS = path.join('results', 'runs');
 
 export interface StoreProblem {
   file: string;

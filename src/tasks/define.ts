@@ -12,13 +12,13 @@ const markdownFile = z
   .regex(/^[\w.-]+\.md$/, 'name a markdown file beside task.ts, e.g. "prompt.md"');
 
 
-export const SampleSchema = z.object({
+const SampleSchema = z.object({
   id: slug,
   /** Values substituted for {{name}} in the prompt and handed to the grader. */
   inputs: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const VariantSchema = z.object({
+const VariantSchema = z.object({
   id: slug,
   description: z.string().min(1),
   /** Prompt file replacing the task's user prompt for this variant. */
@@ -34,7 +34,7 @@ export const VariantSchema = z.object({
  * and the gate never pool with full ones. `decisive`: without these checks a pass means something else, so a
  * model trial is `skipped` where they cannot run unless the run asks for partial grading (run --partial-grading).
  */
-export const EnvironmentChecksSchema = z.object({
+const EnvironmentChecksSchema = z.object({
   /** Check names as the grader reports them. */
   checks: z.array(z.string().min(1)).min(1, 'name at least one check'),
   needs: z
@@ -50,7 +50,7 @@ export type EnvironmentChecks = z.infer<typeof EnvironmentChecksSchema>;
 const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
 
-export const CalibrationSchema = z
+const CalibrationSchema = z
   .object({
     /** The model the band was measured with, e.g. "anthropic:claude-3-5-sonnet". */
     model: z.string().min(1),
@@ -71,7 +71,7 @@ const toolSchema = z.custom<ToolDef>(
 );
 
 /** A labelled example submission for `judge-check`: what the task's grader should conclude about it. */
-export const JudgeExampleSchema = z.object({
+const JudgeExampleSchema = z.object({
   /** A file inside the task folder, e.g. "test/judge-examples/strong.md". */
   file: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'use a relative path inside the task folder'),
   /** pass/fail are scored against the judge; borderline is reported but not scored. */
