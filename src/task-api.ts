@@ -3,8 +3,12 @@
  * and nowhere else in src/, so the task API is one surface that can be read, documented and kept stable.
  */
 export { STANDARD_TOOLS, profilePythonTool, readFileTool, runPythonTool, writeFileTool } from './agents/tools/index.js';
-export { JUDGE_CHECK_PREFIX, VERDICT_CHECK, defineRubric, fenceSubmission, judgeWithRubric, rubricMaxPoints, runJudge } from './grading/judge.js';
-export type { JudgeAccess, Rubric, RubricJudgement } from './grading/judge.js';
+export { JUDGE_CHECK_PREFIX, VERDICT_CHECK, fenceSubmission, judgeWithRubric } from './grading/rubric-judge.js';
+export { defineRubric, rubricMaxPoints } from './grading/rubric.js';
+export { runJudge } from './grading/judge.js';
+export type { JudgeAccess } from './grading/judge.js';
+export type { Rubric } from './grading/rubric.js';
+export type { RubricJudgement } from './grading/rubric-judge.js';
 export { LIBRARY_DIR, LIBRARY_MOUNT, runPythonCheck } from './grading/python-check.js';
 export type { PythonCheckSpec } from './grading/python-check.js';
 export { runInterleaved } from './grading/timing.js';

@@ -12,7 +12,8 @@ import { createClients, missingCredentials, type ModelClients, type Provider } f
 import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
-import { criterionPoints, JUDGE_CHECK_PREFIX, openJudgeSession, VERDICT_CHECK, type JudgeSetup } from '../grading/judge.js';
+import { criterionPoints, JUDGE_CHECK_PREFIX, VERDICT_CHECK } from '../grading/rubric-judge.js';
+import { openJudgeSession, type JudgeSetup } from '../runs/judge-session.js';
 import { findPython } from '../python/discover.js';
 import { checkRequirements, usesGpu } from '../python/requirements.js';
 import { gradeSubmission, isGradingError } from '../grading/grade.js';

@@ -13,7 +13,7 @@ import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey }
 import { runTrial, type TrialSpec } from './trial.js';
 import { specKey } from './plan.js';
 import { trialSpendUsd } from './progress.js';
-import type { JudgeSetup } from '../grading/judge.js';
+import type { JudgeSetup } from './judge-session.js';
 import { TranscriptLog } from '../agents/transcript.js';
 import { runGit } from '../git.js';
 

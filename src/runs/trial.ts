@@ -12,7 +12,7 @@ import type { TranscriptLog } from '../agents/transcript.js';
 import { costUsd } from '../agents/prices.js';
 import type { CallPolicy, MessagesClient } from '../agents/client.js';
 import type { Check } from '../grading/types.js';
-import { openJudgeSession, type JudgeSetup } from '../grading/judge.js';
+import { openJudgeSession, type JudgeSetup } from './judge-session.js';
 import { ZERO_USAGE, trialKey, type TrialResult, type Usage } from './record.js';
 import { taskVersion } from '../tasks/version.js';
 import { environmentGaps, gradingProfileOf } from '../tasks/grading-profile.js';
