@@ -16,7 +16,7 @@ export class GitCommandError extends Error {
 }
 
 /** Local commands (status, commit, ls-tree) finish in well under this; it only guards against the unforeseen. */
-export const LOCAL_GIT_TIMEOUT_MS = 2 * 60 * 1000;
+const LOCAL_GIT_TIMEOUT_MS = 2 * 60 * 1000;
 /** fetch and push talk to the remote: a generous bound, after which the remote is taken as not answering. */
 export const REMOTE_GIT_TIMEOUT_MS = 5 * 60 * 1000;
 

@@ -6,16 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAnthropicClient } from '../src/agents/client.js';
 import { costUsd } from '../src/agents/prices.js';
-import {
-  defineRubric,
-  judgeWithRubric,
-  JudgeError,
-  JudgeLog,
-  readJudgeTranscript,
-  RUBRIC_VERDICT_TOOL,
-  runJudge,
-  type JudgeAccess,
-} from '../src/grading/judge.js';
+import { defineRubric } from '../src/grading/rubric.js';
+import { judgeWithRubric, RUBRIC_VERDICT_TOOL } from '../src/grading/rubric-judge.js';
+import { JudgeError, JudgeLog, runJudge, type JudgeAccess } from '../src/grading/judge.js';
+import { readJudgeTranscript } from '../src/runs/judge-session.js';
 import { GraderInfraError } from '../src/grading/types.js';
 import { main } from '../src/cli/main.js';
 import { chooseJudge } from '../src/cli/judge.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { readRunRecord } from '../src/runs/journal.js';
-import { RUBRIC_VERDICT_TOOL } from '../src/grading/judge.js';
+import { RUBRIC_VERDICT_TOOL } from '../src/grading/rubric-judge.js';
 import { IDEA_VERDICT_TOOL } from '../tasks/idea-proposal/grader.js';
 import { startMessagesServer, toolUseReply, type Handler, type MessagesServer, type RequestBody } from './support/messages-server.js';
 

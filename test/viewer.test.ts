@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { main } from '../src/cli/main.js';
-import { RUBRIC_VERDICT_TOOL } from '../src/grading/judge.js';
+import { RUBRIC_VERDICT_TOOL } from '../src/grading/rubric-judge.js';
 import { scriptSafeJson } from '../src/reports/viewer/html.js';
 import { bounded, loadViewerData, MAX_TEXT } from '../src/reports/viewer/data.js';
 import { startMessagesServer, toolUseReply, textReply, type MessagesServer } from './support/messages-server.js';

@@ -11,7 +11,7 @@ import { main, EXIT } from '../../src/cli/main.js';
 import { loadTasks, TASKS_DIR } from '../../src/tasks/load.js';
 import { newRunId, transcriptLogPath } from '../../src/runs/execute.js';
 import { journalPath } from '../../src/runs/journal.js';
-import { judgeTranscriptPath } from '../../src/grading/judge.js';
+import { judgeTranscriptPath } from '../../src/runs/judge-session.js';
 import { viewCommand } from '../../src/cli/view.js';
 import { ShardSchema } from '../../src/runs/shard.js';
 import { affectedTasks, changedFilesSince } from '../../src/github/affected.js';

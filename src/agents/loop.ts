@@ -12,7 +12,7 @@ import type {
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
-import type { Limits } from '../tasks/define.js';
+import type { Limits } from './limits.js';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient, type ResolvedCallPolicy } from './client.js';
 import { MIN_THINKING_BUDGET } from './model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from './prices.js';
@@ -62,7 +62,7 @@ export type LoopOutcome = LoopStats &
 
 type OutcomeBody = LoopOutcome extends infer O ? (O extends LoopStats ? Omit<O, keyof LoopStats> : never) : never;
 
-export const DEFAULT_MAX_TOKENS_PER_CALL = 16_000;
+const DEFAULT_MAX_TOKENS_PER_CALL = 16_000;
 
 export const NUDGE_TEXT =
   'You did not call a tool. Continue working with the tools, or call submit_answer with your final answer.';

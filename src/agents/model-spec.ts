@@ -30,7 +30,7 @@ export function isModelAgent(a: AgentSpec): a is ModelAgentSpec {
   return a.kind === 'anthropic' || a.kind === 'openai';
 }
 
-export const AGENT_SPEC_EXAMPLES = [
+const AGENT_SPEC_EXAMPLES = [
   'oracle',
   'nop',
   'anthropic:claude-sonnet-4-5',
@@ -110,7 +110,7 @@ function parseOpenAI(rest: string, ctx: z.RefinementCtx): AgentSpec | typeof z.N
 }
 
 /** Parses an agent spec string; use in config/CLI schemas. */
-export const AgentSpecSchema = z.string().transform((raw, ctx): AgentSpec => {
+const AgentSpecSchema = z.string().transform((raw, ctx): AgentSpec => {
   const s = raw.trim();
   if (s === 'oracle') return { kind: 'oracle' };
   if (s === 'nop') return { kind: 'nop' };
@@ -127,9 +127,4 @@ export function parseAgentSpec(raw: string): AgentSpec {
   if (r.success) return r.data;
   const why = r.error.issues.map((i) => i.message).join('; ');
   throw new Error(`invalid agent spec "${raw}": ${why}. ${examples}`);
-}
-
-/** The canonical string for a parsed spec (round-trips through parseAgentSpec). */
-export function formatAgentSpec(agent: AgentSpec): string {
-  return isModelAgent(agent) ? agent.spec : agent.kind;
 }

@@ -68,7 +68,7 @@ const textOf = (blocks: ContentBlockParam[]): string =>
   blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n\n');
 
 /** A Messages request as Chat Completions. Thinking blocks are not sent back: Chat Completions has no place for them. */
-export function toChatRequest(p: MessageCreateParamsNonStreaming): ChatCompletionCreateParamsNonStreaming {
+function toChatRequest(p: MessageCreateParamsNonStreaming): ChatCompletionCreateParamsNonStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   const system = typeof p.system === 'string' ? p.system : p.system ? p.system.map((b) => b.text).join('\n\n') : '';
   if (system) messages.push({ role: 'system', content: system });
@@ -119,7 +119,7 @@ const STOP: Record<string, StopReason> = {
 };
 
 /** A Chat Completions reply as a Message: reasoning (where the server returns it) as thinking, then text, then tool calls. */
-export function fromChatCompletion(c: ChatCompletion, requestedModel: string): Message {
+function fromChatCompletion(c: ChatCompletion, requestedModel: string): Message {
   const choice = c.choices?.[0];
   if (!choice) throw new ProviderError(`the Chat Completions reply ${c.id ?? ''} has no choices`);
   const msg = choice.message as ChatCompletion.Choice['message'] & { reasoning_content?: string | null; reasoning?: string | null };
@@ -158,7 +158,7 @@ export function fromChatCompletion(c: ChatCompletion, requestedModel: string): M
   } as Message;
 }
 
-export function describeOpenAIError(e: unknown, policy: ResolvedCallPolicy): string {
+function describeOpenAIError(e: unknown, policy: ResolvedCallPolicy): string {
   const attempts = `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
   if (e instanceof APIConnectionTimeoutError) return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
   if (e instanceof APIConnectionError) {

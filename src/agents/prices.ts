@@ -49,7 +49,7 @@ const openaiPrice = (input: number, output: number, cachedInput: number): Price 
  * THE price table (Anthropic and OpenAI list prices, USD per million tokens). Keys are model aliases;
  * dated ids (claude-haiku-4-5-20251001) match their alias. Add new models here only.
  */
-export const PRICES: Readonly<Record<string, Price>> = Object.freeze({
+const PRICES: Readonly<Record<string, Price>> = Object.freeze({
   'claude-haiku-4-5': price(1, 5),
   'claude-sonnet-5-5': price(2, 10),
   'claude-sonnet-5': price(2, 10),

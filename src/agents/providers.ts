@@ -6,7 +6,7 @@ import { RateGate } from './rate-gate.js';
 export type Provider = ModelAgentSpec['kind'];
 
 /** The environment each provider reads: the one place these variable names live. */
-export const PROVIDER_ENV: Readonly<Record<Provider, { key: string; baseURL: string; what: string }>> = Object.freeze({
+const PROVIDER_ENV: Readonly<Record<Provider, { key: string; baseURL: string; what: string }>> = Object.freeze({
   anthropic: { key: 'ANTHROPIC_API_KEY', baseURL: 'ANTHROPIC_BASE_URL', what: 'a Messages-compatible endpoint' },
   openai: { key: 'OPENAI_API_KEY', baseURL: 'OPENAI_BASE_URL', what: 'any Chat Completions server (vLLM, SGLang, Ollama, OpenRouter, LiteLLM); a local server that checks no key takes any value' },
 });

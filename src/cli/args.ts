@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { formatIssues } from '../runs/record.js';
+import { formatIssues } from '../zod-issues.js';
 import { DEFAULT_CONCURRENCY } from '../config.js';
 import { ShardSchema } from '../runs/shard.js';
 
@@ -16,7 +16,7 @@ const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be at least 1`);
 
 /** A run id names files (the store's FILE is RUNID.json): letters, digits, ".", "_" and "-" only. */
-export const RunIdSchema = z.string().regex(/^[\w][\w.-]*$/, 'a run id uses letters, digits, ".", "_" and "-" only');
+const RunIdSchema = z.string().regex(/^[\w][\w.-]*$/, 'a run id uses letters, digits, ".", "_" and "-" only');
 
 export const RunArgsSchema = z
   .object({

@@ -12,11 +12,11 @@ import { createClients, missingCredentials, type ModelClients, type Provider } f
 import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
-import { criterionPoints, JUDGE_CHECK_PREFIX, openJudgeSession, VERDICT_CHECK, type JudgeSetup } from '../grading/judge.js';
-import { GraderInfraError } from '../grading/types.js';
+import { criterionPoints, JUDGE_CHECK_PREFIX, VERDICT_CHECK } from '../grading/rubric-judge.js';
+import { openJudgeSession, type JudgeSetup } from '../runs/judge-session.js';
 import { findPython } from '../python/discover.js';
 import { checkRequirements, usesGpu } from '../python/requirements.js';
-import { GRADING_TIME_LIMIT_MS } from '../runs/trial.js';
+import { gradeSubmission, isGradingError } from '../grading/grade.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { JudgeExample } from '../tasks/define.js';
 import { loadTasks, type LoadedTask } from '../tasks/load.js';
@@ -28,7 +28,7 @@ import { JudgeCheckArgsSchema, parseCommandArgs, UsageError } from './args.js';
 export type JudgeChoice = { kind: 'model'; provider: Provider; spec: string; model: string; thinkingBudget: number | null } | { kind: 'off'; reason: string };
 
 /** Parses a judge spec; throws UsageError naming the flag. */
-export function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoice, { kind: 'model' }> {
+function parseJudgeSpec(raw: string, flag = '--judge'): Extract<JudgeChoice, { kind: 'model' }> {
   let a;
   try {
     a = parseAgentSpec(raw);
@@ -134,7 +134,7 @@ function modalShare(values: string[]): number {
   return Math.max(...counts.values()) / values.length;
 }
 
-export function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOutcome[]): ExampleReport {
+function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOutcome[]): ExampleReport {
   const done = outcomes.filter((o): o is Extract<RunOutcome, { ok: true }> => o.ok);
   const passVotes = done.filter((o) => o.passed).length;
   const failVotes = done.length - passVotes;
@@ -159,7 +159,7 @@ export function summarizeExample(task: string, ex: JudgeExample, outcomes: RunOu
   };
 }
 
-export function summarizeTask(task: string, examples: ExampleReport[], usage: Usage, judgeModel: string, minAgreement: number): TaskReport {
+function summarizeTask(task: string, examples: ExampleReport[], usage: Usage, judgeModel: string, minAgreement: number): TaskReport {
   const scored = examples.filter((e) => e.label !== 'borderline');
   let agreeRuns = 0;
   let scoredRuns = 0;
@@ -277,25 +277,15 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
     const session = openJudgeSession(setup);
     const dir = path.join(workRoot, String(counter++));
     let made: Promise<string> | null = null;
-    const sample = p.task.def.samples.find((s) => s.id === p.sampleId)!;
     try {
-      const grade = await p.task.def.grader(p.submission, {
-        taskId: p.task.def.id,
-        taskDir: p.task.dir,
-        sampleId: p.sampleId,
-        sampleInputs: sample.inputs,
-        variantId: p.task.defaultVariant.id,
-        sandbox,
-        python,
+      const grade = await gradeSubmission(p.task, {
+        sampleId: p.sampleId, variantId: p.task.defaultVariant.id, submission: p.submission, sandbox, python,
         gpu: usesGpu(p.task.def.requirements, python),
         workDir: () => (made ??= fs.mkdir(dir, { recursive: true }).then(() => dir)),
-        signal: AbortSignal.timeout(GRADING_TIME_LIMIT_MS),
-        ...session.ctx,
+        judge: session.ctx,
       });
+      if (isGradingError(grade)) return { ok: false, error: grade.error, usage: session.log!.usage };
       return outcomeOf(grade, session.log!.usage);
-    } catch (e) {
-      const msg = e instanceof GraderInfraError ? e.message : `grader crashed: ${(e as Error).message}`;
-      return { ok: false, error: msg, usage: session.log!.usage };
     } finally {
       if (made) await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
     }
@@ -338,7 +328,7 @@ export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.Proc
   return report.ok ? 0 : 1;
 }
 
-export function renderJudgeCheck(r: JudgeCheckReport): string {
+function renderJudgeCheck(r: JudgeCheckReport): string {
   const exampleRows = r.examples.map((e) => [
     e.task,
     e.file,

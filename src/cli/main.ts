@@ -23,7 +23,7 @@ import { ReadmeMarkerError } from '../reports/readme.js';
 import { regenerateReport, ReadmeMissingError, type RegenerateResult } from '../reports/regenerate.js';
 import { DEFAULT_EPOCHS, DEFAULT_JUDGE_MODEL, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
 import { chooseJudge, judgeCheckCommand, judgeSetupFor, judgeSummaryLines, planJudge, type JudgeChoice } from './judge.js';
-import { judgeTranscriptPath } from '../grading/judge.js';
+import { judgeTranscriptPath } from '../runs/judge-session.js';
 import { viewCommand } from './view.js';
 import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, ReportArgsSchema, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';
 

@@ -13,7 +13,7 @@ const ViewArgsSchema = z.object({
 });
 
 /** The report beside its record: FILE.json -> FILE.html. */
-export function viewerPath(record: string): string {
+function viewerPath(record: string): string {
   return `${record.replace(/\.json$/, '')}.html`;
 }
 

@@ -5,7 +5,7 @@ import { GitCommandError, runGit } from '../git.js';
  * run-eval action itself. A change there re-runs every task; a change under tasks/<id>/ re-runs that task;
  * anything else (docs, results/, other actions, tests of the harness) re-runs nothing.
  */
-export const HARNESS_PATHS: readonly RegExp[] = [
+const HARNESS_PATHS: readonly RegExp[] = [
   /^src\//,
   /^package(-lock)?\.json$/,
   /^tsconfig\.json$/,

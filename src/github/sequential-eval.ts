@@ -62,7 +62,7 @@ export interface SequentialEvalResult {
 }
 
 /** A cell's record file name: readable and unique (NUL-free components joined by a separator no id contains). */
-export function cellRecordPath(dir: string, c: Pick<EvalCell, 'task' | 'variant' | 'model'>): string {
+function cellRecordPath(dir: string, c: Pick<EvalCell, 'task' | 'variant' | 'model'>): string {
   const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
   return path.join(dir, 'cells', `${safe(c.task)}__${safe(c.variant)}__${safe(c.model)}.json`);
 }
@@ -74,7 +74,7 @@ export interface CellStore {
 }
 
 /** The cells' journals on disk (what `run` writes as each trial ends). */
-export const journalStore: CellStore = {
+const journalStore: CellStore = {
   async read(record) {
     if (!existsSync(journalPath(record))) return null;
     const j = await readJournal(journalPath(record));

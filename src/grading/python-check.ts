@@ -37,8 +37,8 @@ export interface PythonCheckSpec {
 }
 
 /** The names the library's protocol fixes (envbench_check.py main). */
-export const SUBMISSION_FILE = 'submission.py';
-export const OUTPUTS_FILE = 'outputs.npz';
+const SUBMISSION_FILE = 'submission.py';
+const OUTPUTS_FILE = 'outputs.npz';
 export const VERDICT_FILE = 'verdict.json';
 const VERDICT_MAX_BYTES = 1024 * 1024;
 

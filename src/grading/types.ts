@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
-import type { JudgeAccess } from './judge.js';
+import type { JudgeAccess } from './judge-access.js';
 
 /** One graded fact about a submission. passed is null when the check was not run (skipped), with the reason in detail. */
 export const CheckSchema = z.object({

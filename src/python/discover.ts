@@ -4,7 +4,7 @@ import { probePython, PythonProbeError } from './probe.js';
 import type { PythonEnv } from './env.js';
 
 /** System interpreters tried after `python3` on PATH: where Debian/Ubuntu packages (python3-torch) install. */
-export const SYSTEM_PYTHONS: readonly string[] = ['/usr/bin/python3', '/usr/local/bin/python3'];
+const SYSTEM_PYTHONS: readonly string[] = ['/usr/bin/python3', '/usr/local/bin/python3'];
 
 /** No usable interpreter: a setup problem the user fixes (exit 2), never a stack trace. */
 export class PythonUnavailableError extends Error {
@@ -63,7 +63,7 @@ export async function findPython(o: FindPythonOptions): Promise<PythonEnv> {
 }
 
 /** The first executable file named `name` in the PATH list, or null. */
-export function whichSync(name: string, pathList = ''): string | null {
+function whichSync(name: string, pathList = ''): string | null {
   for (const dir of pathList.split(path.delimiter)) {
     if (!dir) continue;
     const p = path.join(dir, name);

@@ -1,4 +1,4 @@
-import type { Requirements } from '../tasks/define.js';
+import type { Requirements } from './requirements-schema.js';
 import type { PythonEnv } from './env.js';
 
 export type RequirementCheck = { ok: true } | { ok: false; reason: string; hint: string };

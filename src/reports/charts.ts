@@ -36,7 +36,7 @@ export function normalizeSvgIds(svg: string): string {
 }
 
 /** Renders a Vega-Lite spec to an SVG string. Throws on any Vega-Lite warning, which means a broken spec. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const internals = vega as unknown as VegaInternals;
   internals.textMetrics?.canvas(false);
   internals.resetSVGDefIds?.();
@@ -76,7 +76,7 @@ function emptySpec(title: string): TopLevelSpec {
 }
 
 /** Pass rate per model and task (default variants), with 95% interval whiskers and a label "40% n=10". */
-export function passRateSpec(data: ReportData): TopLevelSpec {
+function passRateSpec(data: ReportData): TopLevelSpec {
   const title = 'Pass rate per model and task (default variant, 95% interval)';
   const rows = data.cells
     .filter((c) => data.defaultVariant.get(c.task) === c.variant && c.passRate !== null)
@@ -112,14 +112,14 @@ export function passRateSpec(data: ReportData): TopLevelSpec {
 }
 
 /** Height of one over-time panel: small multiples stay readable, and 8 tasks make a chart of about 1,000 px, not 2,300. */
-export const OVER_TIME_PANEL_HEIGHT = 70;
+const OVER_TIME_PANEL_HEIGHT = 70;
 const OVER_TIME_PANEL_WIDTH = 170;
 
 /**
  * Pass rate over time as small multiples: a panel per task (rows) and model (columns), so models never overplot;
  * each point is one run date (UTC) on the task's default variant, with its 95% interval as a whisker.
  */
-export function passRateOverTimeSpec(data: ReportData): TopLevelSpec {
+function passRateOverTimeSpec(data: ReportData): TopLevelSpec {
   const title = 'Pass rate over time, per task and model (default variant, by run date UTC, 95% interval)';
   const rows = data.overTime.map((p) => {
     const ci = wilson(p.passes, p.graded);

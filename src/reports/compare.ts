@@ -120,7 +120,7 @@ interface Levels {
 }
 
 /** The regression and improvement levels of each look for a cell of the comparison. */
-export function cellLevels(config: GateConfig, comparedCells: number, strata: readonly Stratum[]): Levels {
+function cellLevels(config: GateConfig, comparedCells: number, strata: readonly Stratum[]): Levels {
   const used = strata.filter((s) => s.baselineGraded > 0);
   const single = used.length === 1 && strata.filter((s) => s.candidateGraded > 0).every((s) => s === used[0]);
   const nB = single ? used[0]!.baselineGraded : 0;

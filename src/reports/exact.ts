@@ -202,7 +202,7 @@ export function stratifiedExact(strata: readonly Stratum[]): StratifiedResult {
 // Student's t (for intervals from few clusters)
 
 /** ln Gamma(x) for x > 0 (Lanczos, g = 7, 9 terms; about 1e-15 relative). */
-export function lnGamma(x: number): number {
+function lnGamma(x: number): number {
   const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
   const z = x - 1;
@@ -213,7 +213,7 @@ export function lnGamma(x: number): number {
 }
 
 /** The regularized incomplete beta function I_x(a, b), by its continued fraction (modified Lentz). */
-export function incompleteBeta(x: number, a: number, b: number): number {
+function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);

@@ -21,7 +21,7 @@ export type ReportSection = (typeof REPORT_SECTIONS)[number];
 export type ReportSections = Record<ReportSection, string>;
 
 /** Headings used when a section is appended to a README that had no markers for it. */
-export const SECTION_TITLES: Record<ReportSection, string> = {
+const SECTION_TITLES: Record<ReportSection, string> = {
   leaderboard: 'Leaderboard',
   tasks: 'Results by task',
   ablations: 'Ablations',
@@ -29,7 +29,7 @@ export const SECTION_TITLES: Record<ReportSection, string> = {
   charts: 'Charts',
 };
 
-export const MARKER_PREFIX = 'envbench';
+const MARKER_PREFIX = 'envbench';
 
 /** The HTML comments that delimit a generated section, e.g. `<!-- envbench:leaderboard:start -->`. */
 export function sectionMarkers(name: ReportSection): { start: string; end: string } {
@@ -66,7 +66,7 @@ export interface ReportTask {
 export type NotCountedReason = 'older task version' | 'no task version (schema 1 record)' | 'partial grading profile';
 
 /** Whether a trial counts: of its task's current version (when known) and graded with the full profile. */
-export function notCountedReason(t: TrialResult, task: ReportTask | undefined): NotCountedReason | null {
+function notCountedReason(t: TrialResult, task: ReportTask | undefined): NotCountedReason | null {
   const current = task?.versions?.get(t.variant);
   if (task?.versions) {
     if (!t.provenance) return 'no task version (schema 1 record)';
@@ -113,7 +113,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isGraded = (t: TrialResult) => t.status === 'passed' || t.status === 'failed';
 
 /** UTC date (YYYY-MM-DD) of an ISO timestamp. */
-export function utcDate(iso: string): string {
+function utcDate(iso: string): string {
   return new Date(iso).toISOString().slice(0, 10);
 }
 
@@ -185,7 +185,7 @@ const table = (rows: string[][]) => markdownTable(rows.map((r) => r.map(cell)));
 const code = (s: string) => `\`${s}\``;
 
 /** The rule the tables count by, stated under them. */
-export const COUNTING_RULE =
+const COUNTING_RULE =
   'Counted: only trials of each task\'s current version (the content hash of its files, src/tasks/version.ts) graded with its full grading profile (every check ran).';
 
 function apartSummary(rows: readonly ApartRow[]): string {

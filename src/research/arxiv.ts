@@ -31,7 +31,7 @@ export interface ArxivFeed {
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-export function decodeXml(s: string): string {
+function decodeXml(s: string): string {
   return s
     .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, c: string) => c)
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
@@ -87,7 +87,7 @@ export function parseArxivFeed(xml: string): ArxivFeed {
   return { totalResults: total !== null && /^\d+$/.test(total.trim()) ? Number(total.trim()) : null, entries, errors };
 }
 
-export function arxivToRecord(e: ArxivEntry): PaperRecord {
+function arxivToRecord(e: ArxivEntry): PaperRecord {
   const year = e.published && /^\d{4}/.test(e.published) ? Number(e.published.slice(0, 4)) : null;
   return {
     arxivId: e.arxivId,

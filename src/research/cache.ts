@@ -16,7 +16,7 @@ import { z } from 'zod';
  * Layout under the root: responses/<2 hex>/<64 hex>.json, plus papers/<arxiv id>.json, an index of every
  * paper seen in a response, so graders can ask "has this arXiv id been seen" without knowing the request.
  */
-export const CacheEntrySchema = z.object({
+const CacheEntrySchema = z.object({
   key: z.string().regex(/^[0-9a-f]{64}$/),
   request: z.object({ api: z.string(), method: z.string(), url: z.string(), body: z.string().optional() }),
   status: z.int(),
@@ -26,7 +26,7 @@ export const CacheEntrySchema = z.object({
 });
 export type CacheEntry = z.infer<typeof CacheEntrySchema>;
 
-export const CachedPaperSchema = z.object({
+const CachedPaperSchema = z.object({
   arxivId: z.string(),
   s2Id: z.string().nullable(),
   title: z.string(),

@@ -11,8 +11,8 @@ import { normalizeArxivId, type CorpusPaper, type PaperRecord, type Topic } from
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const DEFAULT_S2_BASE_URL = 'https://api.semanticscholar.org/graph/v1';
-export const DEFAULT_ARXIV_BASE_URL = 'https://export.arxiv.org/api';
+const DEFAULT_S2_BASE_URL = 'https://api.semanticscholar.org/graph/v1';
+const DEFAULT_ARXIV_BASE_URL = 'https://export.arxiv.org/api';
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'research');
 
 export interface ResearchConfig {
@@ -80,7 +80,7 @@ export interface FoundPaper {
 
 export type Lookup<T> = { ok: true; value: T; notes: string[] } | { ok: false; reason: string; notes: string[] };
 
-export function corpusRecord(p: CorpusPaper): PaperRecord {
+function corpusRecord(p: CorpusPaper): PaperRecord {
   return {
     arxivId: p.arxivId,
     s2Id: null,

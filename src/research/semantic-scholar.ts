@@ -9,7 +9,7 @@ import { normalizeArxivId, type PaperRecord } from './types.js';
  */
 
 const AuthorSchema = z.object({ authorId: z.string().nullish(), name: z.string().nullish() });
-export const S2PaperSchema = z.object({
+const S2PaperSchema = z.object({
   paperId: z.string().nullish(),
   externalIds: z.record(z.string(), z.union([z.string(), z.number()]).nullish()).nullish(),
   title: z.string().nullish(),
@@ -22,14 +22,14 @@ export const S2PaperSchema = z.object({
 });
 export type S2Paper = z.infer<typeof S2PaperSchema>;
 
-export const S2SearchSchema = z.object({
+const S2SearchSchema = z.object({
   total: z.number().nullish(),
   offset: z.number().nullish(),
   next: z.number().nullish(),
   data: z.array(S2PaperSchema).nullish(),
 });
 
-export const S2ReferencesSchema = z.object({
+const S2ReferencesSchema = z.object({
   offset: z.number().nullish(),
   next: z.number().nullish(),
   data: z.array(z.object({ citedPaper: S2PaperSchema.nullish() })).nullish(),
@@ -60,7 +60,7 @@ function pathRef(ref: string): string {
   return ref.split('/').map((part) => encodeURIComponent(part).replace(/%3A/gi, ':')).join('/');
 }
 
-export function s2ToRecord(p: S2Paper): PaperRecord {
+function s2ToRecord(p: S2Paper): PaperRecord {
   const ext = p.externalIds ?? {};
   const arxivRaw = ext.ArXiv ?? ext.arXiv ?? ext.ARXIV;
   return {

@@ -26,7 +26,7 @@ function oneLine(s: string | null | undefined, max = 400): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
-export function briefRecord(r: PaperRecord): string {
+function briefRecord(r: PaperRecord): string {
   const head = `[${citeId(r)}] ${r.title} (${r.year ?? 'n.d.'}) — ${authorLine(r.authors, r.moreAuthors)}`;
   const extra = r.citationCount != null ? ` — cited by ${r.citationCount}` : '';
   const gist = r.tldr ?? r.abstract;

@@ -82,7 +82,7 @@ export const CorpusPaperSchema = z.object({
 export type CorpusPaperInput = z.input<typeof CorpusPaperSchema>;
 export type CorpusPaper = z.output<typeof CorpusPaperSchema>;
 
-export const ApproachSchema = z.object({
+const ApproachSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/),
   name: z.string().min(3),
   /** Lower-case phrases whose presence in a review shows the approach is discussed (a deterministic coverage proxy). */

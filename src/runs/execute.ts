@@ -13,7 +13,7 @@ import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey }
 import { runTrial, type TrialSpec } from './trial.js';
 import { specKey } from './plan.js';
 import { trialSpendUsd } from './progress.js';
-import type { JudgeSetup } from '../grading/judge.js';
+import type { JudgeSetup } from './judge-session.js';
 import { TranscriptLog } from '../agents/transcript.js';
 import { runGit } from '../git.js';
 
@@ -28,7 +28,7 @@ let harnessInfoOnce: Promise<RunRecord['harness']> | null = null;
  * The harness's version and git commit. Read once per process: the code that runs is the code loaded at
  * start, even if the checkout moves later, and spawning git for every run cost tens of ms per run.
  */
-export function harnessInfo(): Promise<RunRecord['harness']> {
+function harnessInfo(): Promise<RunRecord['harness']> {
   harnessInfoOnce ??= (async () => {
     const pkg = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     let gitSha: string | null = null;
@@ -43,7 +43,7 @@ export function harnessInfo(): Promise<RunRecord['harness']> {
 }
 
 /** The harness version as each trial records it: "<package version>+<first 12 hex of the commit>". */
-export function harnessLabel(h: RunRecord['harness']): string {
+function harnessLabel(h: RunRecord['harness']): string {
   return `${h.version}+${h.gitSha ? h.gitSha.slice(0, 12) : 'unknown'}`;
 }
 
@@ -74,7 +74,7 @@ export interface ExecuteOptions {
   keepWorkspaces?: boolean;
   /** Stop starting trials once the run's known spend (agent and judge, resumed trials included) reaches this. */
   maxCostUsd?: number;
-  /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/runs/trial.ts). */
+  /** Bound on grading one submission (default GRADING_TIME_LIMIT_MS, src/grading/grade.ts). */
   gradingTimeLimitMs?: number;
   signal?: AbortSignal;
   /** Before any trial starts, with the trials a resumed run carries over (empty for a new run). */

@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../files.js';
-import { RunRecordObjectSchema, RunRecordSchema, TrialResultSchema, formatIssues, trialKey, type RunRecord, type TrialResult } from './record.js';
+import { RunRecordObjectSchema, RunRecordSchema, TrialResultSchema, trialKey, type RunRecord, type TrialResult } from './record.js';
+import { formatIssues } from '../zod-issues.js';
 
 /**
  * The journal is the run's crash-safe log: a header line, then one line per finished trial,

@@ -1,4 +1,5 @@
-import { RunRecordSchema, formatIssues, trialKey, type RunRecord } from './record.js';
+import { RunRecordSchema, trialKey, type RunRecord } from './record.js';
+import { formatIssues } from '../zod-issues.js';
 import { createHash } from 'node:crypto';
 
 export class MergeError extends Error {
@@ -9,7 +10,7 @@ export class MergeError extends Error {
  * Deterministic: publishing the same shards again (a re-run of the publish job) yields the same id, which the
  * store refuses to write twice, so a result is never duplicated.
  */
-export function mergedRunId(startedAt: string, memberIds: readonly string[]): string {
+function mergedRunId(startedAt: string, memberIds: readonly string[]): string {
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const hash = createHash('sha256').update([...memberIds].sort().join('\n')).digest('hex').slice(0, 8);
   return `${stamp}-m${hash}`;

@@ -6,7 +6,7 @@ export function trialSpendUsd(t: Pick<TrialResult, 'costUsd' | 'judge'>): number
 }
 
 /** Whether a trial used a model whose price is unknown (its spend is not in the sum). */
-export function hasUnknownPrice(t: Pick<TrialResult, 'costUsd' | 'judge' | 'turns'>): boolean {
+function hasUnknownPrice(t: Pick<TrialResult, 'costUsd' | 'judge' | 'turns'>): boolean {
   return (t.costUsd === null) || (t.judge !== undefined && t.judge.costUsd === null);
 }
 
@@ -49,7 +49,7 @@ export class ProgressTally {
   }
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);

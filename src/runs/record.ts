@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CheckSchema } from '../grading/types.js';
+import { TrialJudgeSchema, type TrialJudge } from '../grading/judge-usage.js';
 import { SandboxEnforcementSchema } from '../sandbox/enforcement.js';
 import { ShardInfoSchema } from './shard.js';
 import { UsageSchema, ZERO_USAGE, type Usage } from '../agents/prices.js';
@@ -10,33 +11,20 @@ import { GradingProfileSchema } from '../tasks/grading-profile.js';
  * (version 1 records, from before, still load; their trials count as of an unknown task version).
  */
 export const RUN_RECORD_SCHEMA_VERSION = 2;
-export const KNOWN_SCHEMA_VERSIONS = [1, 2] as const;
+const KNOWN_SCHEMA_VERSIONS = [1, 2] as const;
 
-export const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
+const TrialStatusSchema = z.enum(['passed', 'failed', 'error', 'skipped']);
 export type TrialStatus = z.infer<typeof TrialStatusSchema>;
 
 /** Which limit ended a trial: the model's turns, output tokens or time, or the workspace's disk bound. */
-export const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
+const LimitKindSchema = z.enum(['turns', 'tokens', 'time', 'disk']);
 export type LimitKind = z.infer<typeof LimitKindSchema>;
 
-export { UsageSchema, ZERO_USAGE, type Usage };
+export { UsageSchema, ZERO_USAGE, TrialJudgeSchema, type Usage, type TrialJudge };
 
-/** What the LLM judge cost during a trial's grading, kept apart from the agent's usage and cost. */
-export const TrialJudgeSchema = z.object({
-  /** The judge spec, e.g. "anthropic:claude-sonnet-4-5". */
-  model: z.string().min(1),
-  /** API requests made (retries of malformed verdicts included). */
-  requests: z.int().nonnegative(),
-  usage: UsageSchema,
-  /** null when the judge model is not in the price table. */
-  costUsd: z.number().nonnegative().nullable(),
-  /** Path of the judge's JSONL transcript, relative to the run record's directory. */
-  transcript: z.string().nullable(),
-});
-export type TrialJudge = z.infer<typeof TrialJudgeSchema>;
 
 /** What produced a trial: the task version, the harness, the model snapshot as served, the checks that ran. */
-export const TrialProvenanceSchema = z.object({
+const TrialProvenanceSchema = z.object({
   /** Content hash of the task's variant (src/tasks/version.ts). */
   taskHash: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest (src/tasks/version.ts)'),
   /** package version + git commit of the harness, e.g. "0.1.0+3f2a9c1d0e4b". */
@@ -77,7 +65,7 @@ export const TrialResultSchema = z.object({
 });
 export type TrialResult = z.infer<typeof TrialResultSchema>;
 
-export const SandboxInfoSchema = z.object({
+const SandboxInfoSchema = z.object({
   mode: z.enum(['bwrap', 'unsafe-none']),
   /** True when the run was made with --unsafe-no-sandbox: model-written code ran on the host. */
   unsafe: z.boolean(),
@@ -85,7 +73,7 @@ export const SandboxInfoSchema = z.object({
   enforcement: SandboxEnforcementSchema.optional(),
 });
 
-export const EnvironmentSchema = z.object({
+const EnvironmentSchema = z.object({
   node: z.string(),
   platform: z.string(),
   python: z.string().nullable(),
@@ -139,9 +127,3 @@ export function trialKey(t: Pick<TrialResult, 'task' | 'variant' | 'sample' | 'm
   return `${t.task}/${t.variant}/${t.sample}/${t.model}/${t.epoch}`;
 }
 
-/** Formats zod issues as "field.path: message" lines. */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('\n');
-}

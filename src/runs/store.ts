@@ -1,13 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { RunRecordSchema, formatIssues, type RunRecord } from './record.js';
+import { RunRecordSchema, type RunRecord } from './record.js';
+import { formatIssues } from '../zod-issues.js';
 
 /**
  * The committed results store: one compact JSON file per run under results/runs/, named by its run id
  * (start time + random hex, so two writers never collide), written once and never rewritten. Loading
  * validates every file; a bad file is reported by name and field and the others still load.
  */
-export const RESULTS_RUNS = path.join('results', 'runs');
+const RESULTS_RUNS = path.join('results', 'runs');
 
 export interface StoreProblem {
   file: string;

@@ -6,17 +6,17 @@ import type { PythonEnv } from '../python/env.js';
 import { usesGpu, type RequirementCheck } from '../python/requirements.js';
 import { isModelAgent, type AgentSpec } from '../agents/model-spec.js';
 import { raceAbort, runAgentLoop, type LoopOutcome } from '../agents/loop.js';
+import { deadline, formatLimit } from '../deadline.js';
+import { gradeSubmission } from '../grading/grade.js';
 import type { TranscriptLog } from '../agents/transcript.js';
 import { costUsd } from '../agents/prices.js';
 import type { CallPolicy, MessagesClient } from '../agents/client.js';
-import { GraderInfraError, type Check, type Grade, type GradeContext } from '../grading/types.js';
-import { openJudgeSession, type JudgeSetup } from '../grading/judge.js';
+import type { Check } from '../grading/types.js';
+import { openJudgeSession, type JudgeSetup } from './judge-session.js';
 import { ZERO_USAGE, trialKey, type TrialResult, type Usage } from './record.js';
 import { taskVersion } from '../tasks/version.js';
 import { environmentGaps, gradingProfileOf } from '../tasks/grading-profile.js';
 
-/** Grading gets its own bound, apart from the agent's time limit: a hung grader is an infrastructure error. */
-export const GRADING_TIME_LIMIT_MS = 15 * 60 * 1000;
 
 export interface TrialSpec {
   task: LoadedTask;
@@ -216,7 +216,16 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
           return finish({ ...common, status: 'error', error: `${agent.kind} submission does not match the task's submission schema: ${valid.error.message}` }, outcome.usage);
         }
         const judging = openJudgeSession(env.judge);
-        const grade = await gradeSubmission(task, variant, sampleId, valid.data, env, gpu, trialDir, () => (madeDirs = true), judging.ctx);
+        const gradingDir = path.join(trialDir, 'grading');
+        let made: Promise<string> | null = null;
+        const grade = await gradeSubmission(task, {
+          sampleId, variantId: variant.id, submission: valid.data, sandbox: env.sandbox, python: env.python, gpu,
+          workDir: () => {
+            madeDirs = true;
+            return (made ??= fs.mkdir(gradingDir, { recursive: true }).then(() => gradingDir));
+          },
+          signal: env.signal, timeLimitMs: env.gradingTimeLimitMs, judge: judging.ctx,
+        });
         // The judge's usage is kept even when grading failed: it was spent.
         const judge = await judging.save(trialKey(base), env.recordDir);
         const judged = judge ? { judge } : {};
@@ -236,84 +245,4 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   } finally {
     if (madeDirs && !env.keepWorkspaces) await fs.rm(trialDir, { recursive: true, force: true }).catch(() => {});
   }
-}
-
-async function gradeSubmission(
-  task: LoadedTask,
-  variant: Variant,
-  sampleId: string,
-  submission: unknown,
-  env: TrialEnv,
-  gpu: boolean,
-  trialDir: string,
-  onMkdir: () => void,
-  judgeCtx: Pick<GradeContext, 'judge' | 'judgeUnavailable'>,
-): Promise<Grade | { error: string }> {
-  const dir = path.join(trialDir, 'grading');
-  let made: Promise<string> | null = null;
-  const workDir = () => {
-    onMkdir();
-    made ??= fs.mkdir(dir, { recursive: true }).then(() => dir);
-    return made;
-  };
-  const limitMs = env.gradingTimeLimitMs ?? GRADING_TIME_LIMIT_MS;
-  const due = deadline(limitMs, env.signal);
-  const signal = due.signal;
-  const sample = task.def.samples.find((s) => s.id === sampleId)!;
-  try {
-    // Promise.resolve: a grader written without async still works.
-    const pending = Promise.resolve(task.def.grader(submission, {
-      taskId: task.def.id,
-      taskDir: task.dir,
-      sampleId,
-      sampleInputs: sample.inputs,
-      variantId: variant.id,
-      sandbox: env.sandbox,
-      python: env.python,
-      gpu,
-      workDir,
-      signal,
-      ...judgeCtx,
-    }));
-    pending.catch(() => {}); // it may settle after we stopped waiting for it
-    // Raced against the signal: a grader that ignores it still cannot hang the run.
-    return await raceAbort(pending, signal);
-  } catch (e) {
-    if (due.timedOut()) return { error: `grader: exceeded its time limit of ${formatLimit(limitMs)}` };
-    if (env.signal?.aborted) return { error: 'grading aborted: the run was interrupted' };
-    if (e instanceof GraderInfraError) return { error: `grader: ${e.message}` };
-    return { error: `grader crashed: ${(e as Error).stack ?? String(e)}` };
-  } finally {
-    due.dispose();
-  }
-}
-
-function formatLimit(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000} minutes`;
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-/**
- * A signal that aborts after `ms`, or when `parent` (the run's signal) does; dispose() clears the timer
- * and the listener. A plain cleared timer rather than AbortSignal.timeout, which keeps a timer per trial
- * alive for the whole bound.
- */
-function deadline(ms: number, parent?: AbortSignal): { signal: AbortSignal; timedOut: () => boolean; dispose: () => void } {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`time limit of ${ms} ms exceeded`));
-  }, ms);
-  const onParentAbort = () => controller.abort(parent!.reason);
-  if (parent?.aborted) onParentAbort();
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParentAbort);
-    },
-  };
 }

@@ -25,8 +25,6 @@ export interface CgroupSupport {
   cpu: CgroupBase | null;
 }
 
-export const NO_CGROUPS: CgroupSupport = { pids: null, memory: null, cpu: null };
-
 /** The file that proves a controller is usable in a fresh child of a base, per version. */
 const PROBE_FILE: Record<keyof CgroupSupport, Record<CgroupVersion, string>> = {
   pids: { v1: 'pids.max', v2: 'pids.max' },

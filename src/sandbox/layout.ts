@@ -212,7 +212,7 @@ export interface BwrapPlan {
 }
 
 /** First descriptor passed to bwrap beyond stdin, stdout and stderr. */
-export const FIRST_PASSED_FD = 3;
+const FIRST_PASSED_FD = 3;
 
 /** Pure: everything about the host comes in through `layout`. */
 export function planBwrap(input: BwrapArgvInput): BwrapPlan {

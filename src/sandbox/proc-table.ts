@@ -99,7 +99,7 @@ export class ProcTable {
 }
 
 /** One /proc scan per tick serves every running command, however many run at once. */
-export const WATCH_INTERVAL_MS = 100;
+const WATCH_INTERVAL_MS = 100;
 const watchers = new Set<(t: ProcTable) => void>();
 let ticker: NodeJS.Timeout | null = null;
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { LimitsSchema, type Limits } from '../agents/limits.js';
+import { RequirementsSchema, type Requirements } from '../python/requirements-schema.js';
 import type { ToolDef } from '../agents/tool.js';
-import type { Grader } from '../grading/types.js';
+import type { Grade, GradeContext, Grader } from '../grading/types.js';
 
 const slug = z
   .string()
@@ -9,23 +11,14 @@ const markdownFile = z
   .string()
   .regex(/^[\w.-]+\.md$/, 'name a markdown file beside task.ts, e.g. "prompt.md"');
 
-export const LimitsSchema = z.object({
-  /** Model calls per trial. */
-  maxTurns: z.int().positive(),
-  /** Output tokens for the whole trial, thinking included. */
-  outputTokenBudget: z.int().positive(),
-  /** Wall-clock seconds for the whole trial, grading excluded. */
-  timeLimitSec: z.number().positive(),
-});
-export type Limits = z.infer<typeof LimitsSchema>;
 
-export const SampleSchema = z.object({
+const SampleSchema = z.object({
   id: slug,
   /** Values substituted for {{name}} in the prompt and handed to the grader. */
   inputs: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const VariantSchema = z.object({
+const VariantSchema = z.object({
   id: slug,
   description: z.string().min(1),
   /** Prompt file replacing the task's user prompt for this variant. */
@@ -34,15 +27,6 @@ export const VariantSchema = z.object({
   default: z.boolean().optional(),
 });
 
-export const RequirementsSchema = z.object({
-  /** Modules that must import in the configured interpreter. */
-  pythonModules: z.array(z.string().regex(/^[A-Za-z_][\w.]*$/)).default([]),
-  /** Minimum torch version, e.g. "1.13". */
-  minTorch: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'write a version such as "1.13" or "2.1.0"').optional(),
-  /** none: never bind GPUs; optional: use CUDA when present; required: skip the task without CUDA. */
-  cuda: z.enum(['none', 'optional', 'required']).default('none'),
-});
-export type Requirements = z.infer<typeof RequirementsSchema>;
 
 /**
  * Checks of the grader that run only where the environment allows (CUDA, a newer torch): elsewhere the grader
@@ -50,7 +34,7 @@ export type Requirements = z.infer<typeof RequirementsSchema>;
  * and the gate never pool with full ones. `decisive`: without these checks a pass means something else, so a
  * model trial is `skipped` where they cannot run unless the run asks for partial grading (run --partial-grading).
  */
-export const EnvironmentChecksSchema = z.object({
+const EnvironmentChecksSchema = z.object({
   /** Check names as the grader reports them. */
   checks: z.array(z.string().min(1)).min(1, 'name at least one check'),
   needs: z
@@ -66,7 +50,7 @@ export type EnvironmentChecks = z.infer<typeof EnvironmentChecksSchema>;
 const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `must be a function (${what})` });
 
-export const CalibrationSchema = z
+const CalibrationSchema = z
   .object({
     /** The model the band was measured with, e.g. "anthropic:claude-3-5-sonnet". */
     model: z.string().min(1),
@@ -87,7 +71,7 @@ const toolSchema = z.custom<ToolDef>(
 );
 
 /** A labelled example submission for `judge-check`: what the task's grader should conclude about it. */
-export const JudgeExampleSchema = z.object({
+const JudgeExampleSchema = z.object({
   /** A file inside the task folder, e.g. "test/judge-examples/strong.md". */
   file: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'use a relative path inside the task folder'),
   /** pass/fail are scored against the judge; borderline is reported but not scored. */
@@ -164,10 +148,33 @@ export const TaskDefinitionSchema = z
     });
   });
 
+export { LimitsSchema, RequirementsSchema, type Limits, type Requirements };
+
 export type TaskDefinitionInput = z.input<typeof TaskDefinitionSchema>;
 export type TaskDefinition = z.output<typeof TaskDefinitionSchema>;
 
+/** Context of the oracle's and nop's submission factories. */
+export type SubmissionContext = Parameters<SubmissionFactory>[0];
+/** Context of a judge example's conversion to a submission. */
+export type JudgeExampleContext = Parameters<JudgeExampleSubmission>[1];
+
+/**
+ * A task as its author writes it, typed by its submission schema S: the grader receives the parsed
+ * submission (z.output<S>), and the reference, the no-op and judge examples must produce valid input for
+ * it (z.input<S>), so no task casts its submission.
+ */
+export type TaskDefinitionFor<S extends z.ZodType> = Omit<TaskDefinitionInput, 'submission' | 'grader' | 'reference' | 'noop' | 'judgeExamples'> & {
+  submission: S;
+  grader: (submission: z.output<S>, ctx: GradeContext) => Promise<Grade>;
+  reference: (ctx: SubmissionContext) => z.input<S> | Promise<z.input<S>>;
+  noop: (ctx: SubmissionContext) => z.input<S> | Promise<z.input<S>>;
+  judgeExamples?: {
+    examples: JudgeExample[];
+    toSubmission?: (text: string, ctx: JudgeExampleContext) => z.input<S> | Promise<z.input<S>>;
+  };
+};
+
 /** The default export of tasks/<id>/task.ts. Validation happens when the task is loaded, so errors can name the file. */
-export function defineTask<T extends TaskDefinitionInput>(def: T): T {
+export function defineTask<S extends z.ZodType>(def: TaskDefinitionFor<S>): TaskDefinitionFor<S> {
   return def;
 }

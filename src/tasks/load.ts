@@ -2,7 +2,7 @@ import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TaskDefinitionSchema, type Limits, type TaskDefinition } from './define.js';
-import { formatIssues } from '../runs/record.js';
+import { formatIssues } from '../zod-issues.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TASKS_DIR = path.join(REPO_ROOT, 'tasks');

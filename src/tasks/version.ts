@@ -17,10 +17,10 @@ import { REPO_ROOT, type LoadedTask } from './load.js';
  */
 
 /** The shared check library, relative to the repository root; hashed into every task's version. */
-export const SHARED_CHECK_LIBRARY = 'src/grading/python';
+const SHARED_CHECK_LIBRARY = 'src/grading/python';
 
 /** Whether a file of the task folder (path relative to it, '/'-separated) is part of the task's version. */
-export function isVersionedTaskFile(rel: string): boolean {
+function isVersionedTaskFile(rel: string): boolean {
   if (rel === 'README.md' || rel.startsWith('test/')) return false;
   return !rel.split('/').includes('__pycache__') && !rel.endsWith('.pyc');
 }

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { judgeWithRubric, rubricMaxPoints, type RubricJudgement } from '../../src/grading/judge.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
-import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
+import { type Check, type Grade, type GradeContext, GraderInfraError, judgeWithRubric, type PythonCheckSpec, type RubricJudgement, rubricMaxPoints, runPythonCheck } from '../../src/task-api.js';
 import { rubric } from './rubric.js';
 
 /**

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineRubric, rubricMaxPoints, type Rubric } from '../../src/grading/judge.js';
+import { defineRubric, type Rubric, rubricMaxPoints } from '../../src/task-api.js';
 
 /**
  * The seed's 10-point rubric for the FSDP conversion (pass at 8), as the judge receives it. This file is the

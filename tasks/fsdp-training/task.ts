@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
+import { defineTask } from '../../src/task-api.js';
 import { gradeFsdp } from './grader.js';
 
 /**
@@ -31,7 +31,7 @@ export default defineTask({
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
   // Decisive: the torchrun run (CUDA, NCCL, torch >= 2.0) is the only check that the script works under FSDP; a CPU pass is a different measurement (skipped unless run --partial-grading).
   environmentChecks: [{ checks: ['torchrun_completes', 'checkpoint_full_state_dict', 'fsdp_at_runtime'], needs: { cuda: true, minTorch: '2.0' }, decisive: true }],
-  grader: (submission, ctx) => gradeFsdp((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeFsdp(submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

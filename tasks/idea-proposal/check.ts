@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { defaultLibrary } from '../../src/research/index.js';
+import { defaultLibrary } from '../../src/task-api.js';
 import { ideaChecks, sampleFocus, SubmissionSchema } from './grader.js';
 
 async function main(): Promise<number> {

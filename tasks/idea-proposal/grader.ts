@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { fenceSubmission, runJudge, type JudgeAccess } from '../../src/grading/judge.js';
-import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
-import { corpus, defaultLibrary, literatureDigest, normalizeArxivId, TOPICS, tokens, type ResearchLibrary, type Topic } from '../../src/research/index.js';
-import { auditArxivIds, describeBadIds, graderAddressing } from '../../src/research/citations.js';
+import { auditArxivIds, type Check, corpus, defaultLibrary, describeBadIds, fenceSubmission, type Grade, type GradeContext, graderAddressing, GraderInfraError, type JudgeAccess, literatureDigest, normalizeArxivId, type ResearchLibrary, runJudge, tokens, type Topic, TOPICS } from '../../src/task-api.js';
 
 /**
  * Grading of research-idea proposals. Deterministic checks (count, completeness, grounding in real

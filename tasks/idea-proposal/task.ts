@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defineTask } from '../../src/tasks/index.js';
-import { literatureTools } from '../../src/research/index.js';
+import { defineTask, literatureTools } from '../../src/task-api.js';
 import { gradeIdeas, SubmissionSchema, type Submission } from './grader.js';
 
 const FOCUS = {
@@ -30,7 +29,7 @@ export default defineTask({
   tools: literatureTools(),
   submission: SubmissionSchema,
   limits: { maxTurns: 25, outputTokenBudget: 48_000, timeLimitSec: 1800 },
-  grader: (submission, ctx) => gradeIdeas(submission as Submission, ctx),
+  grader: (submission, ctx) => gradeIdeas(submission, ctx),
   reference: ({ taskDir, sampleId }) => referenceIdeas(taskDir, sampleId),
   noop: () => ({ ideas: [] }),
   calibration: {

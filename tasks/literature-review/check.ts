@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { defaultLibrary, TopicSchema } from '../../src/research/index.js';
+import { defaultLibrary, TopicSchema } from '../../src/task-api.js';
 import { reviewChecks } from './grader.js';
 
 async function main(): Promise<number> {

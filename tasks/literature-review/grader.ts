@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defineRubric, judgeWithRubric } from '../../src/grading/judge.js';
-import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
-import { corpus, defaultLibrary, TopicSchema, arxivIdsIn, type ResearchLibrary, type Topic } from '../../src/research/index.js';
-import { auditArxivIds, citedCorpusPapers, describeBadIds, graderAddressing } from '../../src/research/citations.js';
+import { arxivIdsIn, auditArxivIds, type Check, citedCorpusPapers, corpus, defaultLibrary, defineRubric, describeBadIds, type Grade, type GradeContext, graderAddressing, GraderInfraError, judgeWithRubric, type ResearchLibrary, type Topic, TopicSchema } from '../../src/task-api.js';
 
 /**
  * Grading of a literature review: deterministic checks that need no model (they decide the verdict for

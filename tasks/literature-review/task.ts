@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { paperTools } from '../../src/research/index.js';
+import { defineTask, paperTools } from '../../src/task-api.js';
 import { gradeReview } from './grader.js';
 
 /** What each sample's review must cover; the approaches match the corpus topics in src/research/corpus. */
@@ -56,7 +55,7 @@ export default defineTask({
     review: z.string().max(150_000).describe('The complete literature review as markdown.'),
   }),
   limits: { maxTurns: 40, outputTokenBudget: 64_000, timeLimitSec: 1800 },
-  grader: (submission, ctx) => gradeReview((submission as { review: string }).review, ctx),
+  grader: (submission, ctx) => gradeReview(submission.review, ctx),
   reference: ({ sampleId, taskDir }) => reviewFile(`reference/${sampleId}.md`)({ taskDir }),
   noop: () => ({ review: '# Literature review\n\nTODO: write the review.\n' }),
   calibration: {

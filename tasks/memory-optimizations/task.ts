@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { defineTask, type PythonCheckSpec, runPythonCheck } from '../../src/task-api.js';
 
 /**
  * prepare draws the data (and, with CUDA, trains and measures the baseline); the submission trains in its
@@ -59,7 +58,7 @@ export default defineTask({
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
   // Decisive: the task is about GPU memory: without CUDA its peak-memory, loss and device checks do not run; a CPU pass is a different measurement (skipped unless run --partial-grading).
   environmentChecks: [{ checks: ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'], needs: { cuda: true }, decisive: true }],
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => runPythonCheck(CHECK, submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

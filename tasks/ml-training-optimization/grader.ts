@@ -2,10 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckSchema, GraderInfraError, type Grade, type GradeContext } from '../../src/grading/types.js';
-import { runInterleaved, type TimedRun } from '../../src/grading/timing.js';
-import { LIBRARY_DIR, LIBRARY_MOUNT } from '../../src/grading/python-check.js';
-import type { SandboxExecResult, SandboxLimits } from '../../src/sandbox/types.js';
+import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_DIR, LIBRARY_MOUNT, runInterleaved, type SandboxExecResult, type SandboxLimits, type TimedRun } from '../../src/task-api.js';
 
 /**
  * The grader of ml-training-optimization; the rules themselves (checks, speedup, tolerances) live in

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { profilePythonTool, readFileTool, runPythonTool, writeFileTool } from '../../src/agents/tools/index.js';
+import { defineTask, profilePythonTool, readFileTool, runPythonTool, writeFileTool } from '../../src/task-api.js';
 import { gradeTrainingOptimization } from './grader.js';
 
 /** The variant's own file: baselines/train_<variant>.py (the nop) or solution/train_<variant>.py (the oracle). */
@@ -46,7 +45,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 40, outputTokenBudget: 40_000, timeLimitSec: 1800 },
   requirements: { pythonModules: ['numpy', 'torch', 'sklearn'], minTorch: '1.13', cuda: 'none' },
-  grader: (submission, ctx) => gradeTrainingOptimization((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeTrainingOptimization(submission.code, ctx),
   reference: variantFile('solution'),
   noop: variantFile('baselines'),
   // No calibration band: seed 003 reports failure modes and speedups (32-34x on the complex pipeline;

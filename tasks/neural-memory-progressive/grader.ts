@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { defineRubric, judgeWithRubric, type Rubric } from '../../src/grading/judge.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
-import { GraderInfraError, type Grade, type GradeContext } from '../../src/grading/types.js';
+import { defineRubric, type Grade, type GradeContext, GraderInfraError, judgeWithRubric, type PythonCheckSpec, type Rubric, runPythonCheck } from '../../src/task-api.js';
 
 /**
  * Grading of one step: check.py's deterministic checks (sandboxed; they decide alone without a judge),

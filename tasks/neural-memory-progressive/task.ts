@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { STANDARD_TOOLS } from '../../src/agents/tools/index.js';
+import { defineTask, STANDARD_TOOLS } from '../../src/task-api.js';
 import { gradeStep, STEP_IDS, type StepId } from './grader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -61,7 +60,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 24_000, timeLimitSec: 1200 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'none' },
-  grader: (submission, ctx) => gradeStep((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeStep(submission.code, ctx),
   reference: ({ sampleId }) => code(`solution/${sampleId}.py`),
   noop: ({ sampleId }) => code(`steps/${sampleId}/starter.py`),
   calibration: {

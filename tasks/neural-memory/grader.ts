@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defineRubric, judgeWithRubric, JUDGE_CHECK_PREFIX, VERDICT_CHECK, type RubricJudgement } from '../../src/grading/judge.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
-import { GraderInfraError, type Check, type Grade, type GradeContext } from '../../src/grading/types.js';
+import { type Check, defineRubric, type Grade, type GradeContext, GraderInfraError, JUDGE_CHECK_PREFIX, judgeWithRubric, type PythonCheckSpec, type RubricJudgement, runPythonCheck, VERDICT_CHECK } from '../../src/task-api.js';
 
 /**
  * Grading of a neural-memory submission:

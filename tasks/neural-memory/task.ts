@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonTool } from '../../src/agents/tools/index.js';
+import { defineTask, runPythonTool } from '../../src/task-api.js';
 import { gradeNeuralMemory, VARIANT_PROMPTS } from './grader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,7 +61,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 24_000, timeLimitSec: 1200 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
-  grader: (submission, ctx) => gradeNeuralMemory((submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => gradeNeuralMemory(submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../src/tasks/index.js';
-import { runPythonTool } from '../../src/agents/tools/index.js';
-import { runPythonCheck, type PythonCheckSpec } from '../../src/grading/python-check.js';
+import { defineTask, type PythonCheckSpec, runPythonCheck, runPythonTool } from '../../src/task-api.js';
 
 /** The submission runs apart from the secret seed and the expected outputs; see check.py and README.md. */
 const CHECK: PythonCheckSpec = {
@@ -39,7 +37,7 @@ export default defineTask({
   }),
   limits: { maxTurns: 20, outputTokenBudget: 2900, timeLimitSec: 900 },
   requirements: { pythonModules: ['torch', 'numpy'], minTorch: '1.13', cuda: 'optional' },
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => runPythonCheck(CHECK, submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
   calibration: {

@@ -7,7 +7,8 @@ import { checkRequirements, usesGpu } from '../../src/python/requirements.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
 import type { PythonEnv } from '../../src/python/env.js';
-import type { Grade } from '../../src/grading/types.js';
+import { GraderInfraError, type Grade } from '../../src/grading/types.js';
+import { gradeSubmission, isGradingError } from '../../src/grading/grade.js';
 
 export interface GradingHarness {
   task: LoadedTask;
@@ -36,19 +37,13 @@ export async function gradingHarness(taskId: string): Promise<GradingHarness> {
     async grade(submission, variantId = task.defaultVariant.id) {
       const workDir = await fs.mkdtemp(path.join(os.tmpdir(), `envbench-grade-${taskId}-`));
       try {
-        const sample = task.def.samples[0]!;
-        return await task.def.grader(task.def.submission.parse(submission), {
-          taskId,
-          taskDir: task.dir,
-          sampleId: sample.id,
-          sampleInputs: sample.inputs,
-          variantId,
-          sandbox,
-          python,
-          gpu,
-          workDir: async () => workDir,
-          signal: AbortSignal.timeout(600_000),
+        // Through the one grading entry point, as a trial grades; an infrastructure error fails the test.
+        const g = await gradeSubmission(task, {
+          sampleId: task.def.samples[0]!.id, variantId, submission: task.def.submission.parse(submission), sandbox, python, gpu,
+          workDir: async () => workDir, timeLimitMs: 600_000,
         });
+        if (isGradingError(g)) throw new GraderInfraError(g.error);
+        return g;
       } finally {
         await fs.rm(workDir, { recursive: true, force: true });
       }

@@ -27,7 +27,7 @@ export default defineTask({
   submission: z.object({ code: z.string().min(1).max(50_000).describe('The Python source defining softmax(x)') }),
   limits: { maxTurns: 5, outputTokenBudget: 4000, timeLimitSec: 300 },
   requirements: { pythonModules: ['numpy'] },
-  grader: (submission, ctx) => runPythonCheck(CHECK, (submission as { code: string }).code, ctx),
+  grader: (submission, ctx) => runPythonCheck(CHECK, submission.code, ctx),
   reference: source('solution/reference.py'),
   noop: source('starter.py'),
 });

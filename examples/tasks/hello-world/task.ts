@@ -19,7 +19,7 @@ export default defineTask({
   submission: z.object({ answer: z.string().max(200).describe('The word') }),
   limits: { maxTurns: 5, outputTokenBudget: 2000, timeLimitSec: 60 },
   grader: async (sub, ctx) => {
-    const { answer } = sub as { answer: string };
+    const { answer } = sub;
     const ok = answer === ctx.sampleInputs.word;
     // The detail carries submission text: bounded, as every detail must be.
     return { passed: ok, score: ok ? 1 : 0, checks: [{ name: 'matches', passed: ok, detail: `got ${JSON.stringify(answer.slice(0, 80))}` }] };

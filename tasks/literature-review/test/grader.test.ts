@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadTask, TASKS_DIR, type LoadedTask } from '../../../src/tasks/index.js';
 import type { Grade, GradeContext } from '../../../src/grading/types.js';
 import { createAnthropicClient } from '../../../src/agents/client.js';
-import { JudgeLog, RUBRIC_VERDICT_TOOL, type JudgeAccess } from '../../../src/grading/judge.js';
+import { JudgeLog, type JudgeAccess } from '../../../src/grading/judge.js';
+import { RUBRIC_VERDICT_TOOL } from '../../../src/grading/rubric-judge.js';
 import { startMessagesServer, toolUseReply, type MessagesServer } from '../../../test/support/messages-server.js';
 
 const here = import.meta.dirname;

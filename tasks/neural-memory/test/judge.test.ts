@@ -7,7 +7,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAnthropicClient } from '../../../src/agents/client.js';
 import type { JudgeCheckReport } from '../../../src/cli/judge.js';
 import { main } from '../../../src/cli/main.js';
-import { JudgeError, JudgeLog, RUBRIC_VERDICT_TOOL, type JudgeAccess } from '../../../src/grading/judge.js';
+import { JudgeError, JudgeLog, type JudgeAccess } from '../../../src/grading/judge.js';
+import { RUBRIC_VERDICT_TOOL } from '../../../src/grading/rubric-judge.js';
 import type { Grade, GradeContext } from '../../../src/grading/types.js';
 import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
 import {
