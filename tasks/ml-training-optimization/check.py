@@ -236,6 +236,10 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
     res = ec.run_isolated(_child_work(module_path, out_dir, X_train, y_train, train_seed, X_test),
                           max_bytes=MAX_PREDICTION_BYTES,
                           after_fork=lambda: got.setdefault("nonce", sys.stdin.readline().strip()))
+    if not res.tree_killed:
+        # A process of the candidate is still alive and could overwrite the predictions: write none.
+        sys.stderr.write("envbench: the candidate's processes outlived its results and could not all be killed\n")
+        return ec.EXIT_TREE_SURVIVED
     code = NO_RESULTS
     if res.payload:
         code = res.payload[0]

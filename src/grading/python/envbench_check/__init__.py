@@ -34,6 +34,6 @@ from .rules import (  # noqa: F401
 )
 from .runner import Isolated, descendants, kill_tree, read_plain_file, run_isolated  # noqa: F401
 from .verdict import (  # noqa: F401
-    CHECKS_MAX, DETAIL_MAX, EXIT_CHECKER, EXIT_FAILED, EXIT_IMPORT, EXIT_OK, CheckerError, bounded, check, emit,
+    CHECKS_MAX, DETAIL_MAX, EXIT_CHECKER, EXIT_FAILED, EXIT_IMPORT, EXIT_OK, EXIT_TREE_SURVIVED, CheckerError, bounded, check, emit,
     last_line, verdict_of, write_verdict,
 )

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from .outputs import FILE_PREFIX, RUNNER_KEY, STATUS_KEY, Outputs, load_outputs, pack
 from .rules import parse_source
 from .runner import read_plain_file, run_isolated
-from .verdict import EXIT_CHECKER, EXIT_FAILED, EXIT_IMPORT, EXIT_OK, CheckerError, bounded, check, emit, last_line, verdict_of, write_verdict
+from .verdict import EXIT_CHECKER, EXIT_FAILED, EXIT_IMPORT, EXIT_OK, EXIT_TREE_SURVIVED, CheckerError, bounded, check, emit, last_line, verdict_of, write_verdict
 
 # ---------------------------------------------------------------------------------------------------
 # the task and the phases
@@ -84,6 +84,10 @@ def _run_phase(task: Task, submission: str, inputs: str, out: str, device: str, 
     res = run_isolated(work, timeout=timeout, max_bytes=task.max_output_mb << 20, snapshot=task.snapshot, max_file_bytes=task.max_output_mb << 20,
                        snapshot_dir=os.path.dirname(os.path.abspath(submission)),
                        child_setup=(lambda: task.child_setup(inputs, device)) if task.child_setup else None)
+    if not res.tree_killed:
+        # A process of the submission is still alive: it could rewrite whatever is written here.
+        sys.stderr.write("envbench: the submission's processes outlived its results and could not all be killed\n")
+        return EXIT_TREE_SURVIVED
     import numpy as np
     runner = {"ended": res.ended, "detail": res.detail, "wall_s": res.wall_s, "tree_cpu_s": res.tree_cpu_s,
               "tree_killed": res.tree_killed}

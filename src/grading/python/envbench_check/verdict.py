@@ -8,6 +8,9 @@ import sys
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_CHECKER, EXIT_IMPORT = 0, 1, 2, 3
+# run-submission: the submission's processes outlived its results (the kill did not take them all), so any
+# file in its folder could still be rewritten; nothing is written and the run is the submission's failure.
+EXIT_TREE_SURVIVED = 4
 
 DETAIL_MAX = 2000      # one check's detail, in characters
 CHECKS_MAX = 200       # checks in one verdict
