@@ -349,21 +349,22 @@ describe('runAgentLoop: limits', () => {
     const o = await run({ limits: { maxTurns: 10, outputTokenBudget: 100_000, timeLimitSec: 0.3 } });
     expect(expectKind(o, 'limit').limit).toBe('time');
     expect(sawAbort).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // Not a hang: ended by the 0.3 s limit (bounds stay generous for a loaded machine).
+    expect(performance.now() - t0).toBeLessThan(30_000);
   });
 
   it('time limit with a tool that ignores its signal → still limit time, no hang', async () => {
     await serve(script(toolUseReply('stubborn', {})));
     const o = await run({ limits: { maxTurns: 10, outputTokenBudget: 100_000, timeLimitSec: 0.3 } });
     expect(expectKind(o, 'limit').limit).toBe('time');
-    expect(o.durationMs).toBeLessThan(3000);
+    expect(o.durationMs).toBeLessThan(30_000);
   });
 
   it('time limit during an API call → limit time; the in-flight request is abandoned', async () => {
     await serve(() => ({ type: 'hang' }));
     const o = await run({ limits: { maxTurns: 10, outputTokenBudget: 100_000, timeLimitSec: 0.3 } });
     expect(expectKind(o, 'limit').limit).toBe('time');
-    expect(o.durationMs).toBeLessThan(3000);
+    expect(o.durationMs).toBeLessThan(30_000);
     await until(() => server.requests[0]!.result !== undefined);
     expect(server.requests[0]!.result).toBe('client-closed');
   });
@@ -386,7 +387,7 @@ describe('runAgentLoop: API failures', () => {
     const [a, b] = server.requests;
     expect(a!.result).toBe(429);
     expect(b!.receivedAt - a!.finishedAt!).toBeGreaterThanOrEqual(900);
-    expect(b!.receivedAt - a!.finishedAt!).toBeLessThan(3000);
+    expect(b!.receivedAt - a!.finishedAt!).toBeLessThan(15_000);
   });
 
   it('529 overloaded → retried, then succeeds', async () => {
@@ -430,7 +431,7 @@ describe('runAgentLoop: API failures', () => {
     const t0 = performance.now();
     const o = await run({ clientOpts: { maxCallMs: 300, requestTimeoutMs: 5_000 } });
     expect(expectKind(o, 'error').error).toContain('300 ms bound');
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(8000); // the server would answer after 10 s
   });
 
   it('a timed-out attempt is retried within the per-call bound', async () => {

@@ -44,6 +44,6 @@ describe('rate gate', () => {
     await ask();
     const waited = Date.now() - t0;
     expect(waited).toBeGreaterThanOrEqual(150);
-    expect(waited).toBeLessThan(2000);
+    expect(waited).toBeLessThan(10_000);
   });
 });

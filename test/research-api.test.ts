@@ -265,7 +265,7 @@ describe('rate limits and failures (bounded)', () => {
     expect((await lib.s2.paper('2307.03172'))!.title).toBe(S2_PAPER.title);
     expect(apis.requests).toHaveLength(2);
     expect(apis.requests[1]!.at - apis.requests[0]!.at).toBeGreaterThanOrEqual(950);
-    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 
   it('gives up at once when Retry-After exceeds the cap, and the tool says so without crashing', async () => {
