@@ -47,7 +47,7 @@ const HELP = `envbench — run LLM agents on AI-research-engineering tasks
                        finished trials; N extends its plan to N epochs
   npm run bench -- validate [--tasks a,b]   oracle must pass and nop must fail on every task
   npm run bench -- compare --baseline A --candidate B [--format markdown|json] [--alpha 0.05] [--min-effect 0.15] [--mode sequential|fixed]
-                       A and B: a run record or a results folder; exit 1 on a significant regression
+                       A and B: a run record or a results folder; exit 1 on a significant regression, or when the candidate has nothing graded
   npm run bench -- report [--results DIR] [--readme FILE] [--charts DIR] [--check]
                        regenerate the README's sections between <!-- envbench:NAME:start/end --> markers and the
                        SVG charts from the results store (default results/runs; charts default to DIR/../charts);

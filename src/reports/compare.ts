@@ -124,8 +124,11 @@ function cellLevels(config: GateConfig, comparedCells: number, strata: readonly 
   const used = strata.filter((s) => s.baselineGraded > 0);
   const single = used.length === 1 && strata.filter((s) => s.candidateGraded > 0).every((s) => s === used[0]);
   const nB = single ? used[0]!.baselineGraded : 0;
-  let byConfig = levelCache.get(config);
-  if (!byConfig) levelCache.set(config, (byConfig = new Map()));
+  // Keyed by the config's content: resolveGateConfig makes a new object per comparison, the levels stay the same.
+  const configKey = configKeys.get(config) ?? JSON.stringify(config);
+  configKeys.set(config, configKey);
+  let byConfig = levelCache.get(configKey);
+  if (!byConfig) levelCache.set(configKey, (byConfig = new Map()));
   const key = `${comparedCells}:${nB}`;
   let hit = byConfig.get(key);
   if (!hit) byConfig.set(key, (hit = computeLevels(config, comparedCells, nB)));
@@ -133,7 +136,8 @@ function cellLevels(config: GateConfig, comparedCells: number, strata: readonly 
 }
 
 /** Levels depend only on the config, the number of cells and (single-sample cells) the baseline size: computed once each. */
-const levelCache = new WeakMap<GateConfig, Map<string, Levels>>();
+const levelCache = new Map<string, Map<string, Levels>>();
+const configKeys = new WeakMap<GateConfig, string>();
 
 /** nB: the baseline size of a single-sample cell (calibrated), or 0 for several samples (union bound only). */
 function computeLevels(config: GateConfig, comparedCells: number, nB: number): Levels {

@@ -119,7 +119,8 @@ export async function runTrial(spec: TrialSpec, env: TrialEnv): Promise<TrialRes
   }
   // A pass graded without the checks that decide the task would be a different measurement: not made unless asked for.
   const decisiveGaps = environmentGaps(declared, env.python).filter((g) => g.decisive);
-  if (agent.kind === 'anthropic' && decisiveGaps.length && !env.allowPartialGrading) {
+  const isModel = agent.kind !== 'oracle' && agent.kind !== 'nop'; // any model agent, whatever its API
+  if (isModel && decisiveGaps.length && !env.allowPartialGrading) {
     return finish({
       status: 'skipped',
       error:
