@@ -1,12 +1,9 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type {
-  ContentBlock,
   ContentBlockParam,
   Message,
   MessageCreateParamsNonStreaming,
   MessageParam,
   TextBlockParam,
-  ThinkingConfigParam,
   Tool,
   ToolResultBlockParam,
   ToolUseBlock,
@@ -14,10 +11,11 @@ import type {
 import { z } from 'zod';
 import type { Limits } from './limits.js';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient, type ResolvedCallPolicy } from './client.js';
-import { MIN_THINKING_BUDGET } from './model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from './prices.js';
 import { SUBMIT_TOOL_NAME, type ToolContext, type ToolDef, type ToolResult } from './tool.js';
 import type { TranscriptSink } from './transcript.js';
+import { assistantContent, describeApiError, errorMessage, thinkingFor, usageOf } from './messages.js';
+import { raceAbort } from '../deadline.js';
 
 export interface AgentLoopOptions {
   /** An Anthropic SDK client, or another provider behind the same interface (src/agents/openai-client.ts). */
@@ -394,13 +392,6 @@ function toolParam(name: string, description: string, schema: z.ZodType): Tool {
   return { name, description, input_schema: js as Tool.InputSchema };
 }
 
-/** Extended thinking must be >= 1024 and < max_tokens: shrink to fit, or leave it off for this call. */
-export function thinkingFor(budget: number | null, maxTokens: number): ThinkingConfigParam | undefined {
-  if (budget === null) return undefined;
-  const fitted = Math.min(budget, maxTokens - 1);
-  return fitted >= MIN_THINKING_BUDGET ? { type: 'enabled', budget_tokens: fitted } : undefined;
-}
-
 /**
  * History with one cache breakpoint, on the last block of the newest message. History itself is
  * stored without cache_control, so earlier breakpoints never accumulate (the API allows 4 in all).
@@ -414,88 +405,7 @@ function withNewestBreakpoint(history: MessageParam[]): MessageParam[] {
   return [...history.slice(0, -1), { ...last, content: blocks } as MessageParam];
 }
 
-/** The assistant's blocks as request params; thinking blocks are kept verbatim (their signatures are checked). */
-export function assistantContent(content: ContentBlock[]): ContentBlockParam[] {
-  const out: ContentBlockParam[] = [];
-  for (const b of content) {
-    switch (b.type) {
-      case 'text':
-        if (b.text !== '') out.push({ type: 'text', text: b.text }); // the API rejects empty text blocks
-        break;
-      case 'thinking':
-        out.push({ type: 'thinking', thinking: b.thinking, signature: b.signature });
-        break;
-      case 'redacted_thinking':
-        out.push({ type: 'redacted_thinking', data: b.data });
-        break;
-      case 'tool_use':
-        out.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
-        break;
-      default:
-        out.push(b as unknown as ContentBlockParam); // server-tool blocks; not used by this harness
-    }
-  }
-  // An empty assistant message would be rejected on the next call.
-  if (out.length === 0) out.push({ type: 'text', text: '(no output)' });
-  return out;
-}
-
-/** A response's usage in the record's camelCase shape. */
-export function usageOf(msg: Message): Usage {
-  const u = msg.usage;
-  return {
-    inputTokens: u?.input_tokens ?? 0,
-    outputTokens: u?.output_tokens ?? 0,
-    cacheReadInputTokens: u?.cache_read_input_tokens ?? 0,
-    cacheCreationInputTokens: u?.cache_creation_input_tokens ?? 0,
-  };
-}
-
 function invalidInput(name: string, error: z.ZodError): string {
   return `Invalid input for tool "${name}":\n${z.prettifyError(error)}`;
 }
 
-export function describeApiError(e: unknown, policy: ResolvedCallPolicy): string {
-  const attempts = `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
-  if (e instanceof APIConnectionTimeoutError) {
-    return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
-  }
-  if (e instanceof APIConnectionError) {
-    const cause = e.cause instanceof Error && e.cause.message !== e.message ? ` (${e.cause.message})` : '';
-    return `API connection error after ${attempts}: ${e.message}${cause}`;
-  }
-  if (e instanceof APIError && typeof e.status === 'number') {
-    const s = e.status;
-    const retryable = s === 408 || s === 409 || s === 429 || s >= 500;
-    const what = e.apiMessage ?? e.message;
-    return (
-      `API error ${s}${e.type ? ` ${e.type}` : ''}: ${what}` +
-      (e.requestID ? ` (request-id ${e.requestID})` : '') +
-      (retryable ? `; gave up after ${attempts}` : '')
-    );
-  }
-  return errorMessage(e);
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Settles like `p`, or rejects as soon as `signal` aborts. */
-export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}

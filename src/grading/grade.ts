@@ -4,8 +4,7 @@
  * signal still cannot hang the run) and maps what went wrong to an infrastructure error, never to a
  * failed submission.
  */
-import { raceAbort } from '../agents/loop.js';
-import { deadline, formatLimit } from '../deadline.js';
+import { deadline, formatLimit, raceAbort } from '../deadline.js';
 import type { PythonEnv } from '../python/env.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { GraderInfraError, type Grade, type GradeContext, type Grader } from './types.js';

@@ -38,7 +38,8 @@
 import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient } from '../agents/client.js';
-import { assistantContent, describeApiError, raceAbort, thinkingFor, usageOf } from '../agents/loop.js';
+import { assistantContent, describeApiError, thinkingFor, usageOf } from '../agents/messages.js';
+import { raceAbort } from '../deadline.js';
 import { addUsage, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { GraderInfraError } from './types.js';
 import type { JudgeAccess, JudgeSink, JudgeTranscriptEntry } from './judge-access.js';
