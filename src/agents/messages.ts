@@ -52,24 +52,35 @@ export function usageOf(msg: Message): Usage {
   };
 }
 
-export function describeApiError(e: unknown, policy: ResolvedCallPolicy): string {
+/** What an SDK error says, whichever provider's SDK threw it (each maps its own error classes onto this). */
+export type ApiFailure =
+  | { kind: 'timeout' }
+  | { kind: 'connection'; message: string; cause?: unknown }
+  | { kind: 'status'; status: number; type?: string | null; message: string; requestID?: string | null };
+
+/** The one wording of an API failure in trial records, for every provider. */
+export function describeApiFailure(f: ApiFailure, policy: ResolvedCallPolicy): string {
   const attempts = `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
-  if (e instanceof APIConnectionTimeoutError) {
-    return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
+  if (f.kind === 'timeout') return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
+  if (f.kind === 'connection') {
+    const cause = f.cause instanceof Error && f.cause.message !== f.message ? ` (${f.cause.message})` : '';
+    return `API connection error after ${attempts}: ${f.message}${cause}`;
   }
-  if (e instanceof APIConnectionError) {
-    const cause = e.cause instanceof Error && e.cause.message !== e.message ? ` (${e.cause.message})` : '';
-    return `API connection error after ${attempts}: ${e.message}${cause}`;
-  }
+  const s = f.status;
+  const retryable = s === 408 || s === 409 || s === 429 || s >= 500;
+  return (
+    `API error ${s}${f.type ? ` ${f.type}` : ''}: ${f.message}` +
+    (f.requestID ? ` (request-id ${f.requestID})` : '') +
+    (retryable ? `; gave up after ${attempts}` : '')
+  );
+}
+
+/** An Anthropic SDK error as the record states it. */
+export function describeApiError(e: unknown, policy: ResolvedCallPolicy): string {
+  if (e instanceof APIConnectionTimeoutError) return describeApiFailure({ kind: 'timeout' }, policy);
+  if (e instanceof APIConnectionError) return describeApiFailure({ kind: 'connection', message: e.message, cause: e.cause }, policy);
   if (e instanceof APIError && typeof e.status === 'number') {
-    const s = e.status;
-    const retryable = s === 408 || s === 409 || s === 429 || s >= 500;
-    const what = e.apiMessage ?? e.message;
-    return (
-      `API error ${s}${e.type ? ` ${e.type}` : ''}: ${what}` +
-      (e.requestID ? ` (request-id ${e.requestID})` : '') +
-      (retryable ? `; gave up after ${attempts}` : '')
-    );
+    return describeApiFailure({ kind: 'status', status: e.status, type: e.type, message: e.apiMessage ?? e.message, requestID: e.requestID }, policy);
   }
   return errorMessage(e);
 }

@@ -14,6 +14,7 @@ import type {
   StopReason,
 } from '@anthropic-ai/sdk/resources/messages';
 import { registerCallPolicy, resolveCallPolicy, type CallOptions, type CreateClientOptions, type MessagesClient, type ResolvedCallPolicy } from './client.js';
+import { describeApiFailure, errorMessage } from './messages.js';
 import { RateGate } from './rate-gate.js';
 
 export interface CreateOpenAIClientOptions extends Omit<CreateClientOptions, 'apiKey' | 'baseURL'> {
@@ -159,21 +160,11 @@ function fromChatCompletion(c: ChatCompletion, requestedModel: string): Message 
 }
 
 function describeOpenAIError(e: unknown, policy: ResolvedCallPolicy): string {
-  const attempts = `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
-  if (e instanceof APIConnectionTimeoutError) return `API request timed out (${policy.requestTimeoutMs} ms per attempt) after ${attempts}`;
-  if (e instanceof APIConnectionError) {
-    const cause = e.cause instanceof Error && e.cause.message !== e.message ? ` (${e.cause.message})` : '';
-    return `API connection error after ${attempts}: ${e.message}${cause}`;
-  }
+  if (e instanceof APIConnectionTimeoutError) return describeApiFailure({ kind: 'timeout' }, policy);
+  if (e instanceof APIConnectionError) return describeApiFailure({ kind: 'connection', message: e.message, cause: e.cause }, policy);
   if (e instanceof APIError && typeof e.status === 'number') {
-    const s = e.status;
-    const retryable = s === 408 || s === 409 || s === 429 || s >= 500;
     const err = e.error as { message?: string } | undefined;
-    return (
-      `API error ${s}${e.type ? ` ${e.type}` : ''}: ${err?.message ?? e.message}` +
-      (e.requestID ? ` (request-id ${e.requestID})` : '') +
-      (retryable ? `; gave up after ${attempts}` : '')
-    );
+    return describeApiFailure({ kind: 'status', status: e.status, type: e.type, message: err?.message ?? e.message, requestID: e.requestID }, policy);
   }
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
