@@ -20,3 +20,4 @@ export { TOPICS, TopicSchema, arxivIdsIn, corpus, defaultLibrary, literatureDige
 export type { ResearchLibrary, Topic } from './research/index.js';
 export type { SandboxExecResult, SandboxLimits } from './sandbox/types.js';
 export { defineTask } from './tasks/index.js';
+export { readPlainFile } from './files.js';

@@ -1,7 +1,8 @@
-import { promises as fs, constants as fsc } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { readPlainFile } from '../files.js';
 import { CheckSchema, GraderInfraError, type Check, type Grade, type GradeContext } from './types.js';
 import type { SandboxExecResult, SandboxLimits } from '../sandbox/types.js';
 
@@ -54,23 +55,6 @@ function describeRun(r: SandboxExecResult): string {
   const why = r.killedBy ? `killed (${r.killedBy} limit)` : r.signalName ? `signal ${r.signalName}` : `exit ${r.exitCode}`;
   const err = r.stderr.trim().split('\n').slice(-15).join('\n');
   return `${why}${err ? `\n${err}` : ''}`;
-}
-
-/** A plain file (never a link or FIFO) of at most `max` bytes, or null. */
-async function readPlain(file: string, max: number): Promise<Buffer | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > max) return null;
-    return await fh.readFile();
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: GradeContext): Promise<Grade> {
@@ -132,7 +116,7 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
   // The outputs come into the trusted folder only as a plain file of sane size: the submission controls
   // its folder and could plant a symlink to a host file.
   const maxBytes = (spec.maxOutputMb ?? 256) * 1024 * 1024;
-  const out = checks.length === 0 ? await readPlain(path.join(hostile, OUTPUTS_FILE), maxBytes) : null;
+  const out = checks.length === 0 ? await readPlainFile(path.join(hostile, OUTPUTS_FILE), maxBytes) : null;
   if (out) await fs.writeFile(path.join(trusted, OUTPUTS_FILE), out, { flag: 'wx' });
   else if (checks.length === 0) checks.push({ name: 'output_file', passed: false, detail: `the submission run left no readable ${OUTPUTS_FILE} under ${spec.maxOutputMb ?? 256} MiB` });
   // The source for the static checks comes from the harness's copy: the submission may have rewritten its own file.
@@ -142,7 +126,7 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
   const cmpArgs = ['compare', '--private', '/workspace', '--outputs', ws(OUTPUTS_FILE), '--submission', ws(SUBMISSION_FILE), '--verdict', ws(VERDICT_FILE)];
   const cmp = await exec(trusted, [...cmpArgs, ...(spec.extraArgs?.compare ?? [])], spec.limits?.compare);
   if (cmp.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
-  const raw = cmp.exitCode === 0 ? await readPlain(path.join(trusted, VERDICT_FILE), VERDICT_MAX_BYTES) : null;
+  const raw = cmp.exitCode === 0 ? await readPlainFile(path.join(trusted, VERDICT_FILE), VERDICT_MAX_BYTES) : null;
   if (!raw) throw new GraderInfraError(`${spec.script} compare wrote no verdict file (${describeRun(cmp)})`);
   let verdict: z.infer<typeof VerdictSchema>;
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_DIR, LIBRARY_MOUNT, runInterleaved, type SandboxExecResult, type SandboxLimits, type TimedRun } from '../../src/task-api.js';
+import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_DIR, readPlainFile, LIBRARY_MOUNT, runInterleaved, type SandboxExecResult, type SandboxLimits, type TimedRun } from '../../src/task-api.js';
 
 /**
  * The grader of ml-training-optimization; the rules themselves (checks, speedup, tolerances) live in
@@ -92,23 +92,6 @@ function lastJsonLine(r: SandboxExecResult, what: string): unknown {
     return JSON.parse(last);
   } catch {
     throw new GraderInfraError(`check.py ${what} printed no JSON (${describe(r)}); last line: ${last.slice(0, 300)}`);
-  }
-}
-
-/** A file the sandboxed run left in its folder, only if it is a plain file under `max` bytes (never a link). */
-async function readPlainFile(file: string, max: number): Promise<Buffer | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > max) return null;
-    return await fh.readFile();
-  } finally {
-    await fh.close();
   }
 }
 
