@@ -32,6 +32,14 @@ async function attack(name: string): Promise<Seen> {
 }
 
 describe('the isolated runner: results leave only through the pipe, and nothing outlives the return', () => {
+  it('when the kill cannot take the whole tree, the run phase writes no outputs and exits 4 (the submission\'s failure)', async () => {
+    // A survivor could rewrite whatever the parent writes next; the phase must not write it at all.
+    const r = await py([path.join(import.meta.dirname, 'check-library', 'tree_survives.py')]);
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    expect(JSON.parse(r.out.trim().split('\n').pop()!)).toEqual({ code: 4, outputs_written: false });
+    expect(r.err).toContain("outlived its results");
+  });
+
   it('an exit hook never runs: the snapshot and the file afterwards hold what the work returned', async () => {
     const s = await attack('exit_hook');
     expect(s).toMatchObject({ ended: 'returned', payload: 'honest', snapshot: 'honest', after: 'honest', tree_killed: true, descendants: 0 });
