@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialResult } from '../src/runs/record.js';
 import { makeTrial } from './support/records.js';
-import {
-  alphaSpent,
-  calibrateLevels,
-  compareRuns,
-  decideCell,
-  DEFAULT_GATE_CONFIG,
-  fisherExact,
-  lookLevels,
-  normalCdf,
-  normalQuantile,
-  pooled,
-  renderComparisonMarkdown,
-  resolveGateConfig,
-  stratifiedDifference,
-  stratifiedExact,
-  studentTQuantile,
-  type Stratum,
-} from '../src/reports/compare.js';
-import { exactFalseAlarmRate } from '../src/reports/gate-design.js';
-import { studentTCdf } from '../src/reports/exact.js';
+import { alphaSpent, calibrateLevels, compareRuns, decideCell, DEFAULT_GATE_CONFIG, exactFalseAlarmRate, lookLevels, pooled, renderComparisonMarkdown, resolveGateConfig } from '../src/reports/compare/index.js';
+import { fisherExact, normalCdf, normalQuantile, stratifiedExact, studentTCdf, studentTQuantile, type Stratum } from '../src/stats/exact.js';
+import { stratifiedDifference } from '../src/stats/intervals.js';
 
 let clock = Date.parse('2025-01-01T00:00:00Z');
 function trial(over: Partial<TrialResult> & { status: TrialResult['status'] }): TrialResult {

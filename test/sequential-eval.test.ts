@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSequentialEval, type CellStore, type EvalCell } from '../src/github/sequential-eval.js';
-import { compareRuns } from '../src/reports/compare.js';
+import { compareRuns } from '../src/reports/compare/index.js';
 import type { TrialResult } from '../src/runs/record.js';
 import { makeTrial } from './support/records.js';
 

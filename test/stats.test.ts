@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TrialResult } from '../src/runs/record.js';
 import { makeTrial, STATUS_OF } from './support/records.js';
-import { cellStats, clusteredSe, groupCells, passAtK, passHatK, wilson } from '../src/reports/stats.js';
-import { studentTQuantile } from '../src/reports/exact.js';
+import { cellStats, groupCells } from '../src/reports/cells.js';
+import { studentTQuantile } from '../src/stats/exact.js';
+import { clusteredSe, wilson } from '../src/stats/intervals.js';
+import { passAtK, passHatK } from '../src/stats/pass-at-k.js';
 
 let clock = Date.parse('2025-01-01T00:00:00Z');
 function trial(over: Partial<TrialResult> & { status: TrialResult['status'] }): TrialResult {

@@ -12,6 +12,7 @@ import { createClients, missingCredentials, type ModelClients, type Provider } f
 import { isModelAgent, parseAgentSpec } from '../agents/model-spec.js';
 import { addUsage, costUsd, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { DEFAULT_JUDGE_MODEL } from '../config.js';
+import { pct } from '../format.js';
 import { criterionPoints, JUDGE_CHECK_PREFIX, VERDICT_CHECK } from '../grading/rubric-judge.js';
 import { openJudgeSession, type JudgeSetup } from '../runs/judge-session.js';
 import { findPython } from '../python/discover.js';
@@ -242,7 +243,6 @@ function outcomeOf(grade: { passed: boolean; checks: Array<{ name: string; passe
   return { ok: true, passed, criteria, usage };
 }
 
-const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)}%`);
 
 export async function judgeCheckCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const args = parseCommandArgs('judge-check', argv, JudgeCheckArgsSchema);

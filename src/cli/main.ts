@@ -15,7 +15,7 @@ import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/j
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
 import { addRunToStore, loadResults } from '../runs/store.js';
-import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
+import { compareRuns, renderComparisonMarkdown } from '../reports/compare/index.js';
 import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createProgressReporter, type ProgressReporter } from './progress.js';

@@ -1,22 +1,12 @@
 /*
  * Exact tests and the distributions the gate needs: Fisher's exact test, the exact stratified test (conditional
  * on every stratum's margins: the exact form of the Cochran–Mantel–Haenszel test), the normal and Student t
- * quantiles, and the Wilson interval. Everything in log space or by exact sums; no normal approximation of a
+ * quantiles (intervals are in intervals.ts). Everything in log space or by exact sums; no normal approximation of a
  * p-value. Trials of two runs are not paired (an epoch shares nothing across runs): there is no McNemar test.
  */
 
 /** z for a two-sided 95% interval: the 0.975 quantile of the standard normal. */
 export const Z95 = 1.959963984540054;
-
-/** 95% Wilson score interval for k successes in n trials; [0, 1] when n is 0. */
-export function wilson(k: number, n: number, z = Z95): { low: number; high: number } {
-  if (n === 0) return { low: 0, high: 1 };
-  const p = k / n;
-  const denom = 1 + (z * z) / n;
-  const center = (p + (z * z) / (2 * n)) / denom;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Exact tests

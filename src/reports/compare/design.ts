@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fisherExact, normalCdf, normalQuantile } from './exact.js';
+import { fisherExact, normalCdf, normalQuantile } from '../../stats/exact.js';
 
 /*
  * THE GATE'S DESIGN (DEFAULT_GATE_CONFIG is the one the PR workflow runs).
@@ -16,7 +16,7 @@ import { fisherExact, normalCdf, normalQuantile } from './exact.js';
  * Per cell: a group-sequential design. The candidate is looked at after n_1 < ... < n_K graded trials
  * (`looks`); look j analyses exactly the first n_j graded candidate trials in plan order (epoch, then sample;
  * never finish time, which could depend on the outcome) against the cell's baseline. The test is the exact
- * stratified test (src/reports/exact.ts), stratified by sample: trials are compared within samples only.
+ * stratified test (src/stats/exact.ts), stratified by sample: trials are compared within samples only.
  *
  * Regression boundary: look j rejects when p_worse < c * a_j and the observed drop is at least minEffect,
  * where a_j = A(t_j) - A(t_{j-1}) is alpha/m spent by the spending function A (O'Brien–Fleming-type by default:
@@ -32,7 +32,7 @@ import { fisherExact, normalCdf, normalQuantile } from './exact.js';
  * (Pocock by default, so a clear gain is called at the first looks), checked before the no-change bound.
  *
  * No-change (futility, non-binding): at any look, 'no-change' when the one-sided (1 - futility) lower bound of
- * candidate - baseline (stratified Agresti–Caffo, src/reports/compare.ts) is above -minEffect. Being
+ * candidate - baseline (stratified Agresti–Caffo, src/stats/intervals.ts) is above -minEffect. Being
  * non-binding, it does not enter the false-alarm bound.
  *
  * At the last look, or when the run is over (final), a cell that crossed no boundary is 'inconclusive', with

@@ -1,46 +1,7 @@
 import type { TrialResult } from '../runs/record.js';
-import { studentTQuantile, wilson, Z95 } from './exact.js';
-
-export { wilson, Z95 };
-
-export interface Interval {
-  low: number;
-  high: number;
-}
-
-function checkCounts(fn: string, n: number, c: number, k: number): void {
-  for (const [name, v] of [['n', n], ['c', c], ['k', k]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${fn}: ${name} must be a non-negative integer, got ${v}`);
-  }
-  if (c > n) throw new RangeError(`${fn}: c (${c} passes) cannot exceed n (${n} trials)`);
-  if (k < 1) throw new RangeError(`${fn}: k must be at least 1, got ${k}`);
-  if (k > n) throw new RangeError(`${fn}: k (${k}) cannot exceed n (${n} trials): the estimator needs at least k trials`);
-}
-
-/**
- * Unbiased estimator of pass@k (Chen et al. 2021, "Evaluating Large Language Models Trained on Code"):
- * the probability that at least one of k trials drawn without replacement from the n observed ones passed,
- * 1 - C(n-c, k) / C(n, k). Computed as 1 - prod_{i=n-c+1..n} (1 - k/i), which never forms a factorial.
- */
-export function passAtK(n: number, c: number, k: number): number {
-  checkCounts('passAtK', n, c, k);
-  if (n - c < k) return 1;
-  let prod = 1;
-  for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
-  return 1 - prod;
-}
-
-/**
- * Unbiased estimator of pass^k (Yao et al. 2024, tau-bench): the probability that all of k trials drawn
- * without replacement from the n observed ones passed, C(c, k) / C(n, k) = prod_{i=0..k-1} (c-i)/(n-i).
- */
-export function passHatK(n: number, c: number, k: number): number {
-  checkCounts('passHatK', n, c, k);
-  if (c < k) return 0;
-  let prod = 1;
-  for (let i = 0; i < k; i++) prod *= (c - i) / (n - i);
-  return prod;
-}
+import { studentTQuantile, Z95 } from '../stats/exact.js';
+import { clusteredSe, wilson, type Interval } from '../stats/intervals.js';
+import { passAtK, passHatK } from '../stats/pass-at-k.js';
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
@@ -54,25 +15,6 @@ function mean(xs: number[]): number | null {
 }
 
 const isGraded = (t: TrialResult) => t.status === 'passed' || t.status === 'failed';
-
-/**
- * Cluster-robust standard error of a mean of 0/1 outcomes, clustered by group:
- * sqrt( G/(G-1) * sum_g (sum_i (y_gi - p))^2 ) / N, with G groups, N outcomes and p their mean.
- * null with fewer than two groups (the small-sample factor G/(G-1) is undefined).
- */
-export function clusteredSe(groups: number[][]): number | null {
-  const nonEmpty = groups.filter((g) => g.length > 0);
-  const G = nonEmpty.length;
-  const N = nonEmpty.reduce((a, g) => a + g.length, 0);
-  if (G < 2) return null;
-  const p = nonEmpty.reduce((a, g) => a + g.reduce((x, y) => x + y, 0), 0) / N;
-  let ss = 0;
-  for (const g of nonEmpty) {
-    const r = g.reduce((a, y) => a + (y - p), 0);
-    ss += r * r;
-  }
-  return Math.sqrt((G / (G - 1)) * ss) / N;
-}
 
 export interface PassAtKRow {
   k: number;
