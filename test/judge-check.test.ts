@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import type { JudgeCheckReport } from '../src/cli/judge.js';
+import type { JudgeCheckReport } from '../src/runs/judge-agreement.js';
 import { RUBRIC_VERDICT_TOOL } from '../src/grading/rubric-judge.js';
 import { startMessagesServer, textReply, toolUseReply, type Handler, type MessagesServer } from './support/messages-server.js';
 

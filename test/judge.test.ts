@@ -12,7 +12,7 @@ import { JudgeError, JudgeLog, runJudge, type JudgeAccess } from '../src/grading
 import { readJudgeTranscript } from '../src/runs/judge-session.js';
 import { GraderInfraError } from '../src/grading/types.js';
 import { main } from '../src/cli/main.js';
-import { chooseJudge } from '../src/cli/judge.js';
+import { chooseJudge } from '../src/cli/judge-choice.js';
 import { readRunRecord } from '../src/runs/journal.js';
 import { RunRecordSchema, trialKey } from '../src/runs/record.js';
 import { makeRunRecord, makeTrial } from './support/records.js';
