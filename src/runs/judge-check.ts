@@ -28,7 +28,7 @@ interface PreparedExample {
 }
 
 /** Reads and validates every example before any model call: a broken example is a definition error. */
-export async function prepareExamples(task: LoadedTask): Promise<PreparedExample[]> {
+async function prepareExamples(task: LoadedTask): Promise<PreparedExample[]> {
   const je = task.def.judgeExamples!;
   const where = path.relative(process.cwd(), task.file) || task.file;
   const out: PreparedExample[] = [];
