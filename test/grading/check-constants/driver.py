@@ -12,6 +12,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "grading", "python"))
 
 from envbench_check.constants import ModuleConstants, dead_functions, reachable_units  # noqa: E402
+from envbench_check.rules import static_offences  # noqa: E402
 
 
 def exercise(tree, roots=()):
@@ -54,6 +55,8 @@ def describe(case):
     if "corpus" in case:
         return corpus(case["corpus"])
     tree = ast.parse(case["source"])
+    if case.get("offences"):
+        return {"offences": static_offences(tree), "error": None}
     c = ModuleConstants(tree, main_runs=case.get("main_runs", True))
     roots = tuple(case.get("roots", ()))
     live = c.iter_live()
