@@ -38,6 +38,7 @@ folded to a fixed depth; any error inside the analysis makes the answer "not dec
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import operator
 
@@ -206,14 +207,16 @@ class ModuleConstants:
         self._locals_cache: dict = {}
         # name -> [(top-level index, value or UNKNOWN)]; a name absent here is not constant
         self._bindings: dict = {}
+        self._binding_index: dict = {}
         self._final: dict = {}
+        self._live_cache: dict = {}
         try:
             for node in ast.walk(tree):
                 for child in ast.iter_child_nodes(node):
                     self._parents[id(child)] = node
             self._collect()
         except Exception:  # noqa: BLE001  (an odd tree: nothing is constant, everything stays live)
-            self._bindings, self._final = {}, {}
+            self._bindings, self._binding_index, self._final = {}, {}, {}
 
     # -- module constants --------------------------------------------------
     def _body(self):
@@ -308,6 +311,7 @@ class ModuleConstants:
             v = self._fold(value, _Ctx(i, False, frozenset()), 0)
             for n in names:
                 self._bindings.setdefault(n, []).append((i, v))
+        self._binding_index = {n: [i for i, _ in occ] for n, occ in self._bindings.items()}
         user = {name for name, _, stmt in sites if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         runs_user = [self._runs_user_code(s, user) for s in body]
         for name, occ in self._bindings.items():
@@ -346,8 +350,8 @@ class ModuleConstants:
         occ = self._bindings.get(name)
         if not occ:
             return UNKNOWN
-        before = [v for i, v in occ if i < ctx.index]
-        return before[-1] if before else UNKNOWN
+        k = bisect.bisect_left(self._binding_index[name], ctx.index)  # bindings strictly above the read
+        return occ[k - 1][1] if k else UNKNOWN
 
     # -- folding ------------------------------------------------------------
     def _fold(self, node, ctx, depth):
@@ -600,6 +604,9 @@ class ModuleConstants:
         """The nodes of node's subtree (default: the module) that can run, node included; like ast.walk with
         dead branches pruned. On any internal error: the whole subtree (everything live)."""
         root = self.tree if node is None else node
+        cached = self._live_cache.get(id(root))
+        if cached is not None and cached[0] is root:
+            return cached[1]
         try:
             out = []
             stack = [(root, self._ctx_of(root) if root is not self.tree else _Ctx(0, False, frozenset()))]
@@ -608,6 +615,7 @@ class ModuleConstants:
                 out.append(n)
                 kids = self._live_children(n, c)
                 stack.extend(reversed(kids))
+            self._live_cache[id(root)] = (root, out)
             return out
         except Exception:  # noqa: BLE001
             return list(ast.walk(root))
