@@ -311,7 +311,7 @@ class ModuleConstants:
             v = self._fold(value, _Ctx(i, False, frozenset()), 0)
             for n in names:
                 self._bindings.setdefault(n, []).append((i, v))
-        self._binding_index = {n: [i for i, _ in occ] for n, occ in self._bindings.items()}
+                self._binding_index.setdefault(n, []).append(i)
         user = {name for name, _, stmt in sites if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         runs_user = [self._runs_user_code(s, user) for s in body]
         for name, occ in self._bindings.items():
