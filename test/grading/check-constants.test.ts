@@ -276,6 +276,26 @@ const CASES: Case[] = [
         LiveModel()
         return used(model)
     ` },
+  { id: 'methods_by_name', roots: ['train'], source: `
+    class Model:
+        def __init__(self):
+            self.apply(self._init_weights)
+        def forward(self, x):
+            return framework_calls_forward()
+        def _init_weights(self, m):
+            init_named_as_attribute()
+        def by_string(self):
+            named_by_getattr_string()
+        @property
+        def size(self):
+            return property_read()
+        def never_named(self):
+            dead_method()
+    def train():
+        m = Model()
+        getattr(m, "by_string")()
+        return m.size
+    ` },
   { id: 'class_level_branches', roots: ['build'], source: `
     USE_SDPA = True
     class Attn:
@@ -454,6 +474,13 @@ describe('code after leaving a block, and dead functions', () => {
     const d = of('dead_functions');
     expect(d.dead_functions).toEqual(['compile_model', 'helper_of_dead', 'never_named', 'DeadModel']);
     expect(d.reached_calls).toEqual(['inside_live_class', 'LiveModel', 'used']);
+  });
+
+  it('a reached class brings the methods reached code names (attribute, getattr string), dunders and forward; a method nobody names is dead', () => {
+    const d = of('methods_by_name');
+    expect(d.dead_functions).toEqual(['Model.never_named']);
+    expect(d.reached_calls).toEqual(expect.arrayContaining(['framework_calls_forward', 'init_named_as_attribute', 'named_by_getattr_string', 'property_read']));
+    expect(d.reached_calls).not.toContain('dead_method');
   });
 
   it('class-level branches on a constant: only the chosen method is reached', () => {

@@ -32,10 +32,11 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   'flag_rebound_false.py': /^optional_count$/,
   'uncalled_technique_helpers.py': /^optional_count$/,
   'technique_after_return.py': /^optional_count$/,
+  'uncalled_methods.py': /^optional_count$/,
 };
 // Issue 14: cheats that pass every other check; only the pruning of dead code fails them.
 const DEAD_CODE_CHEATS = ['constant_false_flags.py', 'false_and_guard.py', 'flag_rebound_false.py', 'uncalled_technique_helpers.py',
-  'technique_after_return.py'];
+  'technique_after_return.py', 'uncalled_methods.py'];
 const VALID = ['aliases_and_compile.py', 'pytorch_amp_recipe.py', 'nanogpt_style.py', 'hf_trainer_flags.py'];
 const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
 const TECHNIQUE_CHECKS = /^(required|optional)_(?!count$)/;

@@ -436,6 +436,33 @@ CASES = [
                 if False:
                     opt.step()
         """, False),
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return Net()
+        """, False),  # a method nothing names is dead
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return Net().fast()
+        """, True),
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return getattr(Net(), "fast")()
+        """, True),
     ("optional_gradient_accumulation", """
         ACCUM = 2
         def train(model, batches, config):
@@ -498,6 +525,7 @@ SUBMISSIONS = {
     "test/submissions/flag_rebound_false.py": (False, ["optional_count", "optional_torch_compile"], ["runs"]),
     "test/submissions/uncalled_technique_helpers.py": (False, ["optional_count", "optional_memory_efficient_optimizer"], ["runs"]),
     "test/submissions/technique_after_return.py": (False, ["optional_count", "optional_cpu_offload_or_pinned_memory"], ["runs"]),
+    "test/submissions/uncalled_methods.py": (False, ["optional_count", "optional_torch_compile"], ["runs"]),
 }
 
 

@@ -641,7 +641,12 @@ class ModuleConstants:
 
 
 
-def _reach(tree, consts: ModuleConstants, roots):
+# Methods the framework calls without the module naming them (nn.Module.__call__ -> forward, autograd.Function).
+FRAMEWORK_METHODS = frozenset({"forward", "backward", "setup_context", "jvp", "vjp", "vmap", "extra_repr",
+                               "_load_from_state_dict", "_save_to_state_dict", "_apply"})
+
+
+def _reach(tree, consts: ModuleConstants, roots, methods_by_name=True):
     body = getattr(tree, "body", None) or []
     functions: dict = {}
     classes: dict = {}
@@ -659,6 +664,9 @@ def _reach(tree, consts: ModuleConstants, roots):
             seen.add(id(node))
             queue.append(node)
 
+    pending: dict = {}  # method name -> methods of reached classes not reached yet
+    named: set = set()  # attribute names (and strings) in reached code
+
     def add_class(cls):
         if id(cls) in seen:
             return
@@ -666,8 +674,16 @@ def _reach(tree, consts: ModuleConstants, roots):
         for item in cls.body:
             if isinstance(item, ast.ClassDef):
                 add_class(item)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and methods_by_name:
+                n = item.name
+                for dec in item.decorator_list:
+                    add(dec)  # run when the class is made
+                if (n.startswith("__") and n.endswith("__")) or n in FRAMEWORK_METHODS or n in named:
+                    add(item)
+                else:
+                    pending.setdefault(n, []).append(item)
             else:
-                add(item)  # methods, and class-level statements (run at import; iter_live prunes them)
+                add(item)  # class-level statements (run at import; iter_live prunes them), or every method
         for base in cls.bases:
             if isinstance(base, ast.Name):
                 for c in classes.get(base.id, []):
@@ -700,26 +716,43 @@ def _reach(tree, consts: ModuleConstants, roots):
                     add(fn)
                 for c in classes.get(node.id, []):
                     add_class(c)
+            elif methods_by_name and (isinstance(node, ast.Attribute) or
+                                      (isinstance(node, ast.Constant) and isinstance(node.value, str))):
+                n = node.attr if isinstance(node, ast.Attribute) else node.value
+                if n not in named and len(named) < 100_000:
+                    named.add(n)
+                for m in pending.pop(n, []):
+                    add(m)
     return units, seen
 
 
-def reachable_units(tree, consts: ModuleConstants, roots=()) -> list:
+def reachable_units(tree, consts: ModuleConstants, roots=(), methods_by_name: bool = True) -> list:
     """The code that can run: live module-level statements (decorators, defaults and bases of top-level
     defs and classes run at import; with main_runs=False the `__main__` block does not), the top-level
     functions named in roots (called from outside, e.g. by a grader), and, transitively, every top-level
-    function or class a live node names (a class brings its methods, its class-level statements and its
-    bases). A function named only in dead code is not reached. Each unit is walked with consts.iter_live."""
+    function or class a live node names. A class brings its class-level statements, its bases and its
+    methods; with methods_by_name, only the methods reached code names as an attribute or a string
+    (`self.step()`, `model.configure()`, `getattr(self, "f")`), dunders, and those the framework calls
+    itself (FRAMEWORK_METHODS: forward, autograd.Function's backward, ...); a method nobody names is dead.
+    A function named only in dead code is not reached. Each unit is walked with consts.iter_live."""
     try:
-        return _reach(tree, consts, roots)[0]
+        return _reach(tree, consts, roots, methods_by_name)[0]
     except Exception:  # noqa: BLE001  (never reached here in practice; everything is reachable then)
         return list(getattr(tree, "body", None) or [])
 
 
-def dead_functions(tree, consts: ModuleConstants, roots=()) -> list:
-    """Names of top-level functions and classes that no code that can run names (see reachable_units)."""
+def dead_functions(tree, consts: ModuleConstants, roots=(), methods_by_name: bool = True) -> list:
+    """Names of top-level functions and classes that no code that can run names, and of methods
+    (`Class.method`) of reached classes that nothing reached names (see reachable_units)."""
     try:
-        _, seen = _reach(tree, consts, roots)
+        _, seen = _reach(tree, consts, roots, methods_by_name)
     except Exception:  # noqa: BLE001
         return []
-    return [s.name for s in getattr(tree, "body", None) or []
-            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(s) not in seen]
+    out = []
+    for s in getattr(tree, "body", None) or []:
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(s) not in seen:
+            out.append(s.name)
+        elif isinstance(s, ast.ClassDef):
+            out += [f"{s.name}.{m.name}" for m in s.body
+                    if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and id(m) not in seen]
+    return out
