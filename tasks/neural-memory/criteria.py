@@ -349,6 +349,10 @@ def _diagonal(call):
     return _int_const(args[0]) if args else 0
 
 
+def _is_static(fn) -> bool:
+    return any(_last(d) == "staticmethod" for d in fn.decorator_list if isinstance(d, (ast.Name, ast.Attribute)))
+
+
 def _invert_mask(labels) -> set:
     """~mask / logical_not(mask): a lower-triangular mask becomes an upper one and back."""
     out = set(labels) - MASK_LABELS
@@ -688,11 +692,13 @@ class _Flow:
         """A state passed to a function of this file makes the matching parameter a state there."""
         if fn is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return
-        params = [a.arg for a in fn.args.args][1 if skip_self else 0:]
+        params = [a.arg for a in fn.args.args][1 if skip_self and not _is_static(fn) else 0:]
         pairs = list(zip(params, e.args)) + [(k.arg, k.value) for k in e.keywords if k.arg in params]
         for name, arg in pairs:
             if self.gkey(_local_key(_strip_views(arg))) in self.states:
                 self.param_states.add((id(fn), name))
+            # the parameter holds what was passed: a decay of the argument is a decay of the parameter
+            self.copies.setdefault((id(fn), name), set()).update(self.gkey(c) for c in _copy_sources(arg))
 
     def summary(self, cname, fn, base) -> set:
         s = set(self.summaries.get((cname, id(fn)), set())) if fn is not None else set()
@@ -834,6 +840,7 @@ class _Flow:
                 or len(self.inline_stack) >= 4 or any(isinstance(a, ast.Starred) for a in e.args):
             return None
         a = fn.args
+        skip_self = skip_self and not _is_static(fn)
         params = [x.arg for x in a.posonlyargs + a.args][1 if skip_self else 0:]
         names = set(params) | {x.arg for x in a.kwonlyargs}
         bound = {}
