@@ -300,7 +300,7 @@ SHAPE_METHODS = {"unsqueeze", "view", "reshape", "transpose", "permute", "contig
 # LC:p / D:p  a cumulative sum of (log) gates from learnable p / the cumulative decay itself (cumprod of
 #        gates, exp of a log-cumsum): a scan state carrying D:p fades at a rate learnt through p.
 SCAN_FUNCS = {"cumsum", "cumprod", "logcumsumexp"}
-KEEP_SCAN = SHAPE_METHODS | {"view_as", "reshape_as", "cat", "stack", "concat", "narrow", "select", "index_select", "chunk", "split",
+KEEP_SCAN = SHAPE_METHODS | {"view_as", "reshape_as", "flip", "fliplr", "flipud", "cat", "stack", "concat", "narrow", "select", "index_select", "chunk", "split",
                              "unbind", "movedim", "moveaxis", "swapaxes", "swapdims"}
 # shape-only constructors: the result holds none of the argument's data (the fill value aside)
 LIKE_FUNCS = {"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "new_zeros", "new_ones",
@@ -565,8 +565,9 @@ ANALYSIS_SECONDS = 20.0  # hostile source must not turn into a grader timeout (a
 class _Flow:
     """Walks functions in order, tracking labels per variable; records writes, fusions and decays."""
 
-    def __init__(self, src: _Source, states=frozenset(), summaries=None, deadline=None):
+    def __init__(self, src: _Source, states=frozenset(), summaries=None, deadline=None, rev=frozenset()):
         self.src = src
+        self.rev = set(rev)       # states that are scans run backwards (REV in their writes)
         self.deadline = deadline if deadline is not None else time.monotonic() + ANALYSIS_SECONDS
         self.cache = {}
         self.states = set(states)
@@ -578,6 +579,7 @@ class _Flow:
         self.pending = {}         # local key -> decays in its value, promoted when it flows into a state
         self.fusions = []         # (line, ok, description)
         self.param_states = set() # callee parameters that receive a state
+        self.scan_operands = set()  # keys multiplied by triangular weights: the scan's inputs, not a read
         self.copies = {}          # global key -> global keys it merely rearranges (see _copy_sources)
         self.inline_stack = []    # helpers being analysed for a call site (recursion guard)
         self.inline_memo = {}     # (helper, bound argument labels) -> labels it returns
@@ -647,8 +649,13 @@ class _Flow:
                 out.add("OUTER")
                 self.outer_forms[e.lineno] = "product of vectors expanded on different axes"
             if isinstance(e.op, ast.MatMult):
+                sc = self.masked_scan(l, r)
+                out |= sc
+                if sc:
+                    self.scan_operands |= self.operand_keys([e.left, e.right])
                 self.note_retrieval([e.left, e.right])
-                out |= self.masked_scan(l, r)
+            if isinstance(e.op, (ast.Mult, ast.MatMult)):
+                out |= self.read_of([e.left, e.right])
             return out
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Invert):
             return _invert_mask(self.L(e.operand, env))
@@ -678,9 +685,20 @@ class _Flow:
         """A triangular weight matrix times per-token outer products is a scan over the sequence: forwards
         (SCAN) for lower-triangular weights, backwards (SCAN and REV) for upper-triangular ones."""
         for w, x in ((a, b), (b, a)):
-            if "OUTER" in x and w & MASK_LABELS:
+            if ("OUTER" in x or "STATE" in x) and w & MASK_LABELS:
                 return {"SCAN", "REV"} if "TRIU" in w else {"SCAN"}
         return set()
+
+    def read_of(self, operands) -> set:
+        """READ: a product with a memory state itself (M q, einsum(states, q), M * q[:, None]); READREV when
+        that state is a scan run backwards. A value merely computed from a state (a gate) is not a read."""
+        keys = self.operand_keys(operands) & self.states
+        if not keys:
+            return set()
+        return {"READREV" if keys & self.rev else "READ"}
+
+    def operand_keys(self, operands) -> set:
+        return {self.gkey(_local_key(_strip_views(op))) for op in operands} - {None}
 
     def note_retrieval(self, operands):
         for op in operands:
@@ -772,6 +790,7 @@ class _Flow:
                     out.add("MEM")
                 if m == "Sigmoid":
                     out |= {"SIG"} | ({"SURP"} if "ERR" in base else set())
+                    out.discard("READ")
                 if m in LOSS_MODULES and self.mixed(args, env):
                     out.add("ERR")
             meth = self.src.lookup(self.cname, attr)
@@ -794,6 +813,7 @@ class _Flow:
             out |= {"SIG"} | ({"SURP"} if "ERR" in base else set())
         if last in ("sigmoid", "expit"):
             out.add("SIG")
+            out.discard("READ")   # a gate computed from what the memory recalls is not a read of the memory
             if "ERR" in base or "ERR" in recv:
                 out.add("SURP")
         if last in ("outer", "ger", "addr", "addr_"):
@@ -822,11 +842,16 @@ class _Flow:
             self.outer_forms[e.lineno] = "autograd.grad of the recall loss"
         if last in SCAN_FUNCS and "OUTER" in out:
             out.add("SCAN")
-        if last in ("bmm", "matmul", "mm", "einsum", "baddbmm", "tensordot"):
-            ops = [self.L(a, env) for a in (self.operands(e) if last != "einsum" else e.args[1:])]
+        if last in MATMUL_FUNCS | {"mul", "multiply"}:
+            nodes = self.operands(e) if last != "einsum" else list(e.args[1:])
+            ops = [self.L(a, env) for a in nodes]
             for i, a in enumerate(ops):
                 for b in ops[i + 1:]:
-                    out |= self.masked_scan(a, b)
+                    sc = self.masked_scan(a, b)
+                    if sc:
+                        out |= sc
+                        self.scan_operands |= self.operand_keys(nodes)
+            out |= self.read_of(nodes)
         if last in LOSS_FUNCS and self.mixed(self.operands(e) + [k.value for k in e.keywords], env):
             out.add("ERR")
         return out
@@ -1212,7 +1237,7 @@ class _Flow:
             self.cur_env = env
 
 
-def _run_flow(src, funcs, states, deadline, returned=frozenset()):
+def _run_flow(src, funcs, states, deadline, returned=frozenset(), rev=frozenset()):
     """Runs the label analysis over `funcs` until the function summaries and the set of states
     (including helper parameters that receive a state) stop changing. `returned`: what helpers return is
     never a state of its own (the caller's variable that receives it is)."""
@@ -1220,7 +1245,7 @@ def _run_flow(src, funcs, states, deadline, returned=frozenset()):
     states = set(states) - returned
     flow = None
     for _ in range(6):
-        flow = _Flow(src, frozenset(states - returned), summaries, deadline)
+        flow = _Flow(src, frozenset(states - returned), summaries, deadline, rev)
         changed = False
         for cname, fn in funcs:
             r = flow.run(cname, fn)
@@ -1304,7 +1329,8 @@ def analyse_criteria(tree) -> list:
                 if gk not in states and gk not in returned and u["carried"] and u["refs"] & states:
                     states.add(gk)
                     grew = True
-        f2 = _run_flow(src, mem_funcs, frozenset(states), deadline, returned)
+        rev = {gk for gk in states if "REV" in f1.updates.get(gk, {}).get("labels", ())}
+        f2 = _run_flow(src, mem_funcs, frozenset(states), deadline, returned, rev)
         states = set(f2.all_states)
         ups = {gk: f2.updates[gk] for gk in states if gk in f2.updates}
         forms = sorted(set(f1.outer_forms.values()) | set(f2.outer_forms.values()))
@@ -1326,12 +1352,17 @@ def analyse_criteria(tree) -> list:
         backwards = sorted(gk for gk, u in ups.items() if "SCAN" in u["labels"] and "REV" in u["labels"])
         fwd = src.lookup(MEMORY_CLASS, "forward")
         returned = f2.summaries.get((MEMORY_CLASS, id(fwd)), set()) if fwd is not None else set()
-        if carried:
+        if "READREV" in returned:
+            gk = (backwards or sorted(rev & states) or [None])[0]
+            out["recurrent_update"] = (False, f"what NeuralMemory returns is read from `{_name(gk)}`, a scan run backwards "
+                                              "over the sequence (flipped, or summed from later tokens): each position "
+                                              "sees the future, not the tokens before it")
+        elif carried:
             gk = carried[0]
             u = ups[gk]
             out["recurrent_update"] = (True, f"`{_name(gk)}` is carried across the loop at line "
                                              f"{min(u['loop_lines'])} and rewritten each step (line {_lines(u)})")
-        elif scans and "STATE" in returned:
+        elif scans and "READ" in returned:
             out["recurrent_update"] = (True, f"`{_name(scans[0])}` (line {_lines(ups[scans[0]])}) holds every token's "
                                              "state at once: a causal scan over per-token outer products")
         elif backwards:
@@ -1364,7 +1395,7 @@ def analyse_criteria(tree) -> list:
             out["surprise_gate"] = (False, "the memory write is not gated by a sigmoid of a prediction error")
 
         # 3. a learnable decay multiplies the state that is read
-        read = f2.retrieval & states or states
+        read = (f2.retrieval - f2.scan_operands) & states or states
         decays = [d for d in f2.decays if d[0] in _copied_from(read, f2.copies)]
         if decays:
             gk, line, names = decays[0]
