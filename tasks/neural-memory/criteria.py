@@ -300,8 +300,9 @@ SHAPE_METHODS = {"unsqueeze", "view", "reshape", "transpose", "permute", "contig
 # LC:p / D:p  a cumulative sum of (log) gates from learnable p / the cumulative decay itself (cumprod of
 #        gates, exp of a log-cumsum): a scan state carrying D:p fades at a rate learnt through p.
 SCAN_FUNCS = {"cumsum", "cumprod", "logcumsumexp"}
-KEEP_SCAN = SHAPE_METHODS | {"view_as", "reshape_as", "flip", "fliplr", "flipud", "cat", "stack", "concat", "narrow", "select", "index_select", "chunk", "split",
-                             "unbind", "movedim", "moveaxis", "swapaxes", "swapdims"}
+KEEP_SCAN = SHAPE_METHODS | {"view_as", "reshape_as", "flip", "fliplr", "flipud", "cat", "stack", "concat", "narrow",
+                             "select", "index_select", "chunk", "split", "unbind", "movedim", "moveaxis", "swapaxes",
+                             "swapdims"}
 # shape-only constructors: the result holds none of the argument's data (the fill value aside)
 LIKE_FUNCS = {"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "new_zeros", "new_ones",
               "new_empty"}
@@ -340,13 +341,13 @@ def _flip_dims(call):
 
 
 def _diagonal(call):
+    """tril/triu's diagonal: the keyword, else the first integer argument (the tensor, in torch.tril(x, d),
+    is not one), else the default 0."""
     for kw in call.keywords:
         if kw.arg == "diagonal":
             return _int_const(kw.value)
-    args = list(call.args)
-    if isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == "torch":
-        args = args[1:]
-    return _int_const(args[0]) if args else 0
+    ints = [v for v in (_int_const(a) for a in call.args) if v is not None]
+    return ints[0] if ints else 0
 
 
 def _is_static(fn) -> bool:
