@@ -1,5 +1,5 @@
-# Wrong: the doubling scan of valid_submissions/full/doubling_scan_memory.py run over each chunk flipped in
-# time and flipped back, so every token reads a state built from the tokens after it in its chunk.
+# Wrong: the memory of valid_submissions/full/doubling_scan_memory.py run over the time-reversed sequence (its
+# input flipped, its output flipped back), so every token reads a state built from the tokens after it.
 import math
 
 import torch
@@ -59,6 +59,7 @@ class NeuralMemory(nn.Module):
 
     def forward(self, x):
         B, T, D = x.shape
+        x = x.flip(1)
         q, k, v = (t.reshape(B, T, self.h, self.dh).transpose(1, 2).reshape(B * self.h, T, self.dh)
                    for t in self.qkv(x).split(D, dim=-1))
         k = F.normalize(k, dim=-1)
@@ -70,11 +71,11 @@ class NeuralMemory(nn.Module):
             err = vc - torch.einsum("nij,ncj->nci", M, kc)
             s = torch.sigmoid(self.surprise(err))                                  # [N, c, 1]
             writes = s.unsqueeze(-1) * torch.einsum("nci,ncj->ncij", vc, kc)
-            states = linear_scan(keep[:, i:i + self.chunk].flip(1), writes.flip(1), M).flip(1)
+            states = linear_scan(keep[:, i:i + self.chunk], writes, M)              # [N, c, dh, dh]
             reads.append(torch.einsum("ncij,ncj->nci", states, qc))
             M = states[:, -1]
         y = torch.cat(reads, dim=1).reshape(B, self.h, T, self.dh).transpose(1, 2).reshape(B, T, D)
-        return self.out(y)
+        return self.out(y).flip(1)
 
 
 class Block(nn.Module):
