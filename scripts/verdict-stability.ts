@@ -21,6 +21,9 @@
  * valid alternative pass at least 99% of gradings, every cheat fails at least 99%. A grading that ends in an
  * infrastructure error is counted as an error, never as a flip, and leaves the task's target unshown.
  *
+ * --json FILE is rewritten after each submission finishes (`partial: true`, finished submissions only), so a
+ * run stopped part-way keeps what it measured; the final report has `partial: false`.
+ *
  * --list prints what would be graded (label, sample, variant, expected verdict) and grades nothing.
  *
  * Exit status: 0 every target met; 1 a target missed or not shown (errors, a task that cannot run here); 2 bad
@@ -312,6 +315,8 @@ export interface StabilityReport {
   concurrency: number;
   target: number;
   python: { executable: string; torch: string | null; cuda: boolean } | null;
+  /** True in the file written while the run goes on (finished submissions only); false in the final report. */
+  partial: boolean;
   tasks: TaskStabilityReport[];
   ok: boolean;
 }
@@ -380,11 +385,16 @@ async function gradeOnce(g: LocalGrader, t: Target): Promise<Run> {
   return { seconds: (performance.now() - start) / 1000, result };
 }
 
-export async function measure(args: StabilityArgs, log: (s: string) => void = () => {}): Promise<StabilityReport> {
+/**
+ * Grades everything; `progress` gets the report so far (finished submissions only, `partial: true`) after each
+ * submission, so a run stopped part-way still leaves what it measured.
+ */
+export async function measure(args: StabilityArgs, log: (s: string) => void = () => {}, progress?: (r: StabilityReport) => Promise<void>): Promise<StabilityReport> {
   const loaded = await Promise.all(args.task.map((id) => loadTask(resolveTaskDir(id))));
   const limit = pLimit(args.concurrency);
   const reports: TaskStabilityReport[] = [];
   let python: StabilityReport['python'] = null;
+  const base = () => ({ k: args.k, concurrency: args.concurrency, target: TARGET, python });
   for (const task of loaded) {
     const { targets: all, excluded } = await discoverTargets(task);
     const targets = all.filter((t) => matchesOnly(args, t.label));
@@ -398,6 +408,7 @@ export async function measure(args: StabilityArgs, log: (s: string) => void = ()
     log(`${task.def.id}: ${targets.length} submission(s) x ${args.k} grading(s), ${args.concurrency} at a time`);
     let finished = 0;
     const total = targets.length * args.k;
+    const done: SubmissionReport[] = [];
     const subs = await Promise.all(targets.map(async (t) => {
       const runs = await Promise.all(Array.from({ length: args.k }, () => limit(async () => {
         const r = await gradeOnce(g, t);
@@ -407,11 +418,13 @@ export async function measure(args: StabilityArgs, log: (s: string) => void = ()
       })));
       const s = summarize(t, args.k, runs);
       log(`${task.def.id}: ${t.label}: expected ${t.expected}, ${s.passes}/${args.k} passed, ${s.flips} flip(s), ${s.errors} error(s)`);
+      done.push(s);
+      await progress?.({ ...base(), partial: true, tasks: [...reports, taskSummary(task.def.id, [...done], excluded)], ok: false });
       return s;
     }));
     reports.push(taskSummary(task.def.id, subs, excluded));
   }
-  return { k: args.k, concurrency: args.concurrency, target: TARGET, python, tasks: reports, ok: reports.every((r) => r.status === 'met') };
+  return { ...base(), partial: false, tasks: reports, ok: reports.every((r) => r.status === 'met') };
 }
 
 // ---------------------------------------------------------------------------------------------- printing
@@ -479,7 +492,12 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
       }
       return 0;
     }
-    report = await measure(args, io.err);
+    const json = args.json;
+    // One write at a time: two submissions that finish together must not interleave their writes.
+    let writes: Promise<void> = Promise.resolve();
+    const write = (r: StabilityReport) => (writes = writes.then(() => fs.writeFile(json!, JSON.stringify(r, null, 2) + '\n')));
+    report = await measure(args, io.err, json ? write : undefined);
+    await writes;
   } catch (e) {
     // A broken submission file or override, a task that fails to load, a sandbox that cannot start: nothing was measured.
     io.err(`verdict-stability: ${e instanceof StabilitySetupError || (e as Error).name.endsWith('Error') ? (e as Error).message : String(e)}`);

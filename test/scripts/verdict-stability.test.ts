@@ -48,6 +48,7 @@ describe('verdict-stability on real tasks (K=2, fsdp-training and examples/tasks
     if (unmet) return ctx.skip(unmet);
     expect(res.code, res.err.slice(-3000)).toBe(0);
     expect(report.ok).toBe(true);
+    expect(report.partial).toBe(false);
     expect(report.k).toBe(2);
     expect(report.tasks.map((t) => t.task)).toEqual(['fsdp-training', 'hello-python']);
     expect(res.out).toMatch(/\| submission +\| sample\/variant +\| expected +\| passes\/K +\| flips +\| errors/);
