@@ -1,7 +1,7 @@
 /**
  * Verdict stability: how often a task's grader gives the verdict an expert gives, grading after grading.
  *
- *   npx tsx scripts/verdict-stability.ts --task <id> [--task <id> ...] [--k 20] [--concurrency 2] [--only <substring>] [--json <file>]
+ *   npx tsx scripts/verdict-stability.ts --task <id> [--task <id> ...] [--k 20] [--concurrency 2] [--only <substring> ...] [--json <file>] [--list]
  *
  * For each task it grades the reference (task.ts `reference`, per sample, and per variant where the variant's
  * reference differs), every valid alternative (test/valid_submissions/**, expected to pass) and every cheat or wrong
@@ -20,6 +20,9 @@
  * rate of expected verdicts with its Wilson 95% interval and whether the target is met: the reference and every
  * valid alternative pass at least 99% of gradings, every cheat fails at least 99%. A grading that ends in an
  * infrastructure error is counted as an error, never as a flip, and leaves the task's target unshown.
+ *
+ * --json FILE is rewritten after each submission finishes (`partial: true`, finished submissions only), so a
+ * run stopped part-way keeps what it measured; the final report has `partial: false`.
  *
  * --list prints what would be graded (label, sample, variant, expected verdict) and grades nothing.
  *
@@ -58,8 +61,11 @@ export const StabilityArgsSchema = z.object({
   task: taskList,
   k: positiveInt('--k').max(1000, '--k must be at most 1000').default(DEFAULT_K),
   concurrency: positiveInt('--concurrency').max(64, '--concurrency must be at most 64').default(2),
-  /** Grade only the submissions whose label contains this. */
-  only: z.string().min(1, '--only needs a substring of a submission label, e.g. valid_submissions').optional(),
+  /** Grade only the submissions whose label contains one of these (repeat --only, or comma-separate). */
+  only: z.array(z.string())
+    .transform((xs) => xs.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, '--only needs a substring of a submission label, e.g. valid_submissions'))
+    .optional(),
   /** Also write the full report as JSON to this file. */
   json: z.string().min(1, '--json needs a file name').optional(),
   /** Print what would be graded (label, sample, variant, expected verdict) and grade nothing. */
@@ -68,7 +74,7 @@ export const StabilityArgsSchema = z.object({
 });
 export type StabilityArgs = z.infer<typeof StabilityArgsSchema>;
 
-const USAGE = 'usage: npx tsx scripts/verdict-stability.ts --task <id> [--task <id> ...] [--k 20] [--concurrency 2] [--only <substring>] [--json <file>] [--list]';
+const USAGE = 'usage: npx tsx scripts/verdict-stability.ts --task <id> [--task <id> ...] [--k 20] [--concurrency 2] [--only <substring> ...] [--json <file>] [--list]';
 
 export function parseStabilityArgs(argv: string[]): StabilityArgs {
   let values: Record<string, unknown>;
@@ -79,7 +85,7 @@ export function parseStabilityArgs(argv: string[]): StabilityArgs {
         task: { type: 'string', multiple: true },
         k: { type: 'string' },
         concurrency: { type: 'string' },
-        only: { type: 'string' },
+        only: { type: 'string', multiple: true },
         json: { type: 'string' },
         list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -97,6 +103,8 @@ export function parseStabilityArgs(argv: string[]): StabilityArgs {
   }
   return r.data;
 }
+
+const matchesOnly = (args: StabilityArgs, label: string) => !args.only || args.only.some((o) => label.includes(o));
 
 /** A task id: a folder of tasks/ (ENVBENCH_TASKS_DIR), else of examples/tasks/. */
 export function resolveTaskDir(id: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -307,6 +315,8 @@ export interface StabilityReport {
   concurrency: number;
   target: number;
   python: { executable: string; torch: string | null; cuda: boolean } | null;
+  /** True in the file written while the run goes on (finished submissions only); false in the final report. */
+  partial: boolean;
   tasks: TaskStabilityReport[];
   ok: boolean;
 }
@@ -375,14 +385,19 @@ async function gradeOnce(g: LocalGrader, t: Target): Promise<Run> {
   return { seconds: (performance.now() - start) / 1000, result };
 }
 
-export async function measure(args: StabilityArgs, log: (s: string) => void = () => {}): Promise<StabilityReport> {
+/**
+ * Grades everything; `progress` gets the report so far (finished submissions only, `partial: true`) after each
+ * submission, so a run stopped part-way still leaves what it measured.
+ */
+export async function measure(args: StabilityArgs, log: (s: string) => void = () => {}, progress?: (r: StabilityReport) => Promise<void>): Promise<StabilityReport> {
   const loaded = await Promise.all(args.task.map((id) => loadTask(resolveTaskDir(id))));
   const limit = pLimit(args.concurrency);
   const reports: TaskStabilityReport[] = [];
   let python: StabilityReport['python'] = null;
+  const base = () => ({ k: args.k, concurrency: args.concurrency, target: TARGET, python });
   for (const task of loaded) {
     const { targets: all, excluded } = await discoverTargets(task);
-    const targets = args.only ? all.filter((t) => t.label.includes(args.only!)) : all;
+    const targets = all.filter((t) => matchesOnly(args, t.label));
     const g = await localGrader(task);
     python ??= { executable: g.python.executable, torch: g.python.torch, cuda: g.python.cuda };
     if (g.unmet) {
@@ -393,6 +408,7 @@ export async function measure(args: StabilityArgs, log: (s: string) => void = ()
     log(`${task.def.id}: ${targets.length} submission(s) x ${args.k} grading(s), ${args.concurrency} at a time`);
     let finished = 0;
     const total = targets.length * args.k;
+    const done: SubmissionReport[] = [];
     const subs = await Promise.all(targets.map(async (t) => {
       const runs = await Promise.all(Array.from({ length: args.k }, () => limit(async () => {
         const r = await gradeOnce(g, t);
@@ -402,11 +418,13 @@ export async function measure(args: StabilityArgs, log: (s: string) => void = ()
       })));
       const s = summarize(t, args.k, runs);
       log(`${task.def.id}: ${t.label}: expected ${t.expected}, ${s.passes}/${args.k} passed, ${s.flips} flip(s), ${s.errors} error(s)`);
+      done.push(s);
+      await progress?.({ ...base(), partial: true, tasks: [...reports, taskSummary(task.def.id, [...done], excluded)], ok: false });
       return s;
     }));
     reports.push(taskSummary(task.def.id, subs, excluded));
   }
-  return { k: args.k, concurrency: args.concurrency, target: TARGET, python, tasks: reports, ok: reports.every((r) => r.status === 'met') };
+  return { ...base(), partial: false, tasks: reports, ok: reports.every((r) => r.status === 'met') };
 }
 
 // ---------------------------------------------------------------------------------------------- printing
@@ -421,8 +439,9 @@ export function taskLine(t: TaskStabilityReport, k: number): string {
   const word = { met: 'target met', missed: 'target MISSED', incomplete: 'target NOT SHOWN (gradings ended in errors)', skipped: '' }[t.status];
   const p = t.expectedPass;
   const f = t.expectedFail;
-  return `${t.task}: ${word} (K=${k}): reference and valid pass ${p.expected}/${p.finished} (Wilson 95% ${interval(p.wilson95)}); ` +
-    `cheats fail ${f.expected}/${f.finished} (Wilson 95% ${interval(f.wilson95)}); ${t.meanSeconds === null ? '' : `${t.meanSeconds.toFixed(1)} s per grading`}`;
+  const rate = (x: TaskStabilityReport['expectedPass']) => (x.finished ? `${x.expected}/${x.finished} (Wilson 95% ${interval(x.wilson95)})` : 'none graded');
+  return `${t.task}: ${word} (K=${k}): reference and valid pass ${rate(p)}; cheats fail ${rate(f)}` +
+    `${t.meanSeconds === null ? '' : `; ${t.meanSeconds.toFixed(1)} s per grading`}`;
 }
 
 export function renderReport(r: StabilityReport): string {
@@ -468,12 +487,17 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
       for (const id of args.task) {
         const task = await loadTask(resolveTaskDir(id));
         const { targets, excluded } = await discoverTargets(task);
-        for (const t of targets.filter((x) => !args.only || x.label.includes(args.only))) io.out(`${id}\t${t.label}\t${t.sampleId}\t${t.variantId}\texpected ${t.expected}`);
+        for (const t of targets.filter((x) => matchesOnly(args, x.label))) io.out(`${id}\t${t.label}\t${t.sampleId}\t${t.variantId}\texpected ${t.expected}`);
         for (const e of excluded) io.out(`${id}\t${e.label}\texcluded: ${e.reason}`);
       }
       return 0;
     }
-    report = await measure(args, io.err);
+    const json = args.json;
+    // One write at a time: two submissions that finish together must not interleave their writes.
+    let writes: Promise<void> = Promise.resolve();
+    const write = (r: StabilityReport) => (writes = writes.then(() => fs.writeFile(json!, JSON.stringify(r, null, 2) + '\n')));
+    report = await measure(args, io.err, json ? write : undefined);
+    await writes;
   } catch (e) {
     // A broken submission file or override, a task that fails to load, a sandbox that cannot start: nothing was measured.
     io.err(`verdict-stability: ${e instanceof StabilitySetupError || (e as Error).name.endsWith('Error') ? (e as Error).message : String(e)}`);

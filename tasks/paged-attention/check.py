@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 
 FUNC_NAME = "paged_attention_decode"
 PARAMS = ["query", "key_cache", "value_cache", "block_tables", "context_lens", "scale"]
+INPUT_NAMES = PARAMS[:5]  # the tensors, which the call must leave as it found them
 FORMAT_VERSION = 1
 
 # Tolerances: |out - expected| <= atol + rtol * |expected|, elementwise.
@@ -230,11 +231,15 @@ def run(fn_module, inputs_dir: str, device_arg: str):
                        for n in ("query", "key_cache", "value_cache"))
             bt, cl = (torch.from_numpy(data[f"c{ci}_{n}"].copy()).to(device=device, dtype=it)
                       for n in ("block_tables", "context_lens"))
+            # What the caller holds before the call: a decode step reads the shared cache, it never writes it.
+            given = dict(query=q, key_cache=k, value_cache=v, block_tables=bt, context_lens=cl)
+            before = {n: t.clone() for n, t in given.items()}
             sync()
             t0 = time.perf_counter()
             out = fn(q, k, v, bt, cl, float(cm["scale"]))
             sync()
             rec["time_ms"] = round((time.perf_counter() - t0) * 1000.0, 4)
+            rec["modified_inputs"] = [n for n in INPUT_NAMES if not torch.equal(given[n], before[n])]
             if not isinstance(out, torch.Tensor):
                 raise TypeError(f"returned {type(out).__name__}, expected torch.Tensor")
             rec["out_dtype"] = str(out.dtype).replace("torch.", "")
@@ -312,6 +317,28 @@ def _check_case(case, cm, expected, status, recs, arrays, out_err) -> dict:
         return dict(name=name, passed=False, detail=f"{desc}: checker could not evaluate output ({type(e).__name__}: {ec.bounded(e, 200)})")
 
 
+def check_inputs_unchanged(recs: list) -> dict:
+    """The cache is a shared pool that every later decode step (of every sequence) reads: a call that writes into
+    any of its inputs (keys scaled in place, padding slots zeroed) fails, even when this call's output is right."""
+    name = "inputs_unchanged"
+    ran = [r for r in recs if isinstance(r, dict) and r.get("status") == "ok"]
+    if not ran:
+        return dict(name=name, passed=None, detail="no case ran")
+    bad, unknown = [], []
+    for r in ran:
+        m = r.get("modified_inputs")
+        if not isinstance(m, list) or not all(isinstance(x, str) for x in m):
+            unknown.append(ec.bounded(r.get("id"), 10))
+        elif m:
+            bad.append(f"case {ec.bounded(r.get('id'), 10)}: {ec.bounded(', '.join(m), 120)}")
+    if bad:
+        return dict(name=name, passed=False, detail=ec.bounded(
+            "modified in place (the KV cache is shared by every later decode step): " + "; ".join(bad), 1000))
+    if unknown:
+        return dict(name=name, passed=False, detail=f"not recorded for case(s) {ec.bounded(', '.join(unknown), 200)}")
+    return dict(name=name, passed=True, detail=f"query, caches, block_tables and context_lens unchanged after all {len(ran)} calls")
+
+
 def _cuda_here() -> bool:
     """Whether this (trusted) sandbox sees a GPU: then the run's sandbox did too, and a reduced-precision
     case cannot be skipped on a claim of running on the CPU."""
@@ -347,6 +374,7 @@ def compare(ctx: ec.CompareContext) -> list:
         if case["dtype"] == "float32" and c["passed"] is None:  # fp32 must always run
             c["passed"] = False
         checks.append(c)
+    checks.append(check_inputs_unchanged(recs))
     return checks
 
 

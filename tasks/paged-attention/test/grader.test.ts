@@ -31,9 +31,26 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   'claims_unsupported.py': /^case_\d+_float32$/,
   // solution/ is not mounted in the submission's sandbox: the import fails.
   'loads_reference.py': /^imports$/,
+  // Near misses (issue 14). Right output for this one call, but the shared KV cache is left written: only
+  // inputs_unchanged stops the first (see the test below); the second also wipes live tokens.
+  'scales_cache_in_place.py': /^inputs_unchanged$/,
+  'zeroes_padding_in_place.py': [/^inputs_unchanged$/, /^case_0_float32$/],
+  'off_by_one_mask.py': /^case_0_float32$/,
+  // The FlashAttention-style merge of per-block softmax statistics, each with one mistake.
+  'online_softmax_no_rescale.py': /^case_0_float32$/,
+  'online_softmax_empty_tile_nan.py': /^case_0_float32$/,
 };
 // Other correct solutions, written differently from the reference: the grader must not over-fit to it.
-const VALID = ['native_dtype.py', 'flat_index_additive_mask.py'];
+const VALID = [
+  'native_dtype.py',
+  'flat_index_additive_mask.py',
+  // Written the way real codebases write the decode step: vLLM's test reference (block_number/block_offset per
+  // token, ref_masked_attention), the PyTorch docs' scaled_dot_product_attention math, FlashAttention's online
+  // softmax over blocks.
+  'vllm_reference_style.py',
+  'pytorch_docs_sdpa_math.py',
+  'flash_online_softmax_blocks.py',
+];
 
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
 
@@ -87,6 +104,15 @@ describe('paged-attention grader', () => {
     for (const c of Array.isArray(catcher) ? catcher : [catcher]) {
       expect(failing(g).some((n) => c.test(n)), `${c} among failing checks: ${failing(g).join(', ')}`).toBe(true);
     }
+  });
+
+  it('fails a kernel whose output is right but that writes into the shared cache, for inputs_unchanged alone', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get('scales_cache_in_place.py')!;
+    // Every case is right: before inputs_unchanged existed, this passed.
+    expect(failing(g)).toEqual(['inputs_unchanged']);
+    expect(g.checks.find((c) => c.name === 'inputs_unchanged')!.detail).toMatch(/case 0: key_cache/);
+    for (const name of ['oracle', ...VALID]) expect(grades.get(name)!.checks.find((c) => c.name === 'inputs_unchanged')?.passed, name).toBe(true);
   });
 
   it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {

@@ -81,6 +81,9 @@ SUBMISSIONS = {
     "solution/reference.py": (True, [], ["defines_function", "no_loops", CORRECT]),
     "test/valid_submissions/native_dtype.py": (True, [], [CORRECT]),
     "test/valid_submissions/flat_index_additive_mask.py": (True, [], [CORRECT]),
+    "test/valid_submissions/vllm_reference_style.py": (True, [], [CORRECT, "inputs_unchanged"]),
+    "test/valid_submissions/pytorch_docs_sdpa_math.py": (True, [], [CORRECT, "inputs_unchanged"]),
+    "test/valid_submissions/flash_online_softmax_blocks.py": (True, [], [CORRECT, "inputs_unchanged"]),
     "starter.py": (False, ["case_0_float32"], ["defines_function", "no_loops"]),
     "test/submissions/loop_based.py": (False, ["no_loops"], [CORRECT]),
     "test/submissions/comprehension_loop.py": (False, ["no_loops"], [CORRECT]),
@@ -94,11 +97,33 @@ SUBMISSIONS = {
     "test/submissions/monkeypatch_numpy.py": (False, ["case_0_float32", "no_loops"], []),
     "test/submissions/prints_fake_verdict.py": (False, ["case_0_float32", "no_loops"], []),
     "test/submissions/claims_unsupported.py": (False, ["case_0_float32", "no_loops"], []),
+    # Near misses (issue 14): right for this one call, but the shared cache is written; off by one; the
+    # FlashAttention-style merge without its rescaling, or without a guard for blocks past the end.
+    "test/submissions/scales_cache_in_place.py": (False, ["inputs_unchanged"], [CORRECT, "no_loops"]),
+    "test/submissions/zeroes_padding_in_place.py": (False, ["inputs_unchanged", "case_0_float32"], ["no_loops"]),
+    "test/submissions/off_by_one_mask.py": (False, ["case_0_float32"], ["no_loops", "inputs_unchanged"]),
+    "test/submissions/online_softmax_no_rescale.py": (False, ["case_0_float32"], ["no_loops", "inputs_unchanged"]),
+    "test/submissions/online_softmax_empty_tile_nan.py": (False, ["case_0_float32"], ["no_loops", "inputs_unchanged"]),
 }
+
+
+# check_inputs_unchanged on fabricated run records: (records, expected passed)
+INPUTS_CASES = [
+    ([{"id": 0, "status": "ok", "modified_inputs": []}], True),
+    ([{"id": 0, "status": "ok", "modified_inputs": []}, {"id": 1, "status": "ok", "modified_inputs": ["key_cache"]}], False),
+    ([{"id": 0, "status": "ok"}], False),  # not recorded: never a pass
+    ([{"id": 0, "status": "ok", "modified_inputs": "none"}], False),
+    ([{"id": 0, "status": "error", "modified_inputs": ["query"]}], None),  # no case ran
+    ([], None),
+]
 
 
 def ast_tests():
     bad = []
+    for recs, want in INPUTS_CASES:
+        got = check.check_inputs_unchanged(recs)["passed"]
+        if got != want:
+            bad.append(f"inputs_unchanged({recs!r}) = {got}, expected {want}")
     for src, ok in AST_CASES:
         got = check.ec.rules_check("no_loops", ast.parse(src), check.RULES)["passed"]
         if got != ok:
@@ -140,7 +165,8 @@ def judge(rel, rc, verdict):
 
 def main():
     failures = ast_tests()
-    print(f"AST rule tests: {len(AST_CASES) + len(DEF_CASES) - len(failures)}/{len(AST_CASES) + len(DEF_CASES)} ok")
+    n_unit = len(AST_CASES) + len(DEF_CASES) + len(INPUTS_CASES)
+    print(f"AST rule and check unit tests: {n_unit - len(failures)}/{n_unit} ok")
     if "--quick" not in sys.argv:
         rels = list(SUBMISSIONS)
         with ThreadPoolExecutor(max_workers=2) as ex:
