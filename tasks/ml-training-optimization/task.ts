@@ -20,12 +20,12 @@ export default defineTask({
   variants: [
     {
       id: 'pytorch',
-      description: "the seed's default: a SimpleNN MLP on 2,000 x 8 rows trained one sample at a time; accuracy: median delta over 8 data sets >= -0.007, mean >= -0.02",
+      description: "the seed's default: a SimpleNN MLP on 2,000 x 8 rows trained one sample at a time; accuracy: trimmed mean delta over 8 data sets >= -0.007, mean >= -0.02",
       default: true,
     },
     {
       id: 'numpy',
-      description: 'a random forest on 1,000 x 8 rows whose feature extraction is Python loops; accuracy: median delta >= -0.005, mean >= -0.01',
+      description: 'a random forest on 1,000 x 8 rows whose feature extraction is Python loops; accuracy: trimmed mean delta >= -0.005, mean >= -0.01',
       prompt: 'prompt-numpy.md',
     },
     {

@@ -15,12 +15,12 @@ const cases: Record<string, SubmissionCase> = {
   // The references: pytorch in the quick set; the other variants in the full one.
   ...Object.fromEntries(VARIANTS.map((v) => [`oracle:${v}`, {
     file: `solution/train_${v}.py`, variant: v, expect: 'pass', quick: v === 'pytorch',
-    details: { speedup: /over \d+ interleaved runs each/, accuracy: /median delta [+-]\d\.\d{4}.*mean delta [+-]\d\.\d{4}/, deterministic: /\d+ runs .* identical/ },
+    details: { speedup: /over \d+ interleaved runs each/, accuracy: /trimmed mean delta [+-]\d\.\d{4}.*mean delta [+-]\d\.\d{4}/, deterministic: /\d+ runs .* identical/ },
   } satisfies SubmissionCase])),
   // The baseline itself: correct, deterministic, about 1x; the same predictions as the baseline, so a delta of 0.
   ...Object.fromEntries(VARIANTS.map((v) => [`nop:${v}`, {
     file: `baselines/train_${v}.py`, variant: v, expect: { may: TIMING }, quick: v === 'pytorch',
-    details: { accuracy: /median delta \+0\.0000.*mean delta \+0\.0000/, deterministic: /identical/ },
+    details: { accuracy: /trimmed mean delta \+0\.0000.*mean delta \+0\.0000/, deterministic: /identical/ },
   } satisfies SubmissionCase])),
   'valid:pytorch_dataloader.py': { file: 'test/valid_submissions/pytorch_dataloader.py', variant: 'pytorch', expect: 'pass' },
   // Issue 14: the style of the official PyTorch examples, and of nanoGPT-like training scripts.
@@ -62,7 +62,7 @@ const cases: Record<string, SubmissionCase> = {
   // Issue 14: a real 30x rewrite that underfits by 1.5-2 points; the old one-draw rule passed it 3 times in 4.
   'underfits_short_schedule.py': {
     file: 'test/submissions/underfits_short_schedule.py', variant: 'pytorch', expect: { may: ['accuracy'] }, quick: true,
-    details: { accuracy: /the median falls more than 0\.007 below/ },
+    details: { accuracy: /the trimmed mean falls more than 0\.007 below/ },
   },
 };
 
