@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,22 @@ describe('ml-training-optimization grader', () => {
 
   it('every submission file of the task has an expected verdict in test/expectations.ts', async () => {
     expect(await unlistedSubmissions(taskDir, expectations)).toEqual([]);
+  });
+
+  it('scripts/verdict-stability.ts grades each file as the variant test/expectations.ts names (test/verdict-stability.json agrees)', async () => {
+    const doc = JSON.parse(await fs.readFile(path.join(here, 'verdict-stability.json'), 'utf8')) as { files?: Record<string, { variant?: string }> };
+    const fromJson = Object.fromEntries(Object.entries(doc.files ?? {}).map(([f, o]) => [f, o.variant ?? 'pytorch']));
+    const fromCases = Object.fromEntries(
+      Object.values(expectations.cases)
+        .filter((c) => c.file.startsWith('test/') && (c.variant ?? 'pytorch') !== 'pytorch')
+        .map((c) => [c.file.slice('test/'.length), c.variant]),
+    );
+    expect(fromJson).toEqual(fromCases);
+    // Its folder rule (valid_submissions pass, submissions fail) is the expected verdict here too.
+    for (const c of Object.values(expectations.cases)) {
+      if (c.file.startsWith('test/valid_submissions/')) expect(c.expect, c.file).toBe('pass');
+      if (c.file.startsWith('test/submissions/')) expect(c.expect, c.file).not.toBe('pass');
+    }
   });
 
   it.for(QUICK)('%s', ([name, c], ctx) => {
