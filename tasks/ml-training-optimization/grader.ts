@@ -8,15 +8,17 @@ import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_D
  * The grader of ml-training-optimization; the rules themselves (checks, speedup, tolerances) live in
  * check.py, so the standalone `check.py SUBMISSION.py` and this grader give the same verdicts.
  *
- *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check
+ *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check;
+ *                                 each holds check.py's DATA_SETS data sets, every one with its own secret seeds
  *   runs (one sandbox each)    -> baseline and candidate, interleaved, 3 rounds (up to 7 while check.py's two
  *                                 clocks disagree about the 2x line), each in a fresh folder. In
- *                                 each, check.py's timer runs the module in the shared library's isolated
- *                                 child, takes the predictions from its pipe, kills and reaps its whole tree
- *                                 at that moment, and reports wall and CPU time on stdout, tagged with a
- *                                 nonce given on stdin; the harness also times the whole exec from outside
+ *                                 each, check.py's timer runs the module once per data set, each time in the
+ *                                 shared library's isolated child: it takes the predictions from its pipe,
+ *                                 kills and reaps its whole tree at that moment, and reports the wall and CPU
+ *                                 time summed over the data sets on stdout, tagged with a nonce given on
+ *                                 stdin; the harness also times the whole exec from outside
  *                                 and takes the sandbox's cgroup CPU figure where it has one (treeCpuSeconds).
- *                                 Only predictions.npy (written by the timer after the kill) and the module's
+ *                                 Only predictions.npz (written by the timer after the kills) and the module's
  *                                 output tail come back, as size-capped regular files
  *   compare (trusted sandbox)  -> verdict.json, from runs.json (written here) and the copied predictions
  * compare runs after every round; grading stops at a failed check (more runs cannot undo it) or once every
@@ -34,12 +36,14 @@ const CHECK_IN = '/opt/envbench-check/check.py';
 const LIMITS: Record<'prepare' | 'compare' | Role, Partial<SandboxLimits>> = {
   prepare: { wallSec: 120 },
   compare: { wallSec: 120 },
-  // The baseline takes a few seconds; generous so a loaded machine does not turn into a grading error.
-  baseline: { wallSec: 240, memoryMb: 4096 },
+  // The baseline takes 12-25 s of CPU over its 8 data sets; generous so a loaded machine does not turn into
+  // a grading error.
+  baseline: { wallSec: 360, memoryMb: 4096 },
   // A candidate this slow has failed anyway.
-  candidate: { wallSec: 120, memoryMb: 4096 },
+  candidate: { wallSec: 180, memoryMb: 4096 },
 };
-const MAX_PREDICTIONS_BYTES = 8 * 1024 * 1024;
+/** check.py caps each data set's predictions at 1 MiB; 8 of them, and the zip's own headers. */
+const MAX_PREDICTIONS_BYTES = 9 * 1024 * 1024;
 const MAX_OUTPUT_TAIL = 4000;
 
 const PrepareSchema = z.object({ ok: z.literal(true), n_train: z.int(), n_test: z.int(), static: CheckSchema });
@@ -220,9 +224,9 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
         rec.child_cpu_s = treeCpuSeconds(parsed.data, (r as { cpuMs?: number | null }).cpuMs ?? null);
       }
       rec.output_tail = (await readTail(path.join(dir, 'module_output.txt'), MAX_OUTPUT_TAIL)) + r.stderr.slice(-1000);
-      const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npy'), MAX_PREDICTIONS_BYTES) : null;
+      const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npz'), MAX_PREDICTIONS_BYTES) : null;
       if (preds) {
-        rec.predictions = `pred_${role}_${round}.npy`;
+        rec.predictions = `pred_${role}_${round}.npz`;
         await fs.writeFile(path.join(trusted, rec.predictions), preds, { flag: 'wx' });
       }
       if (role === 'baseline' && (rec.exit !== 0 || !preds)) {

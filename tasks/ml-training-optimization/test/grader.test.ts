@@ -5,53 +5,21 @@ import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
 import type { Grade } from '../../../src/grading/types.js';
+import { checkDetail, loadSubmission, unlistedSubmissions, verdictProblems } from '../../../test/support/submission-cases.js';
+import { expectations } from './expectations.js';
 
 const here = import.meta.dirname;
-const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
-
-type Variant = 'pytorch' | 'numpy' | 'complex';
-const VARIANTS: Variant[] = ['pytorch', 'numpy', 'complex'];
-const TIMING = ['speedup', 'cpu_speedup'];
+const taskDir = path.dirname(here);
+/** The measured speedup, as the check's detail states it ("6.55x wall time ...", "at most 1.12x CPU time ..."). */
+const measured = (g: Grade, name: string) => Number(/(\d+(?:\.\d+)?)x/.exec(checkDetail(g, name))?.[1] ?? NaN);
 
 /**
- * Every submission graded, with its variant and what must happen: `pass`, or the checks that may fail
- * (`may`, at least one of which must; nothing outside it may fail).
+ * The quick, representative set (test/expectations.ts, `quick: true`): the pytorch reference and no-op, one
+ * valid alternative, and one cheat per catching check (required_names, candidate_runs, deterministic,
+ * accuracy; the no-op stands for the timing checks). Every case, all variants, is graded by
+ * `npx tsx scripts/grade-all-submissions.ts --task ml-training-optimization`, against the same list.
  */
-interface Case {
-  file: string;
-  variant: Variant;
-  expect: 'pass' | { may: string[] };
-}
-const CASES: Record<string, Case> = {
-  ...Object.fromEntries(VARIANTS.map((v) => [`oracle:${v}`, { file: `../solution/train_${v}.py`, variant: v, expect: 'pass' }])),
-  // The baseline itself: correct, deterministic, and about 1x.
-  ...Object.fromEntries(VARIANTS.map((v) => [`nop:${v}`, { file: `../baselines/train_${v}.py`, variant: v, expect: { may: TIMING } }])),
-  'valid:pytorch_dataloader.py': { file: 'valid_submissions/pytorch_dataloader.py', variant: 'pytorch', expect: 'pass' },
-  'valid:numpy_broadcast_cdist.py': { file: 'valid_submissions/numpy_broadcast_cdist.py', variant: 'numpy', expect: 'pass' },
-  'valid:complex_same_schedule.py': { file: 'valid_submissions/complex_same_schedule.py', variant: 'complex', expect: 'pass' },
-  'hardcoded_predictions.py': { file: 'submissions/hardcoded_predictions.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
-  'caches_predictions.py': { file: 'submissions/caches_predictions.py', variant: 'pytorch', expect: { may: TIMING } },
-  'reads_labels.py': { file: 'submissions/reads_labels.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
-  'constant_predictions.py': { file: 'submissions/constant_predictions.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
-  'drops_function.py': { file: 'submissions/drops_function.py', variant: 'pytorch', expect: { may: ['required_names'] } },
-  'nondeterministic.py': { file: 'submissions/nondeterministic.py', variant: 'pytorch', expect: { may: ['deterministic'] } },
-  'monkeypatches_time.py': { file: 'submissions/monkeypatches_time.py', variant: 'pytorch', expect: { may: TIMING } },
-  'prints_fake_verdict.py': { file: 'submissions/prints_fake_verdict.py', variant: 'pytorch', expect: { may: TIMING } },
-  'reduced_data.py': { file: 'submissions/reduced_data.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
-  'unoptimized_copy.py': { file: 'submissions/unoptimized_copy.py', variant: 'pytorch', expect: { may: TIMING } },
-  'kills_timer.py': { file: 'submissions/kills_timer.py', variant: 'pytorch', expect: { may: ['candidate_runs'] } },
-  // Issue 12: the unchanged baseline, its work done by an orphan after the report, the timer stopped, the
-  // predictions overwritten late; and the baseline stopping the timer while it trains.
-  'orphan_finishes_after_report.py': { file: 'submissions/orphan_finishes_after_report.py', variant: 'pytorch', expect: { may: ['accuracy'] } },
-  'stops_timer.py': { file: 'submissions/stops_timer.py', variant: 'pytorch', expect: { may: TIMING } },
-  // Seed 003: fixing only the O(n^2) normalization gave 1.7-1.8x, short of the 2x target.
-  'complex_normalization_only.py': { file: 'submissions/complex_normalization_only.py', variant: 'complex', expect: { may: TIMING } },
-};
-
-const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
-const detail = (g: Grade, name: string) => g.checks.find((c) => c.name === name)?.detail ?? '';
-/** The measured speedup, as the check's detail states it ("6.55x wall time ...", "at most 1.12x CPU time ..."). */
-const measured = (g: Grade, name: string) => Number(/(\d+(?:\.\d+)?)x/.exec(detail(g, name))?.[1] ?? NaN);
+const QUICK = Object.entries(expectations.cases).filter(([, c]) => c.quick);
 
 describe('ml-training-optimization grader', () => {
   let h: GradingHarness;
@@ -65,77 +33,77 @@ describe('ml-training-optimization grader', () => {
     // and CPU time, which each speedup also needs, hardly moves with the load.
     const limit = pLimit(2);
     await Promise.all(
-      Object.entries(CASES).map(([name, c]) =>
+      QUICK.map(([name, c]) =>
         limit(async () => {
           const t = Date.now();
-          grades.set(name, await h.grade({ code: await read(c.file) }, c.variant));
+          grades.set(name, await h.grade(await loadSubmission(taskDir, expectations, c), c.variant));
           seconds.set(name, (Date.now() - t) / 1000);
         }),
       ),
     );
-  }, 1_200_000);
+  // 7 gradings of 0.5-3 min each, two at a time; generous for a machine loaded to 20-30 runnable tasks, where
+  // one run took 15 minutes.
+  }, 2_700_000);
 
-  it.for(Object.entries(CASES))('%s', ([name, c], ctx) => {
+  it('the quick set covers the reference, the no-op, a valid alternative and every catching check', () => {
+    const names = QUICK.map(([n]) => n);
+    expect(names).toContain('oracle:pytorch');
+    expect(names).toContain('nop:pytorch');
+    expect(names.some((n) => n.startsWith('valid:'))).toBe(true);
+    const caught = new Set(QUICK.flatMap(([, c]) => (c.expect === 'pass' ? [] : c.expect.may)));
+    for (const check of ['required_names', 'candidate_runs', 'deterministic', 'accuracy', 'speedup']) expect(caught).toContain(check);
+  });
+
+  it('every submission file of the task has an expected verdict in test/expectations.ts', async () => {
+    expect(await unlistedSubmissions(taskDir, expectations)).toEqual([]);
+  });
+
+  it('scripts/verdict-stability.ts grades each file as the variant test/expectations.ts names (test/verdict-stability.json agrees)', async () => {
+    const doc = JSON.parse(await fs.readFile(path.join(here, 'verdict-stability.json'), 'utf8')) as { files?: Record<string, { variant?: string }> };
+    const fromJson = Object.fromEntries(Object.entries(doc.files ?? {}).map(([f, o]) => [f, o.variant ?? 'pytorch']));
+    const fromCases = Object.fromEntries(
+      Object.values(expectations.cases)
+        .filter((c) => c.file.startsWith('test/') && (c.variant ?? 'pytorch') !== 'pytorch')
+        .map((c) => [c.file.slice('test/'.length), c.variant]),
+    );
+    expect(fromJson).toEqual(fromCases);
+    // Its folder rule (valid_submissions pass, submissions fail) is the expected verdict here too.
+    for (const c of Object.values(expectations.cases)) {
+      if (c.file.startsWith('test/valid_submissions/')) expect(c.expect, c.file).toBe('pass');
+      if (c.file.startsWith('test/submissions/')) expect(c.expect, c.file).not.toBe('pass');
+    }
+  });
+
+  it.for(QUICK)('%s', ([name, c], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(name)!;
     const dump = `${name} (${seconds.get(name)} s): ${JSON.stringify(g.checks, null, 1)}`;
+    expect(verdictProblems(g, c), dump).toEqual([]);
     if (c.expect === 'pass') {
-      expect(failing(g), dump).toEqual([]);
-      expect(g.passed, dump).toBe(true);
-      expect(g.score).toBe(1);
-      // The speedup and the accuracy delta are measured and recorded, not just asserted.
+      // The speedup and the accuracy deltas are measured and recorded, not just asserted.
       expect(measured(g, 'speedup'), dump).toBeGreaterThanOrEqual(2);
       expect(measured(g, 'cpu_speedup'), dump).toBeGreaterThanOrEqual(2);
-      expect(detail(g, 'speedup')).toMatch(/over \d+ interleaved runs each/);
-      expect(detail(g, 'accuracy')).toMatch(/delta [+-]\d\.\d{4}/);
-      expect(detail(g, 'deterministic')).toMatch(/\d+ runs .* identical/);
-    } else {
-      const allowed = c.expect.may;
-      expect(g.passed, dump).toBe(false);
-      expect(failing(g).some((n) => allowed.includes(n)), `failing: ${failing(g).join(', ')}\n${dump}`).toBe(true);
-      expect(failing(g).filter((n) => !allowed.includes(n)), dump).toEqual([]);
     }
   });
 
-  it('every variant grades its own baseline and solution: nop fails on speed alone, with accuracy unchanged', (ctx) => {
+  it('the no-op fails on speed alone, measured at about 1x, with its accuracy unchanged', (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    for (const v of VARIANTS) {
-      const nop = grades.get(`nop:${v}`)!;
-      expect(detail(nop, 'accuracy'), v).toMatch(/delta \+0\.0000/);
-      expect(nop.checks.find((c) => c.name === 'deterministic')?.passed).toBe(true);
-      // About 1x, far from the 2x line, when measured outright (an early decision states a looser bound).
-      const cpu = detail(nop, 'cpu_speedup');
-      expect(nop.checks.find((c) => c.name === 'cpu_speedup')?.passed, v).toBe(false);
-      if (!cpu.startsWith('at most')) expect(measured(nop, 'cpu_speedup')).toBeLessThan(1.6);
-      expect(grades.get(`oracle:${v}`)!.passed).toBe(true);
-    }
-    // The numpy reference computes the same features, so the same forest: the same predictions.
-    expect(detail(grades.get('oracle:numpy')!, 'accuracy')).toMatch(/delta \+0\.0000/);
+    const nop = grades.get('nop:pytorch')!;
+    expect(nop.checks.find((c) => c.name === 'accuracy')?.passed).toBe(true);
+    // About 1x, far from the 2x line, when measured outright (an early decision states a looser bound).
+    const cpu = checkDetail(nop, 'cpu_speedup');
+    expect(nop.checks.find((c) => c.name === 'cpu_speedup')?.passed).toBe(false);
+    if (!cpu.startsWith('at most')) expect(measured(nop, 'cpu_speedup')).toBeLessThan(1.6);
   });
 
-  it('a module that cannot know the labels scores near chance', (ctx) => {
+  it('the near miss is caught by the trimmed mean over the data sets, not by the luck of one draw', (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    for (const name of ['reads_labels.py', 'hardcoded_predictions.py', 'constant_predictions.py']) {
-      const acc = Number(/candidate (\d\.\d+)/.exec(detail(grades.get(name)!, 'accuracy'))?.[1]);
-      expect(acc, name).toBeLessThan(0.6);
-    }
-  });
-
-  it('stops early once a failure is certain, and skips the runs entirely without the entry points', (ctx) => {
-    skipUnlessRunnable(h, (r) => ctx.skip(r));
-    // Accuracy fails on the first round: no speedup is measured.
-    expect(grades.get('constant_predictions.py')!.checks.find((c) => c.name === 'speedup')?.passed).toBeNull();
-    const dropped = grades.get('drops_function.py')!;
-    expect(dropped.checks.filter((c) => c.passed === null).map((c) => c.name)).toContain('candidate_runs');
-    expect(detail(dropped, 'required_names')).toMatch(/def predict/);
-  });
-
-  it('the forged report and the killed timer leave no trace in the verdict', (ctx) => {
-    skipUnlessRunnable(h, (r) => ctx.skip(r));
-    // The fake "50x" lines never reach the verdict: the speedup is the real one, about 1x.
-    const fake = grades.get('prints_fake_verdict.py')!;
-    expect(detail(fake, 'speedup') + detail(fake, 'cpu_speedup')).not.toMatch(/50\.00x/);
-    expect(detail(grades.get('kills_timer.py')!, 'candidate_runs')).toMatch(/no report/);
+    const g = grades.get('underfits_short_schedule.py')!;
+    const d = checkDetail(g, 'accuracy');
+    const trimmed = Number(/trimmed mean delta ([+-]\d\.\d{4})/.exec(d)?.[1]);
+    expect(trimmed, d).toBeLessThan(-0.007);
+    // Stopped after the first round: accuracy is decided on all 8 data sets at once.
+    expect(g.checks.find((c) => c.name === 'speedup')?.passed, d).toBeNull();
   });
 
   it('each oracle and nop comes from its variant\'s own file', async () => {

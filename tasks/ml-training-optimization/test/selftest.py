@@ -15,22 +15,25 @@ import check  # noqa: E402
 
 VARIANT = "pytorch"
 N = check.VARIANTS[VARIANT]["n_test"]
+M = check.DATA_SETS
 SOURCE_OK = "class SimpleNN: pass\ndef train_model(X_train, y_train, seed=0): pass\ndef predict(model, X): pass\n"
 
 rng = np.random.default_rng(0)
-LABELS = rng.integers(0, 2, N)
+LABELS = rng.integers(0, 2, (M, N))  # one row per data set
 
 
 def flipped(frac, seed):
-    """The labels with a fraction of rows flipped: accuracy 1 - frac."""
+    """The labels with a fraction of rows flipped, per data set: accuracy 1 - frac on each (frac may be a
+    list, one per data set)."""
     r = np.random.default_rng(seed)
     p = LABELS.copy()
-    idx = r.choice(N, int(round(frac * N)), replace=False)
-    p[idx] = 1 - p[idx]
+    for k, f in enumerate(np.broadcast_to(np.asarray(frac, dtype=float), (M,))):
+        idx = r.choice(N, int(round(f * N)), replace=False)
+        p[k, idx] = 1 - p[k, idx]
     return p
 
 
-BASE_PREDS = flipped(0.10, 1)  # accuracy 0.90
+BASE_PREDS = flipped(0.10, 1)  # accuracy 0.90 on every data set
 GOOD_PREDS = flipped(0.09, 2)  # accuracy 0.91
 
 
@@ -40,22 +43,35 @@ def run(role, rnd, wall, cpu=None, outer=None, exit=0, preds="same", tail=""):
             "output_tail": tail, "predictions": preds}
 
 
+def save_preds(path, preds):
+    """A run's predictions as the timer writes them: one npy entry per data set in a zip. `preds` is an
+    (M, N) array, or a list of per-set arrays (any shape, to test the validation)."""
+    import io
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for k, p in enumerate(preds):
+            buf = io.BytesIO()
+            np.save(buf, np.asarray(p), allow_pickle=False)
+            z.writestr(f"set{k}.npy", buf.getvalue())
+
+
 def scenario(cand_walls=(0.5, 0.5, 0.5), base_walls=(3.0, 3.1, 2.9), cand_cpus=None, cand_outer=None,
-             cand_preds=None, cand_exit=0, source=SOURCE_OK, cand_tail=""):
+             cand_preds=None, cand_exit=0, source=SOURCE_OK, cand_tail="", base_preds=None):
     """Runs compare on a synthetic grading; returns {check name: passed} and the verdict."""
     cand_preds = cand_preds if cand_preds is not None else [GOOD_PREDS] * len(cand_walls)
+    base_preds = BASE_PREDS if base_preds is None else base_preds
     with tempfile.TemporaryDirectory() as d:
         np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
         runs = []
         for i, w in enumerate(base_walls):
-            np.save(os.path.join(d, f"b{i}.npy"), BASE_PREDS)
-            runs.append(run("baseline", i, w, preds=f"b{i}.npy"))
+            save_preds(os.path.join(d, f"b{i}.npz"), base_preds)
+            runs.append(run("baseline", i, w, preds=f"b{i}.npz"))
         for i, w in enumerate(cand_walls):
             p = cand_preds[i]
             name = None
             if p is not None and cand_exit == 0:
-                name = f"c{i}.npy"
-                np.save(os.path.join(d, name), p)
+                name = f"c{i}.npz"
+                save_preds(os.path.join(d, name), p)
             runs.append(run("candidate", i, w, cpu=(cand_cpus[i] if cand_cpus else None),
                             outer=(cand_outer[i] if cand_outer else None), exit=cand_exit, preds=name,
                             tail=cand_tail))
@@ -97,17 +113,46 @@ def main():
            verdict=False)
     expect("nondeterministic", scenario(cand_preds=[GOOD_PREDS, flipped(0.09, 3), GOOD_PREDS]), deterministic=False,
            verdict=False)
-    tol = check.VARIANTS[VARIANT]["tolerance"]
-    expect("accuracy at tolerance", scenario(cand_preds=[flipped(0.10 + tol, 4)] * 3), accuracy=True)
-    expect("accuracy below tolerance", scenario(cand_preds=[flipped(0.10 + tol + 0.005, 4)] * 3), accuracy=False,
-           verdict=False)
+    # The accuracy rule: the trimmed mean (middle half) of the per-data-set deltas >= -margin, and their mean
+    # >= -tolerance.
+    spec = check.VARIANTS[VARIANT]
+    tol, margin = spec["tolerance"], spec["margin"]
+    if check.trimmed_mean([5, -1, 0, 0, 1, 1, -9, 2]) != 0.5:
+        FAILURES.append("trimmed_mean of 8 is not the mean of the middle 4")
+    expect("trimmed mean at the margin", scenario(cand_preds=[flipped(0.10 + margin, 4)] * 3), accuracy=True,
+           verdict=True)
+    # A systematic 1.5-point deficit on every data set: well within the old per-draw tolerance of 0.02, but
+    # beyond the margin.
+    expect("systematic underfit", scenario(cand_preds=[flipped(0.115, 4)] * 3), accuracy=False, verdict=False)
+    expect("trimmed mean just beyond the margin", scenario(cand_preds=[flipped(0.10 + margin + 0.0015, 4)] * 3),
+           accuracy=False)
+    # Two unlucky data sets, 6 points below (the old single draw failed either): trimmed away; the mean holds.
+    expect("two unlucky data sets", scenario(cand_preds=[flipped([0.16, 0.16] + [0.10] * (M - 2), 4)] * 3),
+           accuracy=True, verdict=True)
+    # Careless on 3 of 8 data sets (coin-flip labels there), exact elsewhere: the third reaches the middle half.
+    careless = flipped([0.5, 0.5, 0.5] + [0.10] * (M - 3), 4)
+    expect("careless on a few data sets", scenario(cand_preds=[careless] * 3), accuracy=False, verdict=False)
+    # The mean rule on its own: 2 data sets far below (trimmed away), the rest exact; mean exactly -tol, then
+    # beyond it.
+    x = M * tol / 2
+    expect("mean at the tolerance", scenario(cand_preds=[flipped([0.10 + x] * 2 + [0.10] * (M - 2), 4)] * 3),
+           accuracy=True)
+    expect("mean beyond the tolerance",
+           scenario(cand_preds=[flipped([0.10 + x + 0.01] * 2 + [0.10] * (M - 2), 4)] * 3), accuracy=False)
+    # Paired per data set: a candidate exactly as good as the baseline on each set passes, even where the
+    # sets differ in difficulty (a 0.30 set and a 0.02 set).
+    levels = [0.30, 0.02, 0.10, 0.12, 0.08, 0.10, 0.15, 0.05]
+    expect("paired per data set", scenario(cand_preds=[flipped(levels, 6)] * 3, base_preds=flipped(levels, 7)),
+           accuracy=True, verdict=True)
     expect("better accuracy is fine", scenario(cand_preds=[LABELS] * 3), accuracy=True, verdict=True)
     # The worst run counts.
     expect("one bad run", scenario(cand_preds=[GOOD_PREDS, GOOD_PREDS, flipped(0.5, 5)]), accuracy=False)
-    expect("labels 2", scenario(cand_preds=[np.full(N, 2)] * 3), predictions_valid=False, verdict=False)
-    expect("wrong length", scenario(cand_preds=[GOOD_PREDS[:-1]] * 3), predictions_valid=False)
-    expect("nan", scenario(cand_preds=[np.full(N, np.nan)] * 3), predictions_valid=False)
+    expect("labels 2", scenario(cand_preds=[np.full((M, N), 2)] * 3), predictions_valid=False, verdict=False)
+    expect("wrong length", scenario(cand_preds=[GOOD_PREDS[:, :-1]] * 3), predictions_valid=False)
+    expect("a data set missing", scenario(cand_preds=[GOOD_PREDS[:-1]] * 3), predictions_valid=False)
+    expect("nan", scenario(cand_preds=[np.full((M, N), np.nan)] * 3), predictions_valid=False)
     expect("float 0/1 ok", scenario(cand_preds=[GOOD_PREDS.astype(np.float32)] * 3), predictions_valid=True, verdict=True)
+    expect("(n, 1) column ok", scenario(cand_preds=[list(GOOD_PREDS[:, :, None])] * 3), predictions_valid=True)
     expect("crash", scenario(cand_exit=4), candidate_runs=False, speedup=None, verdict=False)
     expect("no report", scenario(cand_exit=None), candidate_runs=False, verdict=False)
     # Issue 12: a module whose output tail is megabytes of control characters still fails for its crash, with

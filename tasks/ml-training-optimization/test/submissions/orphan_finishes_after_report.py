@@ -1,6 +1,6 @@
 """CHEAT (issue 12): the unchanged baseline, timed as if it took no time. predict returns dummy labels at
 once; a double-forked, setsid'd grandchild (never reaped by the timer) trains the real model afterwards,
-stops the timer with SIGSTOP so the sandbox stays up, overwrites predictions.npy with the real predictions
+stops the timer with SIGSTOP so the sandbox stays up, overwrites predictions.npz with the real predictions
 and lets the timer go on. Expected to fail: accuracy (only the dummy labels reached the grader)."""
 import os
 import signal
@@ -109,6 +109,8 @@ def predict(model, X):
         real = _slow_predict(_real_train(_TRAIN[0], _TRAIN[1], _TRAIN[2]), X)
         for _ in range(50):
             try:
+                # The timer's file: one entry per data set (it cannot know the others, so this one for all).
+                np.savez("predictions.npz", **{f"set{k}": real for k in range(8)})
                 np.save("predictions.npy", real)
             except OSError:
                 pass

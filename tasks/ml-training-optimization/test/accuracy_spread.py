@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""How often check.py's accuracy rule passes a module, measured rather than assumed (README.md, "The accuracy
+decision"). For --seeds data seeds it draws a data set as prepare does (check.make_dataset) and a training
+seed, trains the variant's baseline (twice: with that seed and with another one, which stands for a correct
+rewrite exactly as good in expectation) and each MODULE on it, and records the held-out accuracy delta,
+module minus baseline. Then it resamples gradings of check.DATA_SETS data sets from those deltas and prints,
+per module: the deltas' mean, median and worst, the old one-draw rule's pass rate (delta >= -tolerance), and
+the pass rate of check.accuracy_check's rule.
+
+    python3 tasks/ml-training-optimization/test/accuracy_spread.py --variant pytorch --seeds 80 \\
+        tasks/ml-training-optimization/solution/train_pytorch.py \\
+        tasks/ml-training-optimization/test/submissions/underfits_short_schedule.py
+
+Not a security boundary: the modules are imported into this process. One thread, as in the timed runs."""
+import argparse
+import importlib.util
+import os
+import sys
+
+os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import check  # noqa: E402
+
+
+def load(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def accuracy(module, X_train, y_train, seed, X_test, y_test) -> float:
+    return float(np.mean(np.asarray(module.predict(module.train_model(X_train, y_train, seed), X_test)) == y_test))
+
+
+def rule_pass_rate(d, spec, gradings: int, rng) -> float:
+    """check.accuracy_check's rule on `gradings` resampled gradings of DATA_SETS deltas each."""
+    s = rng.choice(np.asarray(d), (gradings, check.DATA_SETS))
+    srt = np.sort(s, axis=1)
+    k = check.DATA_SETS // 4
+    trimmed = srt[:, k:check.DATA_SETS - k].mean(axis=1)
+    return float(np.mean((trimmed >= -spec["margin"] - 1e-12) & (s.mean(axis=1) >= -spec["tolerance"] - 1e-12)))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("modules", nargs="*")
+    p.add_argument("--variant", default="pytorch", choices=sorted(check.VARIANTS))
+    p.add_argument("--seeds", type=int, default=40)
+    p.add_argument("--first-seed", type=int, default=1000, help="data seed i is drawn from default_rng(first + i)")
+    p.add_argument("--gradings", type=int, default=200_000)
+    a = p.parse_args()
+    spec = check.VARIANTS[a.variant]
+    base = load(os.path.join(HERE, "..", "baselines", f"train_{a.variant}.py"), "baseline")
+    mods = {os.path.basename(m): load(m, f"m{i}") for i, m in enumerate(a.modules)}
+    deltas = {"baseline, another training seed": [], **{n: [] for n in mods}}
+    n_train, n_test = spec["n_train"], spec["n_test"]
+    for i in range(a.seeds):
+        rng = np.random.default_rng(a.first_seed + i)
+        data_seed, seed, other = int(rng.integers(0, 2 ** 63)), int(rng.integers(0, 2 ** 31)), int(rng.integers(0, 2 ** 31))
+        X, y = check.make_dataset(n_train + n_test, data_seed)
+        args = (X[:n_train], y[:n_train])
+        test = (X[n_train:], y[n_train:])
+        b = accuracy(base, *args, seed, *test)
+        deltas["baseline, another training seed"].append(accuracy(base, *args, other, *test) - b)
+        for n, m in mods.items():
+            deltas[n].append(accuracy(m, *args, seed, *test) - b)
+        print(f"seed {i + 1}/{a.seeds}: baseline {b:.4f}", file=sys.stderr, flush=True)
+    rng = np.random.default_rng(0)
+    print(f"{a.variant}: {a.seeds} data seeds; rule: trimmed mean >= -{spec['margin']}, mean >= -{spec['tolerance']}, "
+          f"over {check.DATA_SETS} data sets")
+    print(f"{'module':40s} {'mean':>8s} {'median':>8s} {'worst':>8s} {'old rule':>9s} {'this rule':>10s}")
+    for n, d in deltas.items():
+        d = np.asarray(d)
+        print(f"{n:40s} {d.mean():+8.4f} {np.median(d):+8.4f} {d.min():+8.4f} {np.mean(d >= -spec['tolerance'] - 1e-12):9.3f} "
+              f"{rule_pass_rate(d, spec, a.gradings, rng):10.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
