@@ -530,6 +530,9 @@ def check_set_epoch(src: Source) -> dict:
             c = v.node
             if not v.via or not (isinstance(c.func, ast.Attribute) and c.func.attr == "set_epoch"):
                 continue
+            receiver = src.flow.values(Value(c.func.value, v.scope, v.env, c, v.via))
+            if receiver and all(isinstance(r.node, ast.Constant) and r.node.value is None for r in receiver):
+                continue  # the loop hands the helper sampler=None: that set_epoch never runs
             if any(src.flow.derives_from(Value(a, v.scope, v.env, c, v.via), loop_vars, scope) for a in c.args):
                 return _ok(name, f"{_line(c)}, in a helper the loop at line {lp.lineno} calls ({_line(v.via[0])})")
             reached_const = reached_const or (c, v.via[0])

@@ -144,16 +144,25 @@ class Flow:
         def add(name, node, value, kind="assign"):
             out.setdefault(name, []).append((node, value, kind))
 
-        def bind_target(t, value, node):
+        def bind_target(t, value, node, item=None):
             if isinstance(t, ast.Name):
-                add(t.id, node, value)
+                if item is not None:  # `a, b = helper()`: element i of what the helper returns
+                    add(t.id, node, (value, item), "item")
+                else:
+                    add(t.id, node, value)
             elif isinstance(t, ast.Starred):
                 bind_target(t.value, None, node)
             elif isinstance(t, (ast.Tuple, ast.List)):
+                starred = any(isinstance(e, ast.Starred) for e in t.elts)
                 vals = value.elts if isinstance(value, (ast.Tuple, ast.List)) and \
                     len(value.elts) == len(t.elts) and not any(isinstance(e, ast.Starred) for e in value.elts) else None
                 for i, e in enumerate(t.elts):
-                    bind_target(e, vals[i] if vals else None, node)
+                    if vals:
+                        bind_target(e, vals[i], node)
+                    elif isinstance(value, ast.Call) and not starred and item is None:
+                        bind_target(e, value, node, i)
+                    else:
+                        bind_target(e, None, node)
 
         root = self.tree if scope is None else scope
         if isinstance(root, ast.Lambda):
@@ -403,6 +412,9 @@ class Flow:
                             res.append(Value(value, self.scope_of(value), {}, value))
                         elif value is None:  # an import, a loop target, `x += ...`: opaque, the name itself
                             res.append(v)
+                        elif kind == "item":
+                            res.extend(self._element(Value(value[0], s, v.env if s is v.scope else {}, node, v.via),
+                                                     value[1], depth, v))
                         else:
                             res.append(Value(value, s, v.env if s is v.scope else {}, node, v.via))
                     return res or None
@@ -410,6 +422,17 @@ class Flow:
                 return None
             s = self.scope_of(s)
             first = False
+
+    def _element(self, call: Value, i: int, depth: int, name: Value) -> list[Value]:
+        """Element i of each tuple a call may return; the name itself (opaque) where it is not a tuple literal."""
+        out = []
+        for r in self.values(call, depth + 1):
+            if isinstance(r.node, (ast.Tuple, ast.List)) and i < len(r.node.elts) and \
+                    not any(isinstance(e, ast.Starred) for e in r.node.elts):
+                out.append(Value(r.node.elts[i], r.scope, r.env, r.at, r.via))
+            else:
+                out.append(name)
+        return out
 
     def _callers_args(self, fn, name: str, depth: int) -> list[Value] | None:
         """What parameter `name` of fn is bound to at each of the module's calls of fn (no call context known)."""
@@ -539,8 +562,14 @@ class Flow:
                 writes = self._scope_writes(s).get(n.id) if not isinstance(s, ast.Lambda) else None
                 if not writes and s is not None and n.id in _params(s):
                     resolved = self._callers_args(s, n.id, depth)
-                elif not writes:
-                    resolved = self._resolve_name(d, depth)
+                elif not writes:  # bound in an enclosing scope or the module: all its writes there count
+                    outer = self._name_scope(n.id, self.scope_of(s)) if s is not None else None
+                    if s is None or outer is s:
+                        return {}
+                    if outer is not None and n.id in _params(outer):
+                        resolved = self._callers_args(outer, n.id, depth)
+                    else:
+                        return self._dict_by_writes(Value(n, outer, {}, None, d.via), depth)
             if resolved is not None:
                 merged: dict[str, list] = {}
                 for r in resolved:
@@ -570,10 +599,12 @@ class Flow:
                     else:
                         items[k.arg] = [sub]
                 return items
+            fn = self._callee(d)  # a helper that builds and returns the dict: each return, as its own scope saw it
             merged = {}
-            for r in self.values(d, depth + 1):
-                if r.node is not n:
-                    for k, vs in self.dict_items(r, depth + 1).items():
+            if isinstance(fn, FUNCS) and depth < self.max_depth:
+                env = self.bind(d, fn, depth)
+                for r in self.returns(fn)[0]:
+                    for k, vs in self.dict_items(Value(r, fn, env, r, d.via + (n,)), depth + 1).items():
                         merged.setdefault(k, []).extend(vs)
             return merged
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
@@ -592,7 +623,8 @@ class Flow:
         """Replays, in order, the statements of d's scope that build or change the dict named d.node.id
         before d.at: assignments reset it, item writes and update() set keys, del and pop() remove them."""
         name, scope = d.node.id, d.scope
-        at = d.at if d.at is not None else d.node
+        at = d.at  # None: every write in the scope (a dict used from inside a function the scope defines)
+        end = (1 << 30, 0)
         root = self.tree if scope is None else scope
         events = []
         for n in ast.walk(root):
@@ -601,7 +633,7 @@ class Flow:
             if self.scope_of(n) is not scope and not (scope is None and self.scope_of(n) is None):
                 continue
             ev = self._dict_event(n, name)
-            if ev is not None and _pos(n) < _pos(at) and self.live(n):
+            if ev is not None and _pos(n) < (_pos(at) if at is not None else end) and self.live(n):
                 events.append((n, ev))
         events.sort(key=lambda e: _pos(e[0]))
         state: dict[str, list] = {}
