@@ -552,17 +552,27 @@ def _is_optimizer_ctor(src: Source, call: ast.Call) -> bool:
     return q.startswith("torch.optim.") and ".lr_scheduler" not in q and last[:1].isupper() and last != "Optimizer"
 
 
-def _contains(src: Source, fn_node, pred, depth=0) -> bool:
-    """Whether fn_node (a def), or a top-level function it calls, contains a node matching pred."""
+def _contains(src: Source, fn_node, pred, depth=0, memo=None) -> bool:
+    """Whether fn_node (a def), or a top-level function it calls, contains a node matching pred. Memoized per
+    (function, depth) within one pred: helpers that each call the next many times must not blow up."""
     if depth > 3:
         return False
+    memo = {} if memo is None else memo
+    key = (id(fn_node), id(pred), depth)
+    if key in memo:
+        return memo[key]
+    memo[key] = False
+    found = False
     for n in ast.walk(fn_node):
         if pred(n):
-            return True
+            found = True
+            break
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in src.functions and \
-                any(_contains(src, f, pred, depth + 1) for f in src.functions[n.func.id] if f is not fn_node):
-            return True
-    return False
+                any(_contains(src, f, pred, depth + 1, memo) for f in src.functions[n.func.id] if f is not fn_node):
+            found = True
+            break
+    memo[key] = found
+    return found
 
 
 def check_optimizer_after_fsdp(src: Source) -> dict:
@@ -573,6 +583,7 @@ def check_optimizer_after_fsdp(src: Source) -> dict:
     scopes.append(ast.Module(body=[s for s in src.tree.body if not isinstance(
         s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[]))
     good = None
+    memo: dict = {}
     for scope in scopes:
         wraps, opts = [], []
         for n in ast.walk(scope):
@@ -584,9 +595,9 @@ def check_optimizer_after_fsdp(src: Source) -> dict:
                 opts.append(n)
             elif isinstance(n.func, ast.Name) and n.func.id in src.functions:
                 fns = [f for f in src.functions[n.func.id] if f is not scope]
-                if any(_contains(src, f, is_fsdp) for f in fns):
+                if any(_contains(src, f, is_fsdp, 0, memo) for f in fns):
                     wraps.append(n)
-                elif any(_contains(src, f, is_opt) for f in fns):
+                elif any(_contains(src, f, is_opt, 0, memo) for f in fns):
                     opts.append(n)
         if not wraps or not opts:
             continue
@@ -706,9 +717,16 @@ def static_checks(source: bytes | None) -> list[dict]:
         return [_fail(n, f"could not analyse source: {type(e).__name__}: {e}") for n in STATIC_CHECKS]
     out = []
 
+    def budgeted(result: dict) -> dict:
+        # Past its step budget the value flow answers "opaque", which no rule should read as a pass.
+        if result["passed"] and src.flow.exhausted:
+            return _fail(result["name"], f"the value analysis spent its budget ({src.flow.max_work} steps) before "
+                                         "this check: the script's helpers fan out too far to be followed")
+        return result
+
     def run(name, fn, *a):
         try:
-            return fn(*a)
+            return budgeted(fn(*a))
         except Exception as e:  # noqa: BLE001
             return _fail(name, f"could not analyse: {type(e).__name__}: {e}")
 
@@ -718,7 +736,7 @@ def static_checks(source: bytes | None) -> list[dict]:
         fsdp_check, lambda_fn = check_fsdp_lambda(src)
     except Exception as e:  # noqa: BLE001
         fsdp_check, lambda_fn = _fail("fsdp_lambda_auto_wrap", f"could not analyse: {type(e).__name__}: {e}"), None
-    out.append(fsdp_check)
+    out.append(budgeted(fsdp_check))
     out.append(run("wrap_criteria", check_wrap_criteria, src, lambda_fn))
     out.append(run("no_transformer_auto_wrap_policy", check_no_transformer_policy, src))
     out.append(run("distributed_sampler", check_distributed_sampler, src))

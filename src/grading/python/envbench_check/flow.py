@@ -37,7 +37,8 @@ Dead code is skipped: statements after an unconditional `return`/`raise`/`break`
 optional `branch(test) -> True | False | None` callback folds (constant conditions are another module's job;
 pass its folding function here).
 
-Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; attributes of objects
+Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; `max_work` (default 20,000
+steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of objects
 (`self.x`, `cfg.x`) and aliases of a dict (`a = kw; a[k] = v`) are not followed; a name assigned in a loop is
 taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
@@ -83,9 +84,11 @@ def is_const(v: Value, const) -> bool:
 
 class Flow:
     def __init__(self, tree: ast.Module, qualname: Callable | None = None,
-                 branch: Callable | None = None, max_depth: int = 6):
+                 branch: Callable | None = None, max_depth: int = 6, max_work: int = 20_000):
         self.tree = tree
         self.max_depth = max_depth
+        self.max_work = max_work  # steps for the whole analysis of this module; then everything is opaque
+        self.work = 0
         self.branch = branch or (lambda test: None)
         self.parents: dict[int, ast.AST] = {}
         for node in ast.walk(tree):
@@ -94,6 +97,18 @@ class Flow:
         self.aliases = _import_aliases(tree)
         self._qualname = qualname
         self._writes: dict[int, dict[str, list]] = {}
+        self._live: dict[int, bool] = {}
+        self._slots: dict[int, tuple] = {}  # statement -> (parent, block field, index)
+        self._first_terminal: dict[tuple, int] = {}
+        for node in ast.walk(tree):
+            for fname in ("body", "orelse", "finalbody"):
+                block = getattr(node, fname, None)
+                if isinstance(block, list):
+                    for i, st in enumerate(block):
+                        self._slots[id(st)] = (node, fname, i)
+                        if isinstance(st, TERMINAL) and (id(node), fname) not in self._first_terminal:
+                            self._first_terminal[(id(node), fname)] = i
+        self._callees: dict[int, object] = {}
 
     # -- names and scopes -------------------------------------------------------------------------------------
 
@@ -247,35 +262,51 @@ class Flow:
 
     def live(self, node) -> bool:
         """False when node is dead code: after an unconditional return/raise/break/continue in its block, or
-        in a branch the `branch` callback folds away."""
-        child = node
-        for a in self._ancestors(node):
-            for fname in ("body", "orelse", "finalbody"):
-                block = getattr(a, fname, None)
-                if not isinstance(block, list):
-                    continue
-                idx = next((i for i, s in enumerate(block) if s is child), None)
-                if idx is None:
-                    continue
-                if any(isinstance(s, TERMINAL) for s in block[:idx]):
-                    return False
-                if isinstance(a, (ast.If, ast.While)) and fname in ("body", "orelse"):
-                    try:
-                        truth = self.branch(a.test)
-                    except Exception:  # noqa: BLE001
-                        truth = None
-                    if (truth is False and fname == "body") or (truth is True and fname == "orelse" and isinstance(a, ast.If)):
-                        return False
-            if isinstance(a, ast.IfExp) and child is not a.test:
+        in a branch the `branch` callback folds away. Memoized per node (amortized O(1))."""
+        chain, cur = [], node
+        while True:
+            k = id(cur)
+            if k in self._live:
+                result = self._live[k]
+                break
+            chain.append(cur)
+            a = self.parents.get(k)
+            if a is None:
+                result = True
+                break
+            if not self._live_here(cur, a):
+                result = False  # cur is dead, and so is everything below it on the chain
+                break
+            if isinstance(a, SCOPES) or a is self.tree:
+                result = True
+                break
+            cur = a
+        for c in chain:
+            self._live[id(c)] = result
+        return result
+
+    def _live_here(self, child, a) -> bool:
+        """Whether child is live within its parent a alone (its block, a's folded test)."""
+        slot = self._slots.get(id(child))
+        if slot is not None and slot[0] is a:
+            _, fname, idx = slot
+            first = self._first_terminal.get((id(a), fname))
+            if first is not None and first < idx:
+                return False
+            if isinstance(a, (ast.If, ast.While)) and fname in ("body", "orelse"):
                 try:
                     truth = self.branch(a.test)
                 except Exception:  # noqa: BLE001
                     truth = None
-                if (truth is False and child is a.body) or (truth is True and child is a.orelse):
+                if (truth is False and fname == "body") or (truth is True and fname == "orelse" and isinstance(a, ast.If)):
                     return False
-            if isinstance(a, SCOPES) or a is self.tree:
-                return True
-            child = a
+        if isinstance(a, ast.IfExp) and child is not a.test:
+            try:
+                truth = self.branch(a.test)
+            except Exception:  # noqa: BLE001
+                truth = None
+            if (truth is False and child is a.body) or (truth is True and child is a.orelse):
+                return False
         return True
 
     def returns(self, fn) -> tuple[list, bool]:
@@ -335,9 +366,22 @@ class Flow:
         self._values(v, depth, out, set())
         return out
 
+    @property
+    def exhausted(self) -> bool:
+        return self.work > self.max_work
+
+    def spent(self) -> bool:
+        """Counts one step; True once the analysis has used its budget (a hostile fan-out of helpers calling
+        helpers must not stall a grader): from then on values are opaque, dicts empty, and no calls are reached."""
+        self.work += 1
+        return self.work > self.max_work
+
     def _values(self, v: Value, depth: int, out: list, seen: set):
         key = (id(v.node), id(v.env), id(v.at))
         if key in seen or len(out) > 200:
+            return
+        if self.spent():
+            out.append(v)
             return
         seen.add(key)
         n = v.node
@@ -385,11 +429,18 @@ class Flow:
         n = v.node
         if not isinstance(n, ast.Call):
             return None
+        cacheable = isinstance(n.func, ast.Name) and n.func.id not in v.env  # not a function passed in
+        if cacheable and id(n) in self._callees:
+            return self._callees[id(n)]
+        found = None
         fv = Value(n.func, v.scope, v.env, v.at, v.via)
         for f in self.values(fv, depth=self.max_depth - 2):
             if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                return f.node
-        return None
+                found = f.node
+                break
+        if cacheable and not self.exhausted:
+            self._callees[id(n)] = found
+        return found
 
     def _resolve_name(self, v: Value, depth: int) -> list[Value] | None:
         name = v.node.id
@@ -550,7 +601,7 @@ class Flow:
 
     def dict_items(self, d: Value, depth: int = 0) -> dict[str, list]:
         """key -> [Value] (the possible values) of the dict a value is, following its writes up to d.at."""
-        if depth > self.max_depth:
+        if depth > self.max_depth or self.spent():
             return {}
         n = d.node
         if isinstance(n, ast.Name):
@@ -697,15 +748,19 @@ class Flow:
 
     # -- calls a run executes ------------------------------------------------------------------------------------
 
-    def calls_from(self, node, env: dict | None = None, depth: int = 0, _stack: tuple = ()) -> Iterator[Value]:
+    def calls_from(self, node, env: dict | None = None, depth: int = 0, _stack: tuple = (),
+                   _fns: tuple = ()) -> Iterator[Value]:
         """Every ast.Call in the live code of node (a statement, a block's parent, or a def), as a Value in
         its scope, and, for each call of one of the module's functions, the calls in that function's body
         with the arguments bound (Value.via is the chain of calls that led there). Nested defs and lambdas
         are not entered where they are defined, only where they are called."""
         scope = node if isinstance(node, FUNCS) else self.scope_of(node)
         env = env or {}
+        _fns = _fns or ((node,) if isinstance(node, FUNCS) else ())
         todo = list(node.body) if isinstance(node, FUNCS) else [node]
         while todo:
+            if self.spent():
+                return
             n = todo.pop(0)
             if isinstance(n, SCOPES) and n is not node:
                 continue
@@ -715,8 +770,8 @@ class Flow:
                 v = Value(n, scope, env, n, _stack)
                 yield v
                 fn = self._callee(v)
-                if isinstance(fn, FUNCS) and depth < self.max_depth and fn not in _stack_fns(_stack, self):
-                    yield from self.calls_from(fn, self.bind(v, fn, depth), depth + 1, _stack + (n,))
+                if isinstance(fn, FUNCS) and depth < self.max_depth and not any(fn is f for f in _fns):
+                    yield from self.calls_from(fn, self.bind(v, fn, depth), depth + 1, _stack + (n,), _fns + (fn,))
             todo[:0] = list(ast.iter_child_nodes(n))
 
     def derives_from(self, expr, names: set, scope, depth: int = 0) -> bool:
@@ -726,7 +781,7 @@ class Flow:
         return self._derives(v, names, scope, depth, set())
 
     def _derives(self, v: Value, names: set, scope, depth: int, seen: set) -> bool:
-        if depth > self.max_depth or (id(v.node), id(v.env)) in seen:
+        if depth > self.max_depth or (id(v.node), id(v.env)) in seen or self.spent():
             return False
         seen.add((id(v.node), id(v.env)))
         for n in ast.walk(v.node):
@@ -753,15 +808,6 @@ class Flow:
                 return s
             s = self.scope_of(s)
         return None
-
-
-def _stack_fns(stack: tuple, flow: Flow) -> list:
-    out = []
-    for c in stack:
-        fn = flow._callee(flow.value(c)) if isinstance(c, ast.Call) else None
-        if fn is not None:
-            out.append(fn)
-    return out
 
 
 def _params(fn) -> set:
