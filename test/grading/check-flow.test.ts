@@ -118,6 +118,11 @@ const CASES: Case[] = [
     source: 'kw = {"sampler": s}\nkw.update(kw)\nkw = dict(kw)\nkw |= kw\nDataLoader(ds, **kw)\n' },
   { name: 'starred, lambda and class-scope odd shapes do not crash', query: 'values', call: 'FSDP', kw: 'auto_wrap_policy', want: ['lambda m: m'],
     source: 'class C:\n    p = 1\n    def m(self):\n        return p\nf = lambda m: m\ndef g(*a, **k):\n    return f\nm = FSDP(m, auto_wrap_policy=g(*xs, **{}))\n' },
+  { name: 'a fan-out of helpers (20 calls each, 6 deep: 64M paths) stops at the step budget', query: 'budget', want: [true, true],
+    source: ['def f0(s, e):\n    s.set_epoch(e)\n', ...[1, 2, 3, 4, 5, 6].map((i) => `def f${i}(s, e):\n${`    f${i - 1}(s, e)\n`.repeat(20)}`),
+      'for epoch in range(3):\n    f6(sampler, epoch)\n'].join('') },
+  { name: 'an ordinary loop-called helper stays far inside the budget', query: 'budget', want: [false, true],
+    source: 'def train(s, e):\n    s.set_epoch(e)\n    for b in loader:\n        step(b)\nfor epoch in range(3):\n    train(sampler, epoch)\n' },
   { name: 'depth is bounded: a chain longer than max_depth stops opaque', query: 'values', call: 'FSDP', kw: 'auto_wrap_policy', max_depth: 3,
     want: ['a1'], source: 'a0 = 1\na1 = a0\na2 = a1\na3 = a2\na4 = a3\nm = FSDP(m, auto_wrap_policy=a4)\n' },
 ];

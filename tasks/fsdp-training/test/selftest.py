@@ -316,6 +316,16 @@ def main() -> int:
         if problems:
             failures.append(f"{rel}: " + "; ".join(problems))
     print(f"submissions (static): {len(SUBMISSIONS)} checked")
+    # A script whose dicts are rebuilt from each other 300 times exhausts the value flow's step budget: the
+    # checks after that point fail with the reason instead of stalling the grader or passing on opaque values.
+    hostile = "kw = {}\n" + "".join(f"if c{i}:\n    kw.update(kw{i})\nkw{i + 1} = dict(kw, **kw)\n" for i in range(300))
+    hostile += "dl = DataLoader(ds, **kw)\n"
+    ref = open(os.path.join(TASK, "solution/reference.py")).read()
+    static = check.static_checks((ref + "\n" + hostile).encode())
+    spent = [c["name"] for c in static if "spent its budget" in c["detail"]]
+    if not spent or any(c["passed"] for c in static if c["name"] in spent):
+        failures.append(f"hostile dict fan-out: no check failed for the spent budget ({spent})")
+    print(f"budget: {len(spent)} checks failed once the value flow's budget was spent")
     for f in failures:
         print("FAIL", f, file=sys.stderr)
     return 1 if failures else 0

@@ -67,6 +67,9 @@ def run(case):
                     out.append([text(c), any(flow.derives_from(type(c)(a, c.scope, c.env, c.node, c.via), names, scope)
                                              for a in c.node.args)])
         return out
+    if q == "budget":  # every loop's reached calls, then whether the analysis ran out of steps
+        n = sum(1 for loop in ast.walk(tree) if isinstance(loop, LOOPS) for _ in flow.calls_from(loop))
+        return [flow.exhausted, n > 0]
     if q == "returns":
         fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == case["call"])
         vals, falls = flow.returns(fn)

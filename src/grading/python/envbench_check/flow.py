@@ -98,6 +98,7 @@ class Flow:
         self._qualname = qualname
         self._writes: dict[int, dict[str, list]] = {}
         self._live: dict[int, bool] = {}
+        self._events: dict[tuple, list] = {}
         self._slots: dict[int, tuple] = {}  # statement -> (parent, block field, index)
         self._first_terminal: dict[tuple, int] = {}
         for node in ast.walk(tree):
@@ -676,17 +677,8 @@ class Flow:
         name, scope = d.node.id, d.scope
         at = d.at  # None: every write in the scope (a dict used from inside a function the scope defines)
         end = (1 << 30, 0)
-        root = self.tree if scope is None else scope
-        events = []
-        for n in ast.walk(root):
-            if n is not root and isinstance(n, SCOPES):
-                continue
-            if self.scope_of(n) is not scope and not (scope is None and self.scope_of(n) is None):
-                continue
-            ev = self._dict_event(n, name)
-            if ev is not None and _pos(n) < (_pos(at) if at is not None else end) and self.live(n):
-                events.append((n, ev))
-        events.sort(key=lambda e: _pos(e[0]))
+        events = [(n, ev) for n, ev in self._dict_events(scope, name)
+                  if _pos(n) < (_pos(at) if at is not None else end) and self.live(n)]
         state: dict[str, list] = {}
         for node, (kind, payload) in events:
             cond = self._conditional(node, scope, at)
@@ -713,6 +705,26 @@ class Flow:
             elif kind == "del" and not cond:
                 state.pop(payload, None)
         return state
+
+    def _dict_events(self, scope, name: str) -> list:
+        """The statements of scope (not nested scopes) that build or change the dict `name`, in source order."""
+        key = (id(scope) if scope is not None else 0, name)
+        cached = self._events.get(key)
+        if cached is not None:
+            return cached
+        root = self.tree if scope is None else scope
+        events, todo = [], list(ast.iter_child_nodes(root))
+        while todo:
+            n = todo.pop()
+            if isinstance(n, SCOPES):
+                continue
+            ev = self._dict_event(n, name)
+            if ev is not None:
+                events.append((n, ev))
+            todo.extend(ast.iter_child_nodes(n))
+        events.sort(key=lambda e: _pos(e[0]))
+        self._events[key] = events
+        return events
 
     @staticmethod
     def _dict_event(n, name: str):
