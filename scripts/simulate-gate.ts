@@ -16,8 +16,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from 'markdown-table';
-import { calibrateLevels, cellAlpha, lookLevels, resolveGateConfig, type GateConfig } from '../src/reports/compare.js';
-import { exactFalseAlarmRate } from '../src/reports/gate-design.js';
+import { calibrateLevels, cellAlpha, lookLevels, resolveGateConfig, type GateConfig } from '../src/reports/compare/index.js';
+import { exactFalseAlarmRate } from '../src/reports/compare/design.js';
 import { judgePullRequest } from '../src/github/pr-gate.js';
 import { runSequentialEval, type CellStore, type EvalCell } from '../src/github/sequential-eval.js';
 import type { RunRecord, TrialResult } from '../src/runs/record.js';
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
       `looks at ${gate.looks.join('/')} graded candidate trials, at most ${gate.maxTrialsPerCell} trials per cell; baseline rule: newest ${gate.baselineTrials} graded trials of the current task version; ` +
       `${gate.spending} spending${gate.calibrate ? ', calibrated' : ''}; improvement ${gate.improvementSpending} at ${gate.improvementAlpha}; no-change at the one-sided ${(1 - gate.futility) * 100}% bound; minEffect ${gate.minEffect * 100} points.`,
   );
-  // The exact calibration of a single-sample cell (src/reports/gate-design.ts) for this many cells.
+  // The exact calibration of a single-sample cell (src/reports/compare/design.ts) for this many cells.
   const a = cellAlpha(gate.alpha, m);
   const nominal = lookLevels({ alpha: a, looks: gate.looks, spending: gate.spending });
   const cal = calibrateLevels(gate.looks, nominal, gate.minEffect, gate.baselineTrials, a);

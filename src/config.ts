@@ -1,3 +1,10 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's root and its tasks folder: every path the harness builds starts here. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const TASKS_DIR = path.join(REPO_ROOT, 'tasks');
+
 /** Defaults for the main job, in one place. ENVBENCH_MODELS (comma-separated agent specs) overrides the models. */
 export const DEFAULT_MODELS = ['anthropic:claude-haiku-4-5'];
 export const DEFAULT_EPOCHS = 5;

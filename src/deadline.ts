@@ -1,7 +1,8 @@
 /**
  * One bound for work that must not outlive its time: a signal that aborts after `ms` or when `parent`
  * (the run's signal) does, and says which. A plain cleared timer rather than AbortSignal.timeout, which
- * keeps a timer alive for the whole bound. Used for grading and for the oracle's and nop's submissions.
+ * keeps a timer alive for the whole bound. Used by the agent loop (the trial's time limit), the judge (each
+ * call's bound), grading and the oracle's and nop's submissions.
  */
 export interface Deadline {
   signal: AbortSignal;

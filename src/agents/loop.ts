@@ -15,7 +15,7 @@ import { addUsage, costUsd, ZERO_USAGE, type Usage } from './prices.js';
 import { SUBMIT_TOOL_NAME, type ToolContext, type ToolDef, type ToolResult } from './tool.js';
 import type { TranscriptSink } from './transcript.js';
 import { assistantContent, describeApiError, errorMessage, thinkingFor, usageOf } from './messages.js';
-import { raceAbort } from '../deadline.js';
+import { deadline, raceAbort } from '../deadline.js';
 
 export interface AgentLoopOptions {
   /** An Anthropic SDK client, or another provider behind the same interface (src/agents/openai-client.ts). */
@@ -105,10 +105,11 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     stopCause ??= cause;
     trial.abort(new TrialStopped(cause));
   };
-  const onExternalAbort = () => stop('aborted');
-  if (opts.signal?.aborted) stop('aborted');
-  else opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
-  const timer = setTimeout(() => stop('time'), Math.min(limits.timeLimitSec * 1000, 2 ** 31 - 1));
+  // The trial's time limit and the caller's signal, through the deadline every bound in the harness uses.
+  const due = deadline(limits.timeLimitSec * 1000, opts.signal);
+  const onDue = () => stop(due.timedOut() ? 'time' : 'aborted');
+  if (due.signal.aborted) onDue();
+  else due.signal.addEventListener('abort', onDue, { once: true });
 
   const stoppedOutcome = (): OutcomeBody =>
     stopCause === 'time'
@@ -127,8 +128,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<LoopOutcome>
     // Only bugs and setup errors (e.g. a non-object schema) land here; API errors are handled in callModel.
     body = trial.signal.aborted ? stoppedOutcome() : { kind: 'error', error: errorMessage(e) };
   } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onExternalAbort);
+    due.dispose();
+    due.signal.removeEventListener('abort', onDue);
     // Tools still running (ones that ignore their signal) are told to stop.
     if (toolsStarted && !trial.signal.aborted) trial.abort(new TrialStopped('done'));
   }

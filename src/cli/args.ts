@@ -12,7 +12,7 @@ const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(z.string()).min(1, 'give at least one name, comma-separated'));
-const positiveInt = (name: string) =>
+export const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be a whole number`).positive(`${name} must be at least 1`);
 
 /** A run id names files (the store's FILE is RUNID.json): letters, digits, ".", "_" and "-" only. */

@@ -15,14 +15,16 @@ import { journalPath, readJournal, readRunRecord, JournalError } from '../runs/j
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { summaryTable } from '../reports/summary.js';
 import { addRunToStore, loadResults } from '../runs/store.js';
-import { compareRuns, renderComparisonMarkdown } from '../reports/compare.js';
+import { compareRuns, renderComparisonMarkdown } from '../reports/compare/index.js';
 import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createProgressReporter, type ProgressReporter } from './progress.js';
 import { ReadmeMarkerError } from '../reports/readme.js';
 import { regenerateReport, ReadmeMissingError, type RegenerateResult } from '../reports/regenerate.js';
 import { DEFAULT_EPOCHS, DEFAULT_JUDGE_MODEL, DEFAULT_MODELS, RESULTS_RUNS_DIR, SCRATCH_RUNS_DIR } from '../config.js';
-import { chooseJudge, judgeCheckCommand, judgeSetupFor, judgeSummaryLines, planJudge, type JudgeChoice } from './judge.js';
+import { chooseJudge, judgeSetupFor, planJudge, type JudgeChoice } from './judge-choice.js';
+import { judgeCheckCommand } from './judge-check.js';
+import { judgeSummaryLines } from '../reports/summary.js';
 import { judgeTranscriptPath } from '../runs/judge-session.js';
 import { viewCommand } from './view.js';
 import { CompareArgsSchema, ListArgsSchema, parseCommandArgs, ReportArgsSchema, RunArgsSchema, UsageError, ValidateArgsSchema } from './args.js';

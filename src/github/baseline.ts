@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { GitCommandError, runGit } from '../git.js';
 import { RunRecordSchema, type RunRecord, type TrialResult } from '../runs/record.js';
 import { formatIssues } from '../zod-issues.js';
-import { cellId } from '../reports/stats.js';
+import { cellId } from '../reports/cells.js';
 import { GitError } from './affected.js';
 
 export interface RecordsAtRef {

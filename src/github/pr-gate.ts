@@ -1,4 +1,4 @@
-import { compareRuns, resolveGateConfig, type ComparisonResult, type GateConfig } from '../reports/compare.js';
+import { compareRuns, resolveGateConfig, type ComparisonResult, type GateConfig } from '../reports/compare/index.js';
 import type { RunRecord, TrialResult } from '../runs/record.js';
 import { selectBaseline, type BaselineSelection } from './baseline.js';
 
@@ -22,7 +22,7 @@ export interface PrGate {
 }
 
 /**
- * The PR gate: the baseline rule (src/github/baseline.ts) then the comparison (src/reports/compare.ts). The
+ * The PR gate: the baseline rule (src/github/baseline.ts) then the comparison (src/reports/compare/). The
  * sequential PR job calls it at every look and pr-report calls it on the final record, so both apply the very
  * same decision; scripts/simulate-gate.ts drives it too.
  */

@@ -1,5 +1,5 @@
 import { markdownTable } from 'markdown-table';
-import { renderComparisonMarkdown, type ComparisonResult, type GateConfig } from '../reports/compare.js';
+import { renderComparisonMarkdown, type ComparisonResult, type GateConfig } from '../reports/compare/index.js';
 import type { RunRecord } from '../runs/record.js';
 import type { BaselineSelection } from './baseline.js';
 import { judgePullRequest } from './pr-gate.js';

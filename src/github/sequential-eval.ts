@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { resolveGateConfig, type ComparisonResult, type GateConfig } from '../reports/compare.js';
+import { resolveGateConfig, type ComparisonResult, type GateConfig } from '../reports/compare/index.js';
 import { journalPath, readJournal } from '../runs/journal.js';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult } from '../runs/record.js';
 import { newRunId } from '../runs/execute.js';

@@ -39,7 +39,7 @@ import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, Messa
 import { z } from 'zod';
 import { callPolicyOf, DEFAULT_CALL_POLICY, resolveCallPolicy, type CallPolicy, type MessagesClient } from '../agents/client.js';
 import { assistantContent, describeApiError, thinkingFor, usageOf } from '../agents/messages.js';
-import { raceAbort } from '../deadline.js';
+import { deadline, raceAbort } from '../deadline.js';
 import { addUsage, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import { GraderInfraError } from './types.js';
 import type { JudgeAccess, JudgeSink, JudgeTranscriptEntry } from './judge-access.js';
@@ -199,15 +199,16 @@ async function callOnce(
   policy: Required<CallPolicy>,
   signal: AbortSignal | undefined,
 ): Promise<Message> {
-  const bound = AbortSignal.timeout(policy.maxCallMs);
-  const all = signal ? AbortSignal.any([signal, bound]) : bound;
+  const bound = deadline(policy.maxCallMs, signal);
   try {
-    const pending = client.messages.create(params, { signal: all, maxRetries: policy.maxAttempts - 1, timeout: policy.requestTimeoutMs });
-    return await raceAbort(Promise.resolve(pending), all);
+    const pending = client.messages.create(params, { signal: bound.signal, maxRetries: policy.maxAttempts - 1, timeout: policy.requestTimeoutMs });
+    return await raceAbort(Promise.resolve(pending), bound.signal);
   } catch (e) {
     if (signal?.aborted) throw new JudgeError('aborted (the grading was stopped or ran out of time)');
-    if (bound.aborted) throw new JudgeError(`API call exceeded its ${policy.maxCallMs} ms bound (retries included) and was abandoned`);
+    if (bound.timedOut()) throw new JudgeError(`API call exceeded its ${policy.maxCallMs} ms bound (retries included) and was abandoned`);
     throw e;
+  } finally {
+    bound.dispose();
   }
 }
 

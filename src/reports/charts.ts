@@ -1,7 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../runs/record.js';
-import { wilson } from './stats.js';
+import { wilson } from '../stats/intervals.js';
 import { CHART_FILES, reportData, type ReportData, type ReportTask } from './readme.js';
 
 /*

@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import type { RunRecord, TrialResult } from '../runs/record.js';
-import { cellStats, groupCells, type CellStats } from './stats.js';
+import { pct } from '../format.js';
+import { cellStats, groupCells, type CellStats } from './cells.js';
 
 /*
  * The README report: sections of README.md regenerated from the results store, between markers
@@ -165,8 +166,6 @@ export function reportData(records: readonly RunRecord[], tasks: readonly Report
 // ---------------------------------------------------------------------------------------------------
 // Formatting
 
-/** A fraction as a whole percentage: 0.4 -> "40%". */
-export const pct = (x: number) => `${Math.round(x * 100)}%`;
 const pctBare = (x: number) => `${Math.round(x * 100)}`;
 const DASH = '—';
 

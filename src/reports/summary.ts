@@ -1,9 +1,9 @@
 import { markdownTable } from 'markdown-table';
 import { addUsage, ZERO_USAGE, type Usage } from '../agents/prices.js';
 import type { TrialResult } from '../runs/record.js';
-import { cellStats, groupCells } from './stats.js';
+import { pct } from '../format.js';
+import { cellStats, groupCells } from './cells.js';
 
-const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 /**
  * The end-of-run table: per task, variant and model, the counts of each status and the pass rate

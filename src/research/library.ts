@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../config.js';
 import { z } from 'zod';
 import { ResearchCache } from './cache.js';
 import { CachedFetcher, NetworkDisabledError, describeFetchError } from './fetcher.js';
@@ -9,7 +9,6 @@ import { ArxivClient } from './arxiv.js';
 import { corpus, corpusPaper, searchCorpus } from './corpus/index.js';
 import { normalizeArxivId, type CorpusPaper, type PaperRecord, type Topic } from './types.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const DEFAULT_S2_BASE_URL = 'https://api.semanticscholar.org/graph/v1';
 const DEFAULT_ARXIV_BASE_URL = 'https://export.arxiv.org/api';

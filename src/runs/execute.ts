@@ -7,7 +7,7 @@ import type { Sandbox } from '../sandbox/types.js';
 import type { PythonEnv } from '../python/env.js';
 import { checkRequirements, type RequirementCheck } from '../python/requirements.js';
 import type { CallPolicy, MessagesClient } from '../agents/client.js';
-import { REPO_ROOT } from '../tasks/load.js';
+import { REPO_ROOT } from '../config.js';
 import { Journal, journalPath, readJournal, writeRunRecord } from './journal.js';
 import { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type TrialResult, trialKey } from './record.js';
 import { runTrial, type TrialSpec } from './trial.js';

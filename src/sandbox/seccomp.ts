@@ -6,7 +6,7 @@
  * which number calls differently and would slip past the list) kills the process.
  *
  * Built here rather than with libseccomp so no native dependency is needed; the numbers are checked
- * against the kernel headers and libseccomp's tables in test/sandbox-seccomp.test.ts.
+ * against the kernel headers and libseccomp's tables in test/sandbox/attacks.test.ts.
  */
 import os from 'node:os';
 

@@ -1,11 +1,13 @@
 import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { TaskDefinitionSchema, type Limits, type TaskDefinition } from './define.js';
 import { formatIssues } from '../zod-issues.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const TASKS_DIR = path.join(REPO_ROOT, 'tasks');
+import { REPO_ROOT, TASKS_DIR } from '../config.js';
+
+// Re-exported for the callers that load tasks; the paths themselves live in src/config.ts.
+export { REPO_ROOT, TASKS_DIR };
 
 export class TaskDefinitionError extends Error {
   override name = 'TaskDefinitionError';

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runGit } from '../git.js';
-import { REPO_ROOT, type LoadedTask } from './load.js';
+import { REPO_ROOT } from '../config.js';
+import type { LoadedTask } from './load.js';
 
 /*
  * A task's version: one content hash per (task, variant), over every file that decides what the agent sees and

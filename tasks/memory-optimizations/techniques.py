@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 
 import envbench_check as ec
+from envbench_check.constants import ModuleConstants, reachable_units
 
 REQUIRED = ("required_mixed_precision", "required_gradient_checkpointing", "required_sdpa")
 OPTIONAL = ("optional_gradient_accumulation", "optional_memory_efficient_optimizer", "optional_memory_management",
@@ -55,22 +56,16 @@ def _line(node) -> str:
     return f"line {getattr(node, 'lineno', '?')}: {text[:90]}"
 
 
-def _is_main_guard(stmt) -> bool:
-    """`if __name__ == "__main__":` — code the grader never runs."""
-    if not isinstance(stmt, ast.If) or not isinstance(stmt.test, ast.Compare):
-        return False
-    parts = [stmt.test.left, *stmt.test.comparators]
-    names = [p for p in parts if isinstance(p, ast.Name) and p.id == "__name__"]
-    consts = [p for p in parts if isinstance(p, ast.Constant) and p.value == "__main__"]
-    return bool(names and consts)
-
-
 class Source:
     """The submission's AST with import aliases resolved and the code the grader can reach found.
 
     Reachable code: module-level statements (run at import; `if __name__ == "__main__":` excluded),
     build_model and train, and every top-level function or class named in reachable code (a class
     brings all its methods and its bases). A class that reachable code never names is dead code.
+    Within it, only code that can run counts: the shared constant folding (envbench_check.constants)
+    prunes the untaken side of an `if`/`while`/`x if c else y` whose condition is constant (`if False`,
+    `if USE_COMPILE` with `USE_COMPILE = False` bound once at module level, `if DEBUG and x`), and what
+    follows an unconditional `return`/`raise`; a function named only from pruned code is not reached.
     A technique counts only when used in reachable code: a call, a function passed as an argument,
     a decorator or a `with` item. Comments and strings never count; neither does an import alone.
     """
@@ -82,6 +77,8 @@ class Source:
         self.functions: dict[str, list] = {}
         self.classes: dict[str, ast.ClassDef] = {}
         self._parents: dict[int, ast.AST] = {}
+        # The grader imports the submission and calls build_model/train: its __main__ block never runs.
+        self.consts = ModuleConstants(tree, main_runs=False)
         for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 self._parents[id(child)] = node
@@ -91,11 +88,13 @@ class Source:
             elif isinstance(stmt, ast.ClassDef):
                 self.classes[stmt.name] = stmt
         self._collect_aliases()
-        self.units = self._reachable_units()
+        self.units = reachable_units(tree, self.consts, roots=("build_model", "train"))
 
     # -- names --------------------------------------------------------------
     def _collect_aliases(self):
-        for node in ast.walk(self.tree):
+        # Only from code that can run: `if False: ckpt = checkpoint` makes no alias.
+        live = self.consts.iter_live(self.tree)
+        for node in live:
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -113,7 +112,7 @@ class Source:
         # to a fixed point so chains resolve.
         for _ in range(4):
             changed = False
-            for node in ast.walk(self.tree):
+            for node in live:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     value, target = node.value, node.targets[0]
                 elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -161,58 +160,9 @@ class Source:
             return any(f"{m}.{node.id}" in targets for m in self.star_modules)
         return False
 
-    # -- reachability -------------------------------------------------------
-    def _reachable_units(self) -> list:
-        units: list = []
-        seen: set[int] = set()
-        queue: list = []
-
-        def add(node):
-            if id(node) not in seen:
-                seen.add(id(node))
-                queue.append(node)
-
-        def add_class(cls: ast.ClassDef):
-            if id(cls) in seen:
-                return
-            seen.add(id(cls))
-            for item in cls.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    add(item)
-                elif not isinstance(item, ast.ClassDef):
-                    add(item)  # class-level statements run at import
-                else:
-                    add_class(item)
-            for base in cls.bases:
-                if isinstance(base, ast.Name) and base.id in self.classes:
-                    add_class(self.classes[base.id])
-
-        for stmt in self.tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for dec in stmt.decorator_list:  # decorators run at import
-                    add(dec)
-            elif isinstance(stmt, ast.ClassDef):
-                for dec in stmt.decorator_list:
-                    add(dec)
-            elif not _is_main_guard(stmt):
-                add(stmt)
-        for root in ("build_model", "train"):
-            for fn in self.functions.get(root, []):
-                add(fn)
-        while queue:
-            unit = queue.pop(0)
-            units.append(unit)
-            for node in ast.walk(unit):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    for fn in self.functions.get(node.id, []):
-                        add(fn)
-                    if node.id in self.classes:
-                        add_class(self.classes[node.id])
-        return units
-
     def walk(self, units=None):
         for unit in (self.units if units is None else units):
-            yield from ast.walk(unit)
+            yield from self.consts.iter_live(unit)
 
     def step_units(self):
         """Reachable code that runs while training (not construction-only functions, not import-time code)."""
@@ -296,7 +246,7 @@ def find_gradient_accumulation(src: Source) -> list[str]:
     loops = (ast.For, ast.While, ast.AsyncFor)
     for unit in src.step_units():
         backs, steps = [], []
-        for node in ast.walk(unit):
+        for node in src.consts.iter_live(unit):
             if not isinstance(node, ast.Call):
                 continue
             if (isinstance(node.func, ast.Attribute) and node.func.attr == "backward") or \
@@ -385,7 +335,7 @@ def find_memory_management(src: Source) -> list[str]:
     loops = (ast.For, ast.While, ast.AsyncFor)
     dels, gc_calls = [], []
     for unit in src.step_units():
-        for node in ast.walk(unit):
+        for node in src.consts.iter_live(unit):
             if isinstance(node, ast.Delete):
                 dels.append(node)
                 if any(isinstance(a, loops) for a in src.ancestors(node)):

@@ -49,7 +49,7 @@ RUNTIME_CHECKS = {
                  "surprise_learnable", "write_gated_by_surprise", "write_stores"),
     "update-decay": ("runs", "old_content_decays", "decay_learnable", "decay_bounded", "write_stores"),
     "fusion": ("runs", "convex_blend", "complementary", "gate_mixes", "gate_learned"),
-    "full": ("runs", "causal", "memory_module", "memory_matters", "memory_trains"),
+    "full": ("runs", "causal", "memory_module", "memory_matters", "memory_recurrent", "memory_trains"),
 }
 
 
@@ -446,10 +446,12 @@ def probe_full(torch, mod, inp, rec):
     mems = [m for m in model.modules()
             if any(c.__name__ == "NeuralMemory" and c.__module__ == "submission" for c in type(m).__mro__)]
     rec.status["memory_instances"] = len(mems)
-    calls = [0]
+    calls, first = [0], []
 
     def hook(module, args, output):
         calls[0] += 1
+        if not first:   # the first memory call's own inputs, replayed below
+            first.append((module, [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args]))
 
     handles = [m.register_forward_hook(hook) for m in mems]
     rec.stage("forward")
@@ -471,6 +473,31 @@ def probe_full(torch, mod, inp, rec):
         rec.put("logits_mem_perturbed", _tensor(torch, model(input_ids=ids.clone()), "model(input_ids)", (ids.shape[0], ids.shape[1], V)))
         for p, s in zip(mem_params, saved):
             p.copy_(s)
+    rec.stage("memory replay")
+    B, T = ids.shape
+    where = None
+    if first:
+        where = next((j for j, a in enumerate(first[0][1])
+                      if isinstance(a, torch.Tensor) and a.dim() >= 2 and tuple(a.shape[:2]) == (B, T)), None)
+    rec.status["replayed"] = where is not None
+    if where is not None:
+        module, args = first[0]
+        x0 = args[where]
+
+        def replay(x):
+            a = list(args)
+            a[where] = x
+            out = _tensor(torch, module(*a), "NeuralMemory.forward")
+            if out.dim() < 2 or tuple(out.shape[:2]) != (B, T):
+                raise ProbeError(f"NeuralMemory.forward returned shape {tuple(out.shape)}, expected [{B}, {T}, ...]")
+            return out
+
+        p = int(inp["position"])
+        with torch.no_grad():
+            rec.put("mem_base", replay(x0.clone()))
+            xp = x0.clone()
+            xp[:, p] = xp[:, p] + torch.randn(xp[:, p].shape, generator=gen).to(xp.dtype) * (float(x0.float().std()) + 1e-3)
+            rec.put("mem_pert", replay(xp))
     rec.stage("backward")
     model.zero_grad()
     out = _tensor(torch, model(input_ids=ids.clone()), "model(input_ids)", (ids.shape[0], ids.shape[1], V))
@@ -697,6 +724,25 @@ def runtime_full(exp, out, st):
         moved = float(np.max(np.abs(_arr(out, "logits_mem_perturbed", (B, T, V)) - lg)))
         res["memory_matters"] = (moved > 1e-5 * scale, f"perturbing NeuralMemory's parameters moves the logits by up to {_fmt(moved)}"
                                  + ("" if moved > 1e-5 * scale else " (its output never reaches the logits)"))
+    if not st.get("replayed"):
+        res["memory_recurrent"] = (None, "not applicable: NeuralMemory was not called with the whole sequence "
+                                         f"(no [batch={B}, seq_len={T}, ...] argument) to replay")
+    else:
+        mb, mp = _arr(out, "mem_base"), _arr(out, "mem_pert")
+        tol = 1e-5 + 1e-4 * float(max(np.max(np.abs(mb)), np.max(np.abs(mp))))
+        before = float(np.max(np.abs(mb[:, :p] - mp[:, :p]))) if p else 0.0
+        after = float(np.max(np.abs(mb[:, p + 1:] - mp[:, p + 1:]))) if mb.shape[1] > p + 1 else 0.0
+        if mb.shape != mp.shape or mb.shape[:2] != (B, T):
+            res["memory_recurrent"] = (False, f"NeuralMemory's replayed outputs have shapes {mb.shape}, {mp.shape}")
+        elif before > tol:
+            res["memory_recurrent"] = (False, f"changing the memory's input at position {p} changes its outputs before {p} "
+                                              f"(by up to {_fmt(before)}): the memory reads the future")
+        elif after <= tol:
+            res["memory_recurrent"] = (False, f"changing the memory's input at position {p} changes none of its later outputs: "
+                                              "nothing is carried from token to token")
+        else:
+            res["memory_recurrent"] = (True, f"the memory replayed on its own input: changing position {p} moves later outputs "
+                                             f"by up to {_fmt(after)}, earlier ones not at all")
     g = st.get("memory_params_with_grad", 0)
     res["memory_trains"] = (g >= 1, f"{g} of {pc} NeuralMemory parameter tensors get a gradient from the loss")
     return res

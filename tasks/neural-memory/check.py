@@ -130,13 +130,20 @@ def _trace_square_states(torch, fn, sub_path, T):
         d = v.shape[-1]
         if v.shape[-2] != d or d < 4 or d == T:
             return
-        rec = found.setdefault(key, dict(shape=list(v.shape), fps=set(), scan=0))
+        rec = found.setdefault(key, dict(shape=list(v.shape), fps=set(), scan=0, rows=set()))
         if len(rec["fps"]) < 8 * T + 8:
             rec["fps"].add(fp(v))
         if v.dim() >= 3 and v.shape[-3] == T:  # a scan: all per-token states at once
             rows = v.detach().double().movedim(-3, 0).reshape(T, -1)
             sigs = {(float("%.8g" % float(r.sum())), float("%.8g" % float((r * r).sum()))) for r in rows}
             rec["scan"] = max(rec["scan"], len(sigs))
+        elif v.dim() >= 4 and 1 < v.shape[-3] < T and len(rec["rows"]) < 8 * T + 8:
+            # a chunked scan: each chunk's per-token states [batch, ..., C, d, d] (a leading batch axis, so a
+            # plain batched [B, d, d] matrix never counts its rows as tokens); distinct states over all chunks
+            n = v.shape[-3]
+            rows = v.detach().double().movedim(-3, 0).reshape(n, -1)
+            rec["rows"] |= {(float("%.8g" % float(r.sum())), float("%.8g" % float((r * r).sum()))) for r in rows}
+            rec["scan"] = max(rec["scan"], len(rec["rows"]))
 
     def local(frame, event, arg):
         if event in ("line", "return"):

@@ -286,6 +286,103 @@ SHAPE_METHODS = {"unsqueeze", "view", "reshape", "transpose", "permute", "contig
                  "expand", "expand_as", "t", "float", "to", "type_as", "flatten", "unflatten", "detach"}
 
 
+# --- scans: memory state carried through a cumulative or associative scan, not a Python loop ---------------
+# Self-contained on purpose (it could move to the shared check library with the interprocedural part of _Flow):
+# SCAN   a per-token state computed for every position at once: cumsum/cumprod/logcumsumexp over outer
+#        products, a causal (lower-triangular) weight matrix times per-token outer products (the log-space /
+#        segment-sum form), or a helper's return value that is such a scan or a state carried across the
+#        helper's own loop (a Hillis-Steele / Blelloch doubling loop). SCAN survives arithmetic, indexing,
+#        views and cat/stack (the same states, rearranged) but not other calls: what is read *from* a scan
+#        (M_t q_t, a prediction error) is a retrieval, not another state.
+# TRIL / TRIU  a lower- / upper-triangular mask or weight matrix (tril, masked_fill with an upper mask ...).
+# REV    the sequence is reversed (flip on a time axis) or summed from the future (upper-triangular
+#        weights): a scan carrying REV runs backwards and lets each position see later tokens.
+# LC:p / D:p  a cumulative sum of (log) gates from learnable p / the cumulative decay itself (cumprod of
+#        gates, exp of a log-cumsum): a scan state carrying D:p fades at a rate learnt through p.
+SCAN_FUNCS = {"cumsum", "cumprod", "logcumsumexp"}
+KEEP_SCAN = SHAPE_METHODS | {"view_as", "reshape_as", "flip", "fliplr", "flipud", "cat", "stack", "concat", "narrow",
+                             "select", "index_select", "chunk", "split", "unbind", "movedim", "moveaxis", "swapaxes",
+                             "swapdims"}
+# shape-only constructors: the result holds none of the argument's data (the fill value aside)
+LIKE_FUNCS = {"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "new_zeros", "new_ones",
+              "new_empty"}
+FILL_FUNCS = {"full_like", "new_full"}
+MASK_LABELS = {"TRIL", "TRIU"}
+
+
+def _int_const(node):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        v = _int_const(node.operand)
+        return None if v is None else -v
+    return None
+
+
+def _flip_dims(call):
+    """The dims a flip reverses (None when not constant)."""
+    if _last(call.func) in ("fliplr", "flipud"):
+        return None
+    cand = [kw.value for kw in call.keywords if kw.arg in ("dims", "dim")]
+    args = list(call.args)
+    if isinstance(call.func, ast.Attribute) and _dotted(call.func.value) == "torch" and args:
+        args = args[1:]   # torch.flip(x, dims)
+    cand += args
+    if not cand:
+        return None
+    dims = []
+    for a in cand:
+        for el in (a.elts if isinstance(a, (ast.Tuple, ast.List)) else [a]):
+            v = _int_const(el)
+            if v is None:
+                return None
+            dims.append(v)
+    return dims
+
+
+def _diagonal(call):
+    """tril/triu's diagonal: the keyword, else the first integer argument (the tensor, in torch.tril(x, d),
+    is not one), else the default 0."""
+    for kw in call.keywords:
+        if kw.arg == "diagonal":
+            return _int_const(kw.value)
+    ints = [v for v in (_int_const(a) for a in call.args) if v is not None]
+    return ints[0] if ints else 0
+
+
+def _is_static(fn) -> bool:
+    return any(_last(d) == "staticmethod" for d in fn.decorator_list if isinstance(d, (ast.Name, ast.Attribute)))
+
+
+def _invert_mask(labels) -> set:
+    """~mask / logical_not(mask): a lower-triangular mask becomes an upper one and back."""
+    out = set(labels) - MASK_LABELS
+    if "TRIL" in labels:
+        out.add("TRIU")
+    if "TRIU" in labels:
+        out.add("TRIL")
+    return out
+
+
+def _copy_sources(node) -> set:
+    """Variables a value merely rearranges (x, x[:, -1], x.view(...), cat([a, b]), cat(list_var)): the same
+    states, so a decay of the source is a decay of the copy."""
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        k = _local_key(node)
+        return {k} if k else set()
+    if isinstance(node, ast.Subscript):
+        return _copy_sources(node.value)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return set().union(*[_copy_sources(e) for e in node.elts]) if node.elts else set()
+    if isinstance(node, ast.Call):
+        last = _last(node.func)
+        if last in SHAPE_METHODS and isinstance(node.func, ast.Attribute):
+            return _copy_sources(node.func.value)
+        if last in ("cat", "stack", "concat") and node.args:
+            return _copy_sources(node.args[0])
+    return set()
+
+
 def _has_param(labels) -> bool:
     return any(l.startswith("P:") for l in labels)
 
@@ -469,8 +566,9 @@ ANALYSIS_SECONDS = 20.0  # hostile source must not turn into a grader timeout (a
 class _Flow:
     """Walks functions in order, tracking labels per variable; records writes, fusions and decays."""
 
-    def __init__(self, src: _Source, states=frozenset(), summaries=None, deadline=None):
+    def __init__(self, src: _Source, states=frozenset(), summaries=None, deadline=None, rev=frozenset()):
         self.src = src
+        self.rev = set(rev)       # states that are scans run backwards (REV in their writes)
         self.deadline = deadline if deadline is not None else time.monotonic() + ANALYSIS_SECONDS
         self.cache = {}
         self.states = set(states)
@@ -482,6 +580,11 @@ class _Flow:
         self.pending = {}         # local key -> decays in its value, promoted when it flows into a state
         self.fusions = []         # (line, ok, description)
         self.param_states = set() # callee parameters that receive a state
+        self.scan_operands = set()  # keys multiplied by triangular weights: the scan's inputs, not a read
+        self.copies = {}          # global key -> global keys it merely rearranges (see _copy_sources)
+        self.inline_stack = []    # helpers being analysed for a call site (recursion guard)
+        self.inline_memo = {}     # (helper, bound argument labels) -> labels it returns
+        self.returned_keys = set()  # locals a followed helper returns: the caller's variable holds that state
 
     # keys: a Name is local to its function; self.<attr> is shared by the class
     def gkey(self, k):
@@ -547,8 +650,16 @@ class _Flow:
                 out.add("OUTER")
                 self.outer_forms[e.lineno] = "product of vectors expanded on different axes"
             if isinstance(e.op, ast.MatMult):
+                sc = self.masked_scan(l, r)
+                out |= sc
+                if sc:
+                    self.scan_operands |= self.operand_keys([e.left, e.right])
                 self.note_retrieval([e.left, e.right])
+            if isinstance(e.op, (ast.Mult, ast.MatMult)):
+                out |= self.read_of([e.left, e.right])
             return out
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Invert):
+            return _invert_mask(self.L(e.operand, env))
         if isinstance(e, ast.NamedExpr):
             lab = self.L(e.value, env)
             env[e.target.id] = lab
@@ -570,6 +681,26 @@ class _Flow:
                 out |= self.L(child, env)
         return out
 
+    @staticmethod
+    def masked_scan(a, b) -> set:
+        """A triangular weight matrix times per-token outer products is a scan over the sequence: forwards
+        (SCAN) for lower-triangular weights, backwards (SCAN and REV) for upper-triangular ones."""
+        for w, x in ((a, b), (b, a)):
+            if ("OUTER" in x or "STATE" in x) and w & MASK_LABELS:
+                return {"SCAN", "REV"} if "TRIU" in w else {"SCAN"}
+        return set()
+
+    def read_of(self, operands) -> set:
+        """READ: a product with a memory state itself (M q, einsum(states, q), M * q[:, None]); READREV when
+        that state is a scan run backwards. A value merely computed from a state (a gate) is not a read."""
+        keys = self.operand_keys(operands) & self.states
+        if not keys:
+            return set()
+        return {"READREV" if keys & self.rev else "READ"}
+
+    def operand_keys(self, operands) -> set:
+        return {self.gkey(_local_key(_strip_views(op))) for op in operands} - {None}
+
     def note_retrieval(self, operands):
         for op in operands:
             k = self.gkey(_local_key(_strip_views(op)))
@@ -580,11 +711,13 @@ class _Flow:
         """A state passed to a function of this file makes the matching parameter a state there."""
         if fn is None or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return
-        params = [a.arg for a in fn.args.args][1 if skip_self else 0:]
+        params = [a.arg for a in fn.args.args][1 if skip_self and not _is_static(fn) else 0:]
         pairs = list(zip(params, e.args)) + [(k.arg, k.value) for k in e.keywords if k.arg in params]
         for name, arg in pairs:
             if self.gkey(_local_key(_strip_views(arg))) in self.states:
                 self.param_states.add((id(fn), name))
+            # the parameter holds what was passed: a decay of the argument is a decay of the parameter
+            self.copies.setdefault((id(fn), name), set()).update(self.gkey(c) for c in _copy_sources(arg))
 
     def summary(self, cname, fn, base) -> set:
         s = set(self.summaries.get((cname, id(fn)), set())) if fn is not None else set()
@@ -596,11 +729,22 @@ class _Flow:
         f = e.func
         last = _last(f)
         args = list(e.args) + [k.value for k in e.keywords]
-        if last in SIZE_FUNCS:
+        if last in SIZE_FUNCS or last in LIKE_FUNCS:
             return set()
+        if last in FILL_FUNCS:   # full_like(x, v) / x.new_full(size, v): only the fill value's labels
+            fill = [kw.value for kw in e.keywords if kw.arg == "fill_value"] + list(e.args[1:2])
+            return set().union(*[self.L(a, env) for a in fill]) if fill else set()
+        mask_arg = None
+        if last in ("masked_fill", "masked_fill_"):
+            torch_form = isinstance(f, ast.Attribute) and _dotted(f.value) == "torch"
+            pos = 1 if torch_form else 0
+            mask_arg = e.args[pos] if len(e.args) > pos else next((kw.value for kw in e.keywords if kw.arg == "mask"), None)
         base = set()
         for a in args:
-            base |= self.L(a, env)
+            lab = self.L(a, env)
+            if a is mask_arg:   # filling where an upper mask is set keeps the lower triangle, and back
+                lab = _invert_mask(lab) & MASK_LABELS | (lab - MASK_LABELS)
+            base |= lab
         recv = set()
         if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
             recv = self.L(f, env)   # self.<submodule>(...): the submodule's own labels (P:, MEMMOD)
@@ -608,11 +752,32 @@ class _Flow:
             recv = self.L(f.value, env)
         else:   # a local module (`for mem in self.mems: mem(x)`), a subscript, a call result
             recv = self.L(f, env)
+        if last not in KEEP_SCAN:   # what is computed from a scan is not itself a scan (see SCAN)
+            base.discard("SCAN")
+            recv.discard("SCAN")
         mem_call = "MEMMOD" in recv
         recv.discard("MEMMOD")
         out = base | recv
         if mem_call:
             out.add("MEM")
+        if last in ("tril", "triu"):
+            d = _diagonal(e)
+            out -= MASK_LABELS
+            out.add("TRIL" if last == "tril" and d is not None and d <= 0 else "TRIU")
+        elif last == "logical_not":
+            out = _invert_mask(out)
+        elif last in ("flip", "fliplr", "flipud"):
+            dims = _flip_dims(e)
+            if dims is None or any(d != -1 for d in dims):
+                out.add("REV")
+        if last in ("cumsum", "cumprod", "exp") and "OUTER" not in out:   # cumulative decays from gates
+            learned = _param_names(out)
+            if last == "cumsum":
+                out |= {"LC:" + n for n in learned}
+            elif last == "cumprod":
+                out |= {"D:" + n for n in learned}
+            else:
+                out |= {"D:" + l[3:] for l in out if l.startswith("LC:")}
         # self.<submodule>(...) and self.<method>(...), functions of this file
         k = _local_key(f)
         if k and k.startswith("self.") and self.cname:
@@ -626,11 +791,13 @@ class _Flow:
                     out.add("MEM")
                 if m == "Sigmoid":
                     out |= {"SIG"} | ({"SURP"} if "ERR" in base else set())
+                    out.discard("READ")
                 if m in LOSS_MODULES and self.mixed(args, env):
                     out.add("ERR")
             meth = self.src.lookup(self.cname, attr)
             if meth is not None:
-                out |= self.summary(self.cname, meth, base)
+                r = self.inline(self.cname, meth, e, env, True)
+                out = (out - base) | r if r is not None else out | self.summary(self.cname, meth, base)
                 self.bind_states(meth, e, True)
         elif isinstance(f, ast.Name):
             if f.id in self.local_funcs:
@@ -639,12 +806,15 @@ class _Flow:
                     s.add("SURP")
                 out |= s
             elif f.id in self.src.functions:
-                out |= self.summary(None, self.src.functions[f.id], base)
-                self.bind_states(self.src.functions[f.id], e, False)
+                fn = self.src.functions[f.id]
+                r = self.inline(None, fn, e, env, False)
+                out = (out - base) | r if r is not None else out | self.summary(None, fn, base)
+                self.bind_states(fn, e, False)
         elif isinstance(f, ast.Call) and _last(f.func) == "Sigmoid":
             out |= {"SIG"} | ({"SURP"} if "ERR" in base else set())
         if last in ("sigmoid", "expit"):
             out.add("SIG")
+            out.discard("READ")   # a gate computed from what the memory recalls is not a read of the memory
             if "ERR" in base or "ERR" in recv:
                 out.add("SURP")
         if last in ("outer", "ger", "addr", "addr_"):
@@ -671,11 +841,63 @@ class _Flow:
         if last == "grad" and ("autograd" in (_dotted(f) or "") or isinstance(f, ast.Name)):
             out.add("OUTER")
             self.outer_forms[e.lineno] = "autograd.grad of the recall loss"
-        if last in ("cumsum", "cumprod") and "OUTER" in out:
+        if last in SCAN_FUNCS and "OUTER" in out:
             out.add("SCAN")
+        if last in MATMUL_FUNCS | {"mul", "multiply"}:
+            nodes = self.operands(e) if last != "einsum" else list(e.args[1:])
+            ops = [self.L(a, env) for a in nodes]
+            for i, a in enumerate(ops):
+                for b in ops[i + 1:]:
+                    sc = self.masked_scan(a, b)
+                    if sc:
+                        out |= sc
+                        self.scan_operands |= self.operand_keys(nodes)
+            out |= self.read_of(nodes)
         if last in LOSS_FUNCS and self.mixed(self.operands(e) + [k.value for k in e.keywords], env):
             out.add("ERR")
         return out
+
+    def inline(self, cname, fn, e, env, skip_self):
+        """A helper of this file analysed for this call: its parameters bound to the labels of the arguments
+        passed here, and the labels of what it returns are the call's. Context-sensitive, so a scan helper used
+        for both the momentum and the memory gives each the decay of its own gates. None when it cannot be
+        followed (recursion, too deep, *args at the call): the caller falls back to the helper's summary."""
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or id(fn) in self.inline_stack \
+                or len(self.inline_stack) >= 4 or any(isinstance(a, ast.Starred) for a in e.args):
+            return None
+        a = fn.args
+        skip_self = skip_self and not _is_static(fn)
+        params = [x.arg for x in a.posonlyargs + a.args][1 if skip_self else 0:]
+        names = set(params) | {x.arg for x in a.kwonlyargs}
+        bound = {}
+        for name, arg in zip(params, e.args):
+            bound[name] = self.L(arg, env)
+        for kw in e.keywords:
+            if kw.arg in names:
+                bound[kw.arg] = self.L(kw.value, env)
+            elif kw.arg is None:
+                return None
+        memo = (cname, id(fn), frozenset((k, frozenset(v)) for k, v in bound.items()))
+        if memo in self.inline_memo:
+            return set(self.inline_memo[memo])
+        saved = (self.cname, self.fid, self.fn, self.loop_stack, self.ret, self.local_funcs, self.cur_env, self.cache)
+        self.inline_stack.append(id(fn))
+        try:
+            self.cname, self.fid, self.fn = cname, id(fn), fn
+            self.loop_stack, self.ret, self.local_funcs, self.cache = [], set(), {}, {}
+            inner = {x.arg: set() for x in a.posonlyargs + a.args + a.kwonlyargs}
+            for name, lab in bound.items():
+                inner[name] = {"STATE"} if self.gkey(name) in self.states else set(lab)
+                if lab:
+                    self.record(name, lab, fn.lineno, None)   # the call writes its argument into the parameter
+            self.block(fn.body, inner, {})
+            r = set(self.ret)
+        finally:
+            self.inline_stack.pop()
+            (self.cname, self.fid, self.fn, self.loop_stack, self.ret, self.local_funcs, self.cur_env,
+             self.cache) = saved
+        self.inline_memo[memo] = frozenset(r)
+        return r
 
     def operands(self, e) -> list:
         """Tensor operands of a call: torch.f(a, b) -> [a, b]; a.f(b) -> [a, b]."""
@@ -806,6 +1028,8 @@ class _Flow:
         k = _local_key(t)
         if not k:
             return
+        if value is not None:
+            lab = lab | self.loop_decay(k, value)
         self.record(k, lab, line, value)
         env[k] = {"STATE"} if self.gkey(k) in self.states else lab
         if value is not None:
@@ -826,9 +1050,13 @@ class _Flow:
             if k in carried:
                 u["carried"] = True
                 u["loop_lines"].add(loop.lineno)
+        decayed = sorted(l[2:] for l in lab if l.startswith("D:"))
+        if decayed and gk in self.states:   # a scan whose cumulative decay comes from learnable gates
+            self.decays.append((gk, line, decayed))
         if value is not None:
             reads = _reads(value)
             u["refs"] |= {self.gkey(r) for r in reads}
+            self.copies.setdefault(gk, set()).update(self.gkey(c) for c in _copy_sources(value))
             found = self.find_decay(value)
             if gk in self.states:
                 self.decays.extend(found)
@@ -836,6 +1064,19 @@ class _Flow:
                     self.decays.extend(self.pending.get(self.gkey(r), []))
             else:
                 self.pending[gk] = found + [d for r in reads for d in self.pending.get(self.gkey(r), [])]
+
+    def loop_decay(self, k, value) -> set:
+        """D:p when a variable carried by the enclosing loop is rewritten as (something of itself) times a
+        learnable factor: `h = a * h + x`, a doubling loop's `b = b + a * shift(b)`."""
+        if not any(k in carried for _, carried in self.loop_stack):
+            return set()
+        out = set()
+        for n in ast.walk(value):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+                for a, b in ((n.left, n.right), (n.right, n.left)):
+                    if k in _reads(a) and k not in _reads(b):
+                        out |= {"D:" + p for p in _param_names(self.L(b, self.cur_env))}
+        return out
 
     def find_decay(self, value) -> list:
         """Multiplications of a state by something learnable (nn.Parameter or learned submodule)."""
@@ -913,6 +1154,7 @@ class _Flow:
                     lab = set()
                     for a in st.value.args:
                         lab |= self.L(a, env)
+                        self.copies.setdefault(self.gkey(k), set()).update(self.gkey(c) for c in _copy_sources(a))
                     env[k] = env.get(k, set()) | lab
                     al.pop(k, None)   # mutated: its defining expression no longer describes it
             else:
@@ -973,6 +1215,13 @@ class _Flow:
             self.block(st.finalbody, env, al)
         elif isinstance(st, ast.Return):
             self.ret |= self.L(st.value, env)
+            if st.value is not None:   # a helper returning what its own loop carried (a doubling-loop scan)
+                if self.inline_stack:
+                    self.returned_keys |= {self.gkey(r) for r in _copy_sources(st.value) if not r.startswith("self.")}
+                for r in _copy_sources(st.value):
+                    u = self.updates.get(self.gkey(r))
+                    if u and u["carried"] and ("OUTER" in u["labels"] or "SCAN" in u["labels"]):
+                        self.ret.add("SCAN")
             if st.value is not None:   # a helper returning the decayed state
                 self.decays.extend(self.find_decay(st.value))
                 for r in _reads(st.value):
@@ -989,13 +1238,15 @@ class _Flow:
             self.cur_env = env
 
 
-def _run_flow(src, funcs, states, deadline):
+def _run_flow(src, funcs, states, deadline, returned=frozenset(), rev=frozenset()):
     """Runs the label analysis over `funcs` until the function summaries and the set of states
-    (including helper parameters that receive a state) stop changing."""
-    summaries, states = {}, set(states)
+    (including helper parameters that receive a state) stop changing. `returned`: what helpers return is
+    never a state of its own (the caller's variable that receives it is)."""
+    summaries, returned = {}, set(returned)
+    states = set(states) - returned
     flow = None
     for _ in range(6):
-        flow = _Flow(src, frozenset(states), summaries, deadline)
+        flow = _Flow(src, frozenset(states - returned), summaries, deadline, rev)
         changed = False
         for cname, fn in funcs:
             r = flow.run(cname, fn)
@@ -1003,13 +1254,28 @@ def _run_flow(src, funcs, states, deadline):
             if summaries.get(key) != r:
                 summaries[key] = r
                 changed = True
-        if not flow.param_states <= states:
-            states |= flow.param_states
+        if not flow.returned_keys <= returned:
+            returned |= flow.returned_keys
+            changed = True
+        if not flow.param_states - returned <= states:
+            states |= flow.param_states - returned
             changed = True
         if not changed:
             break
-    flow.all_states = states
+    flow.all_states = states - returned
     return flow
+
+
+def _copied_from(keys, copies) -> set:
+    """The keys and everything they merely rearrange (per-token states cat-ed from chunks, the last state of a
+    scan carried to the next chunk): a decay of any of them is a decay of the memory that is read."""
+    out, todo = set(), list(keys)
+    while todo:
+        k = todo.pop()
+        if k not in out:
+            out.add(k)
+            todo.extend(copies.get(k, ()))
+    return out
 
 
 def _name(gk) -> str:
@@ -1050,18 +1316,22 @@ def analyse_criteria(tree) -> list:
     else:
         mem_funcs, _ = src.reachable(MEMORY_CLASS)
         f1 = _run_flow(src, mem_funcs, frozenset(), deadline)
+        returned = f1.returned_keys
         states = set()
         for gk, u in f1.updates.items():
+            if gk in returned:
+                continue
             if ("OUTER" in u["labels"] and (u["carried"] or gk[1].startswith("self."))) or "SCAN" in u["labels"]:
                 states.add(gk)
         grew = True
         while grew:
             grew = False
             for gk, u in f1.updates.items():
-                if gk not in states and u["carried"] and u["refs"] & states:
+                if gk not in states and gk not in returned and u["carried"] and u["refs"] & states:
                     states.add(gk)
                     grew = True
-        f2 = _run_flow(src, mem_funcs, frozenset(states), deadline)
+        rev = {gk for gk in states if "REV" in f1.updates.get(gk, {}).get("labels", ())}
+        f2 = _run_flow(src, mem_funcs, frozenset(states), deadline, returned, rev)
         states = set(f2.all_states)
         ups = {gk: f2.updates[gk] for gk in states if gk in f2.updates}
         forms = sorted(set(f1.outer_forms.values()) | set(f2.outer_forms.values()))
@@ -1079,14 +1349,30 @@ def analyse_criteria(tree) -> list:
 
         # 5. per-token recurrent update of that state
         carried = [gk for gk, u in ups.items() if u["carried"]]
-        scans = [gk for gk, u in ups.items() if "SCAN" in u["labels"]]
-        if carried:
+        scans = sorted(gk for gk, u in ups.items() if "SCAN" in u["labels"] and "REV" not in u["labels"])
+        backwards = sorted(gk for gk, u in ups.items() if "SCAN" in u["labels"] and "REV" in u["labels"])
+        fwd = src.lookup(MEMORY_CLASS, "forward")
+        returned = f2.summaries.get((MEMORY_CLASS, id(fwd)), set()) if fwd is not None else set()
+        if "READREV" in returned:
+            gk = (backwards or sorted(rev & states) or [None])[0]
+            out["recurrent_update"] = (False, f"what NeuralMemory returns is read from `{_name(gk)}`, a scan run backwards "
+                                              "over the sequence (flipped, or summed from later tokens): each position "
+                                              "sees the future, not the tokens before it")
+        elif carried:
             gk = carried[0]
             u = ups[gk]
             out["recurrent_update"] = (True, f"`{_name(gk)}` is carried across the loop at line "
                                              f"{min(u['loop_lines'])} and rewritten each step (line {_lines(u)})")
+        elif scans and "READ" in returned:
+            out["recurrent_update"] = (True, f"`{_name(scans[0])}` (line {_lines(ups[scans[0]])}) holds every token's "
+                                             "state at once: a causal scan over per-token outer products")
+        elif backwards:
+            out["recurrent_update"] = (False, f"`{_name(backwards[0])}` (line {_lines(ups[backwards[0]])}) is a scan run "
+                                              "backwards over the sequence (flipped, or summed from later tokens): each "
+                                              "position sees the future, not the tokens before it")
         elif scans:
-            out["recurrent_update"] = (True, f"`{_name(scans[0])}` is a cumulative scan over per-token outer products")
+            out["recurrent_update"] = (False, f"`{_name(scans[0])}` (line {_lines(ups[scans[0]])}) is a scan over "
+                                              "per-token outer products, but what NeuralMemory returns is not read from it")
         elif states:
             out["recurrent_update"] = (False, f"the memory `{_name(sorted(states)[0])}` is written once per call, "
                                               "not step by step inside a loop over the sequence")
@@ -1110,8 +1396,8 @@ def analyse_criteria(tree) -> list:
             out["surprise_gate"] = (False, "the memory write is not gated by a sigmoid of a prediction error")
 
         # 3. a learnable decay multiplies the state that is read
-        read = f2.retrieval & states or states
-        decays = [d for d in f2.decays if d[0] in read]
+        read = (f2.retrieval - f2.scan_operands) & states or states
+        decays = [d for d in f2.decays if d[0] in _copied_from(read, f2.copies)]
         if decays:
             gk, line, names = decays[0]
             out["learnable_decay"] = (True, f"line {line}: `{_name(gk)}` is multiplied by a factor from learnable "

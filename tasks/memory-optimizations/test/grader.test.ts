@@ -26,8 +26,18 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   // Issue 12: the exit hook that forges the wrapper's counters never runs; the oversized version is cut.
   'exit_hook_forges_counters.py': [/^techniques_exercised$/, /^no_measurement_tampering$/],
   'oversized_status.py': /^no_measurement_tampering$/,
+  // Issue 14: techniques in code that never runs (the shared constant folding, envbench_check/constants.py).
+  'constant_false_flags.py': /^optional_count$/,
+  'false_and_guard.py': /^optional_count$/,
+  'flag_rebound_false.py': /^optional_count$/,
+  'uncalled_technique_helpers.py': /^optional_count$/,
+  'technique_after_return.py': /^optional_count$/,
+  'uncalled_methods.py': /^optional_count$/,
 };
-const VALID = ['aliases_and_compile.py'];
+// Issue 14: cheats that pass every other check; only the pruning of dead code fails them.
+const DEAD_CODE_CHEATS = ['constant_false_flags.py', 'false_and_guard.py', 'flag_rebound_false.py', 'uncalled_technique_helpers.py',
+  'technique_after_return.py', 'uncalled_methods.py'];
+const VALID = ['aliases_and_compile.py', 'pytorch_amp_recipe.py', 'nanogpt_style.py', 'hf_trainer_flags.py'];
 const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
 const TECHNIQUE_CHECKS = /^(required|optional)_(?!count$)/;
 
@@ -104,6 +114,29 @@ describe('memory-optimizations grader', () => {
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
     for (const c of Array.isArray(catcher) ? catcher : [catcher]) {
       expect(failing(g).some((n) => c.test(n)), `${c} among failing checks: ${failing(g).join(', ')}`).toBe(true);
+    }
+  });
+
+  it.for(DEAD_CODE_CHEATS)('%s fails only optional_count: the techniques it hides in code that never runs do not count', (file, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const g = grades.get(file)!;
+    expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual(['optional_count']);
+    const by = new Map(g.checks.map((c) => [c.name, c]));
+    expect(by.get('optional_torch_compile')?.passed).toBe(false);
+    expect(by.get('optional_memory_management')?.passed).toBe(true); // the one real extra technique
+    expect(by.get('optional_count')?.detail).toMatch(/^1 of 6/);
+  });
+
+  it('techniques under a module flag bound to True count (nanoGPT: compile = True; a flag rebound False -> True; the AMP recipe\'s use_amp)', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const nano = new Map(grades.get('nanogpt_style.py')!.checks.map((c) => [c.name, c]));
+    expect(nano.get('optional_torch_compile')?.passed).toBe(true);
+    expect(nano.get('required_gradient_checkpointing')?.passed).toBe(true);
+    // `compile` is the config global there, not the builtin
+    expect(nano.get('no_measurement_tampering')?.passed).toBe(true);
+    const recipe = new Map(grades.get('pytorch_amp_recipe.py')!.checks.map((c) => [c.name, c]));
+    for (const n of ['required_gradient_checkpointing', 'required_mixed_precision', 'optional_gradient_accumulation']) {
+      expect(recipe.get(n)?.passed, n).toBe(true);
     }
   });
 

@@ -353,6 +353,125 @@ CASES = [
         def train(model, batches, config):
             setattr(torch.cuda, "max_memory_allocated", lambda: 0)
         """, True),
+    # issue 14: only code that runs counts (the shared constant folding, envbench_check/constants.py)
+    ("optional_torch_compile", """
+        use_compile = False
+        def train(model, batches, config):
+            if use_compile:
+                model = torch.compile(model)
+        """, False),
+    ("optional_torch_compile", """
+        use_compile = True
+        def train(model, batches, config):
+            if use_compile:
+                model = torch.compile(model)
+        """, True),
+    ("optional_torch_compile", """
+        compile = True
+        def train(model, batches, config):
+            if compile and config["device"] == "cuda":
+                model = torch.compile(model)
+        """, True),
+    ("optional_torch_compile", """
+        def train(model, batches, config):
+            if config.get("compile"):
+                model = torch.compile(model)
+        """, True),  # not constant: a grader-set value (the runtime checks cover the required techniques)
+    ("optional_torch_compile", """
+        USE = True
+        USE = False
+        def train(model, batches, config):
+            if USE:
+                model = torch.compile(model)
+        """, False),
+    ("optional_torch_compile", """
+        USE = True
+        def configure():
+            global USE
+            USE = False
+        def train(model, batches, config):
+            if USE:
+                model = torch.compile(model)
+        """, True),
+    ("optional_torch_compile", """
+        def train(model, batches, config):
+            model = model if True else torch.compile(model)
+        """, False),
+    ("optional_torch_compile", """
+        def train(model, batches, config):
+            return
+            torch.compile(model)
+        """, False),
+    ("optional_torch_compile", """
+        def speed_up(m):
+            return torch.compile(m)
+        def train(model, batches, config):
+            if 0:
+                speed_up(model)
+        """, False),
+    ("optional_cpu_offload_or_pinned_memory", """
+        DEBUG = False
+        def train(model, batches, config):
+            for x, y in batches:
+                if DEBUG and torch.cuda.is_available():
+                    x = x.pin_memory()
+        """, False),
+    ("required_gradient_checkpointing", """
+        from torch.utils.checkpoint import checkpoint
+        ckpt = lambda f, x: f(x)
+        if False:
+            ckpt = checkpoint
+        class Net(nn.Module):
+            def forward(self, x):
+                return ckpt(self.f, x)
+        def build_model(config):
+            return Net()
+        """, False),  # an alias made only in dead code is no alias
+    ("optional_gradient_accumulation", """
+        ACCUM = 2
+        def train(model, batches, config):
+            for x, y in batches:
+                for xs in x.chunk(ACCUM):
+                    model(xs).sum().backward()
+                if False:
+                    opt.step()
+        """, False),
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return Net()
+        """, False),  # a method nothing names is dead
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return Net().fast()
+        """, True),
+    ("optional_torch_compile", """
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+            def fast(self):
+                return torch.compile(self)
+        def build_model(config):
+            return getattr(Net(), "fast")()
+        """, True),
+    ("optional_gradient_accumulation", """
+        ACCUM = 2
+        def train(model, batches, config):
+            for x, y in batches:
+                for xs in x.chunk(ACCUM):
+                    model(xs).sum().backward()
+                if ACCUM > 0:
+                    opt.step()
+        """, True),
 ]
 
 API_CASES = [
@@ -378,6 +497,12 @@ SUBMISSIONS = {
     "solution/reference.py": (True, [], ["runs", "techniques_exercised", "optional_count"]),
     "test/valid_submissions/aliases_and_compile.py": (True, [], ["runs", "optional_torch_compile",
                                                                 "optional_inplace_operations"]),
+    "test/valid_submissions/pytorch_amp_recipe.py": (True, [], ["runs", "required_gradient_checkpointing",
+                                                               "optional_gradient_accumulation", "optional_memory_management"]),
+    "test/valid_submissions/nanogpt_style.py": (True, [], ["runs", "optional_torch_compile", "required_gradient_checkpointing",
+                                                          "optional_gradient_accumulation", "no_measurement_tampering"]),
+    "test/valid_submissions/hf_trainer_flags.py": (True, [], ["runs", "required_gradient_checkpointing", "required_sdpa",
+                                                             "optional_memory_management", "optional_cpu_offload_or_pinned_memory"]),
     "starter.py": (False, ["required_sdpa", "techniques_exercised"], ["runs", "architecture_unchanged"]),
     "test/submissions/comments_only.py": (False, ["required_mixed_precision", "required_gradient_checkpointing",
                                                   "required_sdpa"], ["runs"]),
@@ -394,6 +519,13 @@ SUBMISSIONS = {
     "test/submissions/prints_fake_verdict.py": (False, ["runs"], []),
     "test/submissions/exit_hook_forges_counters.py": (False, ["techniques_exercised", "no_measurement_tampering"], ["runs"]),
     "test/submissions/oversized_status.py": (False, ["no_measurement_tampering"], ["runs", "techniques_exercised"]),
+    # issue 14: techniques hidden in code that never runs
+    "test/submissions/constant_false_flags.py": (False, ["optional_count", "optional_torch_compile"], ["runs", "techniques_exercised"]),
+    "test/submissions/false_and_guard.py": (False, ["optional_count", "optional_torch_compile"], ["runs", "no_measurement_tampering"]),
+    "test/submissions/flag_rebound_false.py": (False, ["optional_count", "optional_torch_compile"], ["runs"]),
+    "test/submissions/uncalled_technique_helpers.py": (False, ["optional_count", "optional_memory_efficient_optimizer"], ["runs"]),
+    "test/submissions/technique_after_return.py": (False, ["optional_count", "optional_cpu_offload_or_pinned_memory"], ["runs"]),
+    "test/submissions/uncalled_methods.py": (False, ["optional_count", "optional_torch_compile"], ["runs"]),
 }
 
 

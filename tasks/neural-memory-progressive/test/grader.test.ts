@@ -44,15 +44,20 @@ const CHEATS: Record<StepId, Record<string, RegExp>> = {
     'exit_hook_rewrites_outputs.py': /^causal$/,
     'memory_unused.py': /^memory_matters$/,
     'no_grad_memory.py': /^memory_trains$/,
+    // Issue 14: a scan run over each chunk reversed in time reads the future.
+    'scan_reversed_leaks_future.py': /^causal$/,
+    // ... and one computed and never read: the replayed memory carries nothing from token to token.
+    'scan_result_discarded.py': /^memory_recurrent$/,
   },
 };
 /** Correct solutions that differ from the references (conventions, shapes, formulas): the checks must not over-fit. */
 const VALID: Record<StepId, string[]> = {
   'memory-structure': ['transposed_normalized.py'],
   surprise: ['delta_rule_norm_gate.py'],
-  'update-decay': ['data_dependent_forget.py'],
+  'update-decay': ['data_dependent_forget.py', 'per_row_retention.py'],
   fusion: ['lerp_token_gate.py'],
-  full: ['multihead_delta_memory.py'],
+  // Issue 14: a chunked recursive-doubling scan, and a plain tutorial-style token loop.
+  full: ['multihead_delta_memory.py', 'doubling_scan_memory.py', 'tutorial_token_loop.py'],
 };
 /** What stops each step's starter. */
 const NOP_CAUGHT_BY: Record<StepId, RegExp> = {

@@ -35,6 +35,11 @@ const CHEATS: Record<string, string[]> = {
   // leak it tried to hide is still seen; the oversized version string is cut, never fatal.
   'exit_hook_rewrites_outputs.py': ['sandbox_safe', 'causal', 'memory_recurrent'],
   'oversized_status.py': ['sandbox_safe'],
+  // Issue 14: scans. The analysis follows associative-scan helpers, so these must fail for what they get wrong.
+  'scan_result_discarded.py': ['recurrent_update', 'memory_recurrent'],
+  'scan_reversed_leaks_future.py': ['recurrent_update', 'causal', 'memory_recurrent'],
+  'scan_helper_unused.py': ['recurrent_update', 'memory_recurrent'],
+  'scan_constant_decay.py': ['learnable_decay'],
 };
 // The wrong submissions that are otherwise right must fail *only* there: the other criteria still pass.
 const ONLY: Record<string, string[]> = {
@@ -43,9 +48,18 @@ const ONLY: Record<string, string[]> = {
   'generic_gate.py': ['surprise_gate'],
   'escapes_sandbox.py': ['sandbox_safe'],
   'oversized_status.py': ['sandbox_safe'],
+  'scan_constant_decay.py': ['learnable_decay'],
 };
 // Correct solutions written differently from the reference: the grader must not over-fit to it.
-const VALID = ['novelty_bmm_forget_gate.py', 'autograd_surprise.py'];
+const VALID = [
+  'novelty_bmm_forget_gate.py',
+  'autograd_surprise.py',
+  // Issue 14: the paper's parallel form through an associative-scan helper, a Titans-port-style chunked scan,
+  // and a plain tutorial-style loop.
+  'assoc_scan_log_space.py',
+  'chunked_titans_port.py',
+  'tutorial_token_loop.py',
+];
 const JUDGE = ['pass.py', 'fail.py', 'borderline.py'];
 
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);

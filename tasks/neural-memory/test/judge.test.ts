@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAnthropicClient } from '../../../src/agents/client.js';
-import type { JudgeCheckReport } from '../../../src/cli/judge.js';
+import type { JudgeCheckReport } from '../../../src/runs/judge-agreement.js';
 import { main } from '../../../src/cli/main.js';
 import { JudgeError, JudgeLog, type JudgeAccess } from '../../../src/grading/judge.js';
 import { RUBRIC_VERDICT_TOOL } from '../../../src/grading/rubric-judge.js';

@@ -85,6 +85,43 @@ def program(forward=GOOD_FORWARD, init=INIT, fuse=GOOD_FUSE, extra="", memory_ba
     return ("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n" + extra +
             f"\nclass NeuralMemory({memory_base}):" + init + forward + block.replace("{FUSE}", fuse) + MODEL)
 
+# --- scans (issue 14): memory state carried through an associative scan, a helper, a chunked loop ------------
+LOG_SCAN = '''
+def assoc_scan(log_gates, inputs):
+    """h_t = exp(log_gates_t) h_{t-1} + inputs_t for every t at once (log-space cumsum, segment sums)."""
+    T = log_gates.shape[1]
+    cum = log_gates.cumsum(dim=1)
+    seg = cum[:, :, None] - cum[:, None, :]
+    future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=cum.device), diagonal=1)
+    w = seg.masked_fill(future, float("-inf")).exp()
+    return torch.einsum("bts,bsij->btij", w, inputs)
+'''
+DOUBLING_SCAN = '''
+def scan(a, b):
+    """h_t = a_t h_{t-1} + b_t by recursive doubling (Hillis-Steele): log2(T) steps."""
+    T = a.shape[1]
+    step = 1
+    while step < T:
+        b = b + a[..., None, None] * F.pad(b, (0, 0, 0, 0, step, 0))[:, :T]
+        a = a * F.pad(a, (step, 0), value=1.0)[:, :T]
+        step *= 2
+    return b
+'''
+# the surprise of a loop-free scan: the error against the previous token's state of an ungated draft scan
+SCAN_FORWARD = '''
+    def forward(self, x):
+        B, T, _ = x.shape
+        k, v, q = self.k(x), self.v(x), self.q(x)
+        log_keep = F.logsigmoid(-self.decay_logit).expand(B, T)
+        kv = torch.einsum("bti,btj->btij", v, k)
+        draft = assoc_scan(log_keep, kv)
+        prev = F.pad(draft, (0, 0, 0, 0, 1, 0))[:, :T]
+        err = v - torch.einsum("btij,btj->bti", prev, k)
+        s = torch.sigmoid(self.surprise_net(err)).unsqueeze(-1)
+        M = assoc_scan(log_keep, s * kv)
+        return torch.einsum("btij,btj->bti", M, q)
+'''
+
 
 # (name, source, {check: expected}) -- unspecified criteria must pass
 HONEST = [
@@ -222,6 +259,38 @@ class SimpleTransformer(nn.Module):
             x = x + g * a + (1 - g) * m
         return self.head(x)
 '''), {}),
+    ("scan: loop-free log-space associative scan helper", program(extra=LOG_SCAN, forward=SCAN_FORWARD), {}),
+    ("scan: Hillis-Steele doubling loop helper", program(extra=DOUBLING_SCAN, forward=SCAN_FORWARD.replace(
+        "log_keep = F.logsigmoid(-self.decay_logit).expand(B, T)", "keep = (1 - torch.sigmoid(self.decay_logit)).expand(B, T)").replace(
+        "assoc_scan(log_keep,", "scan(keep,")), {}),
+    ("scan: inline cumprod of decays, h_t = P_t cumsum(u / P)", program(forward=SCAN_FORWARD.replace(
+        "        M = assoc_scan(log_keep, s * kv)\n",
+        "        P = torch.cumprod(torch.sigmoid(self.forget(x)), dim=1)[..., None, None]\n"
+        "        M = P * torch.cumsum(s * kv / P, dim=1)\n"), extra=LOG_SCAN,
+        init=INIT + "        self.forget = nn.Linear(d, 1)\n"), {}),
+    ("scan: a staticmethod scan called with keywords, states cat-ed over chunks", program(init=INIT + '''        self.chunk = 4
+''', forward='''
+    @staticmethod
+    def _scan(gates, inputs, h0):
+        P = torch.cumprod(gates, dim=1)[..., None, None]
+        return P * (h0.unsqueeze(1) + torch.cumsum(inputs / P, dim=1))
+
+    def forward(self, x):
+        B, T, _ = x.shape
+        k, v, q = self.k(x), self.v(x), self.q(x)
+        keep = (1 - torch.sigmoid(self.decay_logit)).expand(B, T)
+        M = x.new_zeros(B, self.d, self.d)
+        chunks = []
+        for i in range(0, T, self.chunk):
+            kc, vc = k[:, i:i + self.chunk], v[:, i:i + self.chunk]
+            err = vc - torch.einsum("bij,bcj->bci", M, kc)
+            s = torch.sigmoid(self.surprise_net(err)).unsqueeze(-1)
+            Ms = self._scan(inputs=s * torch.einsum("bci,bcj->bcij", vc, kc), h0=M, gates=keep[:, i:i + self.chunk])
+            chunks.append(Ms)
+            M = Ms[:, -1]
+        states = torch.cat(chunks, dim=1)
+        return torch.einsum("btij,btj->bti", states, q)
+'''), {}),
     ("main block and comments are ignored, not required", program() + '''
 if __name__ == "__main__":
     import sys, os  # exempt
@@ -284,6 +353,43 @@ TRAPS = [
         self.M = torch.sigmoid(self.decay_logit) * self.M + torch.einsum("bti,btj->ij", s * v, k)
         return torch.einsum("ij,btj->bti", self.M, q)
 '''), {"recurrent_update": False}),
+    ("scan: the gate reads a draft scan, the output reads only the token's own write",
+     program(extra=LOG_SCAN, forward=SCAN_FORWARD.replace("einsum(\"btij,btj->bti\", M, q)", "einsum(\"btij,btj->bti\", s * kv, q)")),
+     {"recurrent_update": False}),
+    ("scan: reversed with flip (each position sums the tokens after it)",
+     program(extra=LOG_SCAN, forward=SCAN_FORWARD.replace("M = assoc_scan(log_keep, s * kv)", "M = assoc_scan(log_keep.flip(1), (s * kv).flip(1)).flip(1)")),
+     {"recurrent_update": False}),
+    ("scan: upper-triangular weights sum the future", program(extra=LOG_SCAN.replace("diagonal=1)", "diagonal=1).logical_not()"), forward=SCAN_FORWARD),
+     {"recurrent_update": False}),
+    ("scan: inline flipped cumsum", program(extra=LOG_SCAN, forward=SCAN_FORWARD.replace(
+        "M = assoc_scan(log_keep, s * kv)", "M = torch.cumsum((s * kv).flip(1), dim=1).flip(1)")), {"recurrent_update": False, "learnable_decay": False}),
+    ("scan: helper only called under if False", program(extra=LOG_SCAN, forward='''
+    def forward(self, x):
+        B, T, _ = x.shape
+        k, v, q = self.k(x), self.v(x), self.q(x)
+        kv = torch.einsum("bti,btj->btij", v, k)
+        s = torch.sigmoid(self.surprise_net(v))
+        if False:
+            kv = assoc_scan(F.logsigmoid(-self.decay_logit).expand(B, T), kv)
+        return torch.einsum("btij,btj->bti", s.unsqueeze(-1) * kv, q)
+'''), {"surprise_gate": False, "learnable_decay": False, "outer_product": False, "recurrent_update": False}),
+    ("scan: constant decay filled with full_like", program(extra=LOG_SCAN, forward=SCAN_FORWARD.replace(
+        "log_keep = F.logsigmoid(-self.decay_logit).expand(B, T)", "log_keep = torch.full_like(self.k(x)[..., 0], -0.1)")),
+     {"learnable_decay": False}),
+    ("scan: decay from a buffer", program(extra=LOG_SCAN, init=INIT.replace("self.decay_logit = nn.Parameter(torch.tensor(-2.0))",
+                                                                            "self.register_buffer('decay_logit', torch.tensor(-2.0))"),
+                                          forward=SCAN_FORWARD), {"learnable_decay": False}),
+    ("scan: learned decay on the momentum scan only, the memory scan never fades", program(extra=LOG_SCAN, forward='''
+    def forward(self, x):
+        B, T, _ = x.shape
+        k, v, q = self.k(x), self.v(x), self.q(x)
+        kv = torch.einsum("bti,btj->btij", v, k)
+        prev = F.pad(assoc_scan(torch.zeros_like(k[..., 0]), kv), (0, 0, 0, 0, 1, 0))[:, :T]
+        s = torch.sigmoid(self.surprise_net(v - torch.einsum("btij,btj->bti", prev, k))).unsqueeze(-1)
+        S = assoc_scan(F.logsigmoid(-self.decay_logit).expand(B, T), s * kv)
+        M = assoc_scan(torch.zeros_like(k[..., 0]), S)
+        return torch.einsum("btij,btj->bti", M, q)
+'''), {"learnable_decay": False}),
     ("residual fusion x + g * m", program(fuse='''        g = torch.sigmoid(self.gate(x))
         return x + a + g * m'''), {"gated_fusion": False}),
     ("concat fusion", program(fuse='''        return x + self.gate(torch.cat([a, m], -1))'''), {"gated_fusion": False}),
@@ -395,6 +501,9 @@ SUBMISSIONS = {
     "solution/reference.py": (True, [], ["sandbox_safe"] + SIX + RUNTIME),
     "test/valid_submissions/novelty_bmm_forget_gate.py": (True, [], SIX + RUNTIME),
     "test/valid_submissions/autograd_surprise.py": (True, [], SIX + RUNTIME),
+    "test/valid_submissions/assoc_scan_log_space.py": (True, [], SIX + RUNTIME),
+    "test/valid_submissions/chunked_titans_port.py": (True, [], SIX + RUNTIME),
+    "test/valid_submissions/tutorial_token_loop.py": (True, [], SIX + RUNTIME),
     "judge-examples/pass.py": (True, [], SIX + RUNTIME),
     "judge-examples/fail.py": (False, ["surprise_gate", "gated_fusion"], RUNTIME),
     "judge-examples/borderline.py": (False, ["surprise_gate"], RUNTIME),
@@ -415,6 +524,10 @@ SUBMISSIONS = {
     "test/submissions/escapes_sandbox.py": (False, ["sandbox_safe"], SIX),
     "test/submissions/prints_fake_verdict.py": (False, ["sandbox_safe", "runs"], []),
     "test/submissions/monkeypatch_torch.py": (False, ["sandbox_safe", "memory_gradients"], []),
+    "test/submissions/scan_result_discarded.py": (False, ["recurrent_update", "memory_recurrent"], ["outer_product", "learnable_decay", "causal"]),
+    "test/submissions/scan_reversed_leaks_future.py": (False, ["recurrent_update", "causal", "memory_recurrent"], ["outer_product", "learnable_decay"]),
+    "test/submissions/scan_helper_unused.py": (False, ["recurrent_update", "memory_recurrent"], ["causal", "memory_used"]),
+    "test/submissions/scan_constant_decay.py": (False, ["learnable_decay"], ["surprise_gate", "outer_product", "recurrent_update", "gated_fusion"] + RUNTIME),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from .constants import UNKNOWN, ModuleConstants
 from .verdict import bounded, check
 
 # ---------------------------------------------------------------------------------------------------
@@ -125,6 +126,9 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
     """Every use of something outside the allowlist, as 'line N: what'. The submission is parsed, never run."""
     tree = without_main_block(tree)
     found: list[tuple[int, str]] = []
+    # A builtin's name the module binds to a constant (nanoGPT's `compile = True` config global) is that
+    # constant where the constant folding knows the value at the read; anywhere else it may be the builtin.
+    consts = ModuleConstants(tree)
 
     def bad(node, what):
         found.append((getattr(node, "lineno", 0), what))
@@ -247,7 +251,8 @@ def static_offences(tree: ast.AST, rules: Rules = DEFAULT_RULES) -> list[str]:
                     bad(node, f"use of `{n}`")
             elif n in rules.forbidden_attrs and n in imported:
                 bad(node, f"use of `{n}` (forbidden by this task: it would fake the measurement)")
-            elif n not in bound and n not in imported and n in _ALL_BUILTINS and n not in rules.builtins:
+            elif n not in bound and n not in imported and n in _ALL_BUILTINS and n not in rules.builtins \
+                    and consts.value(node) is UNKNOWN:
                 bad(node, f"use of the builtin `{n}` (not in the allowed set)")
             elif not rules.loops and n in FUNCTIONAL_ITERATION and n not in bound:
                 bad(node, f"use of `{n}` (functional iteration)")

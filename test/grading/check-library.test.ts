@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** The shared check library (src/grading/python/envbench_check.py), attacked as a submission would. */
+const root = path.resolve(import.meta.dirname, '..', '..');
+const python = process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3';
+const lib = path.join(root, 'src', 'grading', 'python');
+
+function py(args: string[], timeoutMs = 90_000): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) =>
+    execFile(python, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
+  );
+}
+
+interface Seen {
+  ended: string;
+  payload: string;
+  snapshot: string;
+  after: string | null;
+  tree_killed: boolean;
+  descendants: number;
+  wall_s: number;
+  tree_cpu_s: number;
+}
+async function attack(name: string): Promise<Seen> {
+  const r = await py([path.join(import.meta.dirname, 'check-library', 'runner_attacks.py'), name]);
+  expect(r.code, r.err.slice(-2000)).toBe(0);
+  return JSON.parse(r.out.trim().split('\n').pop()!) as Seen;
+}
+
+describe('the isolated runner: results leave only through the pipe, and nothing outlives the return', () => {
+  it('when the kill cannot take the whole tree, the run phase writes no outputs and exits 4 (the submission\'s failure)', async () => {
+    // A survivor could rewrite whatever the parent writes next; the phase must not write it at all.
+    const r = await py([path.join(import.meta.dirname, 'check-library', 'tree_survives.py')]);
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    expect(JSON.parse(r.out.trim().split('\n').pop()!)).toEqual({ code: 4, outputs_written: false });
+    expect(r.err).toContain("outlived its results");
+  });
+
+  it('an exit hook never runs: the snapshot and the file afterwards hold what the work returned', async () => {
+    const s = await attack('exit_hook');
+    expect(s).toMatchObject({ ended: 'returned', payload: 'honest', snapshot: 'honest', after: 'honest', tree_killed: true, descendants: 0 });
+  });
+
+  it('a double-forked, setsid\'d orphan is killed and reaped before it can write late', async () => {
+    const s = await attack('orphan_late_write');
+    expect(s).toMatchObject({ ended: 'returned', snapshot: 'honest', after: 'honest', tree_killed: true, descendants: 0 });
+  });
+
+  it('stopping the parent (SIGSTOP) only lengthens the measured window', async () => {
+    const s = await attack('stops_parent');
+    expect(s.ended).toBe('returned');
+    expect(s.wall_s).toBeGreaterThan(0.9);
+  });
+
+  it('an orphan\'s CPU time counts in the tree\'s (it is reaped by the parent, a subreaper)', async () => {
+    const s = await attack('burns_cpu_in_orphan');
+    expect(s.ended).toBe('returned');
+    expect(s.tree_cpu_s).toBeGreaterThan(0.4);
+    expect(s.descendants).toBe(0);
+  });
+
+  it('oversized results, an early death and a second frame written later are a failure, never a hang or a forgery', async () => {
+    expect((await attack('oversized')).ended).toBe('oversized');
+    expect((await attack('dies_early')).ended).toBe('exited');
+    expect(await attack('late_frame_thread')).toMatchObject({ ended: 'returned', payload: 'first' });
+  });
+});
+
+describe('verdicts and details', () => {
+  it('every detail is escaped and bounded, and the verdict file stays small whatever the checks carry', async () => {
+    const script = [
+      'import json, os, sys, tempfile',
+      `sys.path.insert(0, ${JSON.stringify(lib)})`,
+      'import envbench_check as ec',
+      'checks = [ec.check("c%d" % i, False, "\\x1b[31m" + "y" * 5_000_000) for i in range(500)]',
+      'p = os.path.join(tempfile.mkdtemp(), "verdict.json")',
+      'ec.write_verdict(p, ec.verdict_of(checks))',
+      'v = json.load(open(p))',
+      'print(json.dumps({"bytes": os.path.getsize(p), "n": len(v["checks"]), "longest": max(len(c["detail"]) for c in v["checks"]), "esc": "\\x1b" in open(p).read()}))',
+    ].join('\n');
+    const r = await py(['-c', script]);
+    expect(r.code, r.err).toBe(0);
+    const v = JSON.parse(r.out.trim()) as { bytes: number; n: number; longest: number; esc: boolean };
+    expect(v.bytes).toBeLessThan(1024 * 1024);
+    expect(v.n).toBeLessThanOrEqual(200);
+    expect(v.longest).toBeLessThanOrEqual(2000);
+    expect(v.esc).toBe(false);
+  });
+});
+
+describe('the one static rule set', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['torch.sys', 'import torch\nm = torch.sys.modules', false],
+    ['torch.os', 'import torch\ntorch.os.system("true")', false],
+    ['torch.inspect', 'import torch\ns = torch.inspect.stack()', false],
+    ['an unloaded submodule by path', 'import torch\nt = torch.utils.benchmark.Timer("x")', false],
+    ['a computed key into builtins', 'import torch\nrun = torch.nn.functional.__builtins__["ex" + "ec"]', false],
+    ['vars() of builtins', 'b = vars(__builtins__)["ex" + "ec"]', false],
+    ['a module written and imported', 'open("helper.py", "w").write("x = 1")\nimport helper', false],
+    ['aliasing a builtin', 'e = exec\ne("1")', false],
+    ['getattr with a computed name', 'import torch\nf = getattr(torch, "sig" + "moid")', false],
+    ['honest model code', 'import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\nclass M(nn.Module):\n    def forward(self, x):\n        return F.relu(torch.matmul(x, x))', true],
+    ['code under the __main__ guard', 'if __name__ == "__main__":\n    import os\n    os.system("true")', true],
+  ];
+  it.for(cases)('%s', async ([, src, ok]) => {
+    const script = [
+      'import ast, json, sys',
+      `sys.path.insert(0, ${JSON.stringify(lib)})`,
+      'import envbench_check as ec',
+      'print(json.dumps(ec.static_offences(ast.parse(sys.stdin.read() if False else sys.argv[1]))))',
+    ].join('\n');
+    const r = await py(['-c', script, src]);
+    expect(r.code, r.err).toBe(0);
+    const offences = JSON.parse(r.out.trim()) as string[];
+    expect(offences.length === 0, offences.join('; ')).toBe(ok);
+  });
+
+  it('is the only one: no task\'s Python defines a deny-list or a rule walker of its own, and every check.py uses the library', async () => {
+    const dirs = [path.join(root, 'tasks'), path.join(root, 'examples', 'tasks')];
+    const files: string[] = [];
+    for (const d of dirs) {
+      for (const task of await fs.readdir(d)) {
+        const folder = path.join(d, task);
+        if (!(await fs.stat(folder)).isDirectory()) continue;
+        for (const f of await fs.readdir(folder)) if (f.endsWith('.py') && f !== 'starter.py') files.push(path.join(folder, f));
+      }
+    }
+    expect(files.some((f) => f.endsWith(path.join('paged-attention', 'check.py')))).toBe(true);
+    const RULE_NAMES = /^(?:[A-Z_]*(?:DENIED|DENY|BANNED|FORBIDDEN|BLOCKED|BLACKLIST|TAMPER|UNSAFE)[A-Z_]*|ALLOWED_(?:MODULES|NAMES|DUNDER\w*)|PROCESS_(?:MODULES|CALLS))\s*=/m;
+    const RULE_FUNCS = /^def (?:_?sandbox_offences|_?module_denied|_?find_offences|find_tampering|check_sandbox_safe_rules)\(/m;
+    const ESCAPES = /["'](?:__import__|__builtins__|os\.system|subprocess)["']/;
+    for (const f of files) {
+      const src = await fs.readFile(f, 'utf8');
+      const rel = path.relative(root, f);
+      expect(RULE_NAMES.exec(src)?.[0] ?? null, `${rel} defines its own rule list`).toBeNull();
+      expect(RULE_FUNCS.exec(src)?.[0] ?? null, `${rel} defines its own rule walker`).toBeNull();
+      expect(ESCAPES.exec(src)?.[0] ?? null, `${rel} lists escape primitives (a deny-list)`).toBeNull();
+      if (path.basename(f) === 'check.py') expect(src, `${rel} does not use the shared library`).toMatch(/^import envbench_check as ec/m);
+    }
+  });
+});
