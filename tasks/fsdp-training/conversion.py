@@ -1,12 +1,19 @@
 """The fsdp-training task's 11 static checks of an FSDP conversion (trusted; the script is parsed, never run):
-which code a run reaches, names resolved through imports and simple assignments, and each of the seed's
-criteria. check.py's compare phase calls static_checks(source)."""
+which code a run reaches, names resolved through imports and simple assignments, values followed through
+helpers, functools.partial, kwargs dicts and loop-called helpers (the check library's envbench_check.flow),
+and each of the seed's criteria. check.py's compare phase calls static_checks(source)."""
 
 from __future__ import annotations
 
 import ast
 import os
 
+try:
+    from envbench_check.flow import Flow, Value
+except ImportError:  # conversion.py imported on its own: the library is in the repository's src/grading/python
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "grading", "python"))
+    from envbench_check.flow import Flow, Value
 
 
 MIN_WRAP_PARAMS = 1_000_000
@@ -98,6 +105,9 @@ class Source:
                     self.assigned.setdefault(name, []).append(node.context_expr)
         self._collect_aliases()
         self.units = self._reachable_units()
+        # Constant-folded branches are the check library's constants module's job; until it is wired here,
+        # only code after an unconditional return/raise counts as dead for the value flow.
+        self.flow = Flow(tree, qualname=self.qualname)
 
     @staticmethod
     def _target_names(t) -> list[str]:
@@ -332,6 +342,43 @@ def _lambda_fn_of_policy(src: Source, policy) -> tuple[object, str] | None:
     return None
 
 
+def _policy_outcome(src: Source, v: Value):
+    """(the lambda_fn's def or lambda, or its expression; evidence) when the value is
+    functools.partial(lambda_auto_wrap_policy, lambda_fn=F) or a function calling lambda_auto_wrap_policy with
+    lambda_fn=F; else None."""
+    p = src.flow.partial(v)
+    if p is not None and src.qualname(p.func.node) == LAMBDA_POLICY and "lambda_fn" in p.keywords:
+        fn = src.flow.function(p.keywords["lambda_fn"])
+        return (fn if fn is not None else p.keywords["lambda_fn"].node), _line(v.node)
+    if isinstance(v.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        for n in ast.walk(v.node):
+            if isinstance(n, ast.Call) and src.qualname(n.func) == LAMBDA_POLICY and _kw(n, "lambda_fn") is not None:
+                fn = src.flow.function(src.flow.value(_kw(n, "lambda_fn")))
+                return (fn if fn is not None else _kw(n, "lambda_fn")), _line(n)
+    return None
+
+
+def _policy_via_flow(src: Source, call: ast.Call):
+    """The policy followed through helpers that return it, partials and **kwargs. A helper's result counts only
+    when every way it can return (an implicit None included) is the lambda policy: a policy returned under a
+    condition the run may not meet, or only in dead code, is not the policy the model gets."""
+    vals = src.flow.keyword(call, "auto_wrap_policy")
+    by_helper: dict[int, list] = {}
+    for v in vals:
+        by_helper.setdefault(id(v.via[0]) if v.via else id(v), []).append(v)
+    for group in by_helper.values():
+        outcomes = [_policy_outcome(src, v) for v in group]
+        if outcomes and all(outcomes) and (len(group) == 1 or group[0].via):
+            fn, evidence = outcomes[0]
+            via = f" (returned by {_line(group[0].via[0])})" if group[0].via else ""
+            return fn, evidence + via
+        if not group[0].via:
+            good = [o for o in outcomes if o]
+            if good:
+                return good[0]
+    return None
+
+
 def _fsdp_calls(src: Source) -> list:
     return list(src.calls(FSDP_CLASS))
 
@@ -345,7 +392,7 @@ def check_fsdp_lambda(src: Source) -> tuple[dict, object]:
         policy = _kw(c, "auto_wrap_policy")
         if policy is None:
             continue
-        found = _lambda_fn_of_policy(src, policy)
+        found = _lambda_fn_of_policy(src, policy) or _policy_via_flow(src, c)
         if found:
             return _ok(name, f"{_line(c)} with {found[1]}"), found[0]
     with_policy = [c for c in calls if _kw(c, "auto_wrap_policy") is not None]
@@ -376,7 +423,8 @@ def check_wrap_criteria(src: Source, lambda_fn) -> dict:
     name = "wrap_criteria"
     if lambda_fn is None:
         return _fail(name, "no lambda_fn given to lambda_auto_wrap_policy")
-    fn = src.function_named(lambda_fn) if not isinstance(lambda_fn, ast.Lambda) else lambda_fn
+    fn = lambda_fn if isinstance(lambda_fn, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)) else \
+        src.function_named(lambda_fn)
     if fn is None:
         return _fail(name, f"{_line(lambda_fn)}: cannot find the lambda_fn's definition")
     type_nodes, size_nodes = [], []
@@ -435,14 +483,22 @@ def check_distributed_sampler(src: Source) -> dict:
     sampler_ids = {id(s) for s in samplers}
     loaders = list(src.calls({"torch.utils.data.DataLoader"}))
     for dl in loaders:
-        s = _kw(dl, "sampler")
-        if s is None:
-            continue
-        if any(id(e) in sampler_ids for e in src.resolve(s)):
-            if src.const(_kw(dl, "shuffle")) is True:
+        # sampler= given directly or as the "sampler" key of a **kwargs dict, through names and helpers, as
+        # it stands when the DataLoader is built (a key overwritten before then is what the loader gets)
+        if any(id(v.node) in sampler_ids for v in src.flow.keyword(dl, "sampler")):
+            if any(isinstance(v.node, ast.Constant) and v.node.value is True for v in src.flow.keyword(dl, "shuffle")):
                 return _fail(name, f"{_line(dl)}: shuffle=True together with a sampler raises; the sampler shuffles")
             return _ok(name, f"{_line(samplers[0])}; {_line(dl)}")
-    return _fail(name, f"{_line(samplers[0])}: never passed to a DataLoader as sampler=")
+    return _fail(name, f"{_line(samplers[0])}: never passed to a DataLoader as sampler= (directly or in its "
+                       "**kwargs) when the loader is built")
+
+
+def _loop_vars(lp) -> set:
+    if isinstance(lp, (ast.For, ast.AsyncFor)):
+        return {n.id for n in ast.walk(lp.target) if isinstance(n, ast.Name)}
+    return {n.id for s in ast.walk(lp) if isinstance(s, (ast.Assign, ast.AugAssign))  # a while loop's counter
+            for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+            for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def check_set_epoch(src: Source) -> dict:
@@ -464,9 +520,29 @@ def check_set_epoch(src: Source) -> dict:
         used = {n.id for a in c.args for n in ast.walk(a) if isinstance(n, ast.Name)}
         if loops and used & loop_vars:
             return _ok(name, _line(c))
+    # set_epoch in a helper that the epoch loop calls (train(model, loader, sampler, epoch)), its argument
+    # bound, through the helpers' parameters, to the loop's counter
+    reached_const = None
+    for lp in (n for n in src.walk() if isinstance(n, LOOPS)):
+        loop_vars = _loop_vars(lp)
+        scope = src.flow.scope_of(lp)
+        for v in src.flow.calls_from(lp):
+            c = v.node
+            if not v.via or not (isinstance(c.func, ast.Attribute) and c.func.attr == "set_epoch"):
+                continue
+            receiver = src.flow.values(Value(c.func.value, v.scope, v.env, c, v.via))
+            if receiver and all(isinstance(r.node, ast.Constant) and r.node.value is None for r in receiver):
+                continue  # the loop hands the helper sampler=None: that set_epoch never runs
+            if any(src.flow.derives_from(Value(a, v.scope, v.env, c, v.via), loop_vars, scope) for a in c.args):
+                return _ok(name, f"{_line(c)}, in a helper the loop at line {lp.lineno} calls ({_line(v.via[0])})")
+            reached_const = reached_const or (c, v.via[0])
+    if reached_const:
+        c, site = reached_const
+        return _fail(name, f"{_line(c)}: reached from the loop through {_line(site)}, but its argument is not the "
+                           "loop's epoch counter")
     c = calls[0]
     if not any(isinstance(a, LOOPS) for a in src.ancestors(c)):
-        return _fail(name, f"{_line(c)}: not inside the epoch loop")
+        return _fail(name, f"{_line(c)}: not inside the epoch loop, nor in a helper the loop calls")
     return _fail(name, f"{_line(c)}: its argument is not the loop's epoch counter")
 
 
@@ -476,17 +552,27 @@ def _is_optimizer_ctor(src: Source, call: ast.Call) -> bool:
     return q.startswith("torch.optim.") and ".lr_scheduler" not in q and last[:1].isupper() and last != "Optimizer"
 
 
-def _contains(src: Source, fn_node, pred, depth=0) -> bool:
-    """Whether fn_node (a def), or a top-level function it calls, contains a node matching pred."""
+def _contains(src: Source, fn_node, pred, depth=0, memo=None) -> bool:
+    """Whether fn_node (a def), or a top-level function it calls, contains a node matching pred. Memoized per
+    (function, depth) within one pred: helpers that each call the next many times must not blow up."""
     if depth > 3:
         return False
+    memo = {} if memo is None else memo
+    key = (id(fn_node), id(pred), depth)
+    if key in memo:
+        return memo[key]
+    memo[key] = False
+    found = False
     for n in ast.walk(fn_node):
         if pred(n):
-            return True
+            found = True
+            break
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in src.functions and \
-                any(_contains(src, f, pred, depth + 1) for f in src.functions[n.func.id] if f is not fn_node):
-            return True
-    return False
+                any(_contains(src, f, pred, depth + 1, memo) for f in src.functions[n.func.id] if f is not fn_node):
+            found = True
+            break
+    memo[key] = found
+    return found
 
 
 def check_optimizer_after_fsdp(src: Source) -> dict:
@@ -497,6 +583,7 @@ def check_optimizer_after_fsdp(src: Source) -> dict:
     scopes.append(ast.Module(body=[s for s in src.tree.body if not isinstance(
         s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[]))
     good = None
+    memo: dict = {}
     for scope in scopes:
         wraps, opts = [], []
         for n in ast.walk(scope):
@@ -508,9 +595,9 @@ def check_optimizer_after_fsdp(src: Source) -> dict:
                 opts.append(n)
             elif isinstance(n.func, ast.Name) and n.func.id in src.functions:
                 fns = [f for f in src.functions[n.func.id] if f is not scope]
-                if any(_contains(src, f, is_fsdp) for f in fns):
+                if any(_contains(src, f, is_fsdp, 0, memo) for f in fns):
                     wraps.append(n)
-                elif any(_contains(src, f, is_opt) for f in fns):
+                elif any(_contains(src, f, is_opt, 0, memo) for f in fns):
                     opts.append(n)
         if not wraps or not opts:
             continue
@@ -630,9 +717,16 @@ def static_checks(source: bytes | None) -> list[dict]:
         return [_fail(n, f"could not analyse source: {type(e).__name__}: {e}") for n in STATIC_CHECKS]
     out = []
 
+    def budgeted(result: dict) -> dict:
+        # Past its step budget the value flow answers "opaque", which no rule should read as a pass.
+        if result["passed"] and src.flow.exhausted:
+            return _fail(result["name"], f"the value analysis spent its budget ({src.flow.max_work} steps) before "
+                                         "this check: the script's helpers fan out too far to be followed")
+        return result
+
     def run(name, fn, *a):
         try:
-            return fn(*a)
+            return budgeted(fn(*a))
         except Exception as e:  # noqa: BLE001
             return _fail(name, f"could not analyse: {type(e).__name__}: {e}")
 
@@ -642,7 +736,7 @@ def static_checks(source: bytes | None) -> list[dict]:
         fsdp_check, lambda_fn = check_fsdp_lambda(src)
     except Exception as e:  # noqa: BLE001
         fsdp_check, lambda_fn = _fail("fsdp_lambda_auto_wrap", f"could not analyse: {type(e).__name__}: {e}"), None
-    out.append(fsdp_check)
+    out.append(budgeted(fsdp_check))
     out.append(run("wrap_criteria", check_wrap_criteria, src, lambda_fn))
     out.append(run("no_transformer_auto_wrap_policy", check_no_transformer_policy, src))
     out.append(run("distributed_sampler", check_distributed_sampler, src))

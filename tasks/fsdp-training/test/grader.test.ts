@@ -21,8 +21,14 @@ const CHEATS: Record<string, string[]> = {
   'keywords_in_comments.py': ['nccl_init', 'fsdp_lambda_auto_wrap', 'distributed_sampler', 'static_score'],
   'dead_code.py': ['nccl_init', 'fsdp_lambda_auto_wrap', 'optimizer_after_fsdp', 'static_score'],
   'fake_checkpoint.py': ['rank0_state_dict_save', 'optimizer_after_fsdp', 'static_score'],
+  // The idioms the value flow follows (helpers, partials, kwargs dicts, loop-called helpers), used to hide misses.
+  'helper_transformer_policy.py': ['no_transformer_auto_wrap_policy', 'fsdp_lambda_auto_wrap', 'wrap_criteria', 'static_score'],
+  'idioms_hide_misses.py': ['fsdp_lambda_auto_wrap', 'wrap_criteria', 'distributed_sampler', 'set_epoch_in_loop', 'static_score'],
+  'built_but_unused.py': ['fsdp_lambda_auto_wrap', 'wrap_criteria', 'distributed_sampler', 'set_epoch_in_loop', 'static_score'],
 };
-const VALID = ['helper_functions.py', 'single_miss_global_rank.py'];
+// Correct conversions written the way real codebases write them; each must pass every static check.
+const CORRECT = ['helper_functions.py', 'pytorch_examples_style.py', 'fsdp_tutorial_style.py', 'oss_recipes_style.py'];
+const VALID = [...CORRECT, 'single_miss_global_rank.py'];
 
 const byName = (g: Grade) => new Map(g.checks.map((c) => [c.name, c]));
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
@@ -82,11 +88,12 @@ describe('fsdp-training grader', () => {
     expect(failing(g), `failing checks: ${failing(g).join(', ')}`).toEqual(expect.arrayContaining(catchers));
   });
 
-  it('passes an alternative correct conversion written differently', (ctx) => {
+  it.for(CORRECT)('passes %s, a correct conversion written differently, on every static check', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const g = grades.get('helper_functions.py')!;
+    const g = grades.get(file)!;
     expect(failing(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
     expect(g.passed).toBe(true);
+    expect(byName(g).get('static_score')?.detail).toMatch(/^11 of 11/);
   });
 
   it("applies the seed's 9-of-11 rule: a single miss still passes, and the miss is reported", (ctx) => {

@@ -117,6 +117,35 @@ CASES = [
     ("rank0_state_dict_save", "with FSDP.state_dict_type(model, StateDictType.SHARDED_STATE_DICT):\n    sd = model.state_dict()\nif rank == 0:\n    torch.save(sd, 'c.pt')\n", False),
     ("destroy_process_group", "dist.destroy_process_group()\n", True),
     ("destroy_process_group", "def cleanup():\n    dist.destroy_process_group()\n", False),
+] + [
+    # The idioms real conversions use, followed by envbench_check.flow (issue 14), and the attacks they must not
+    # let through: each attack is one miss, so the checks name it (the 9-of-11 rule decides the verdict).
+    ("fsdp_lambda_auto_wrap", "def make_policy():\n    return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\npolicy = make_policy()\nmodel = FSDP(model, auto_wrap_policy=policy)\n", True),
+    ("wrap_criteria", "def f(m):\n    return isinstance(m, TransformerBlock) or sum(p.numel() for p in m.parameters()) > 1_000_000\n"
+                      "def make_policy(fn):\n    return functools.partial(lambda_auto_wrap_policy, lambda_fn=fn)\nmodel = FSDP(model, auto_wrap_policy=make_policy(f))\n", True),
+    ("fsdp_lambda_auto_wrap", "from functools import partial\ndef get_policies(cfg):\n    return None, partial(lambda_auto_wrap_policy, lambda_fn=f)\nmp, wp = get_policies(cfg)\nmodel = FSDP(model, auto_wrap_policy=wp, mixed_precision=mp)\n", True),
+    ("fsdp_lambda_auto_wrap", "from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy as tp\ndef get_policy():\n    return functools.partial(tp, transformer_layer_cls={TransformerBlock})\nmodel = FSDP(model, auto_wrap_policy=get_policy())\n", False),
+    ("fsdp_lambda_auto_wrap", "from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy as sp\ndef get_policy(use_lambda=False):\n    if use_lambda:\n        return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\n    return sp\nmodel = FSDP(model, auto_wrap_policy=get_policy())\n", False),
+    ("fsdp_lambda_auto_wrap", "def get_policy():\n    return None\n    return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\nmodel = FSDP(model, auto_wrap_policy=get_policy())\n", False),
+    ("fsdp_lambda_auto_wrap", "def get_policy():\n    if os.environ.get('USE_LAMBDA_POLICY'):\n        return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\nmodel = FSDP(model, auto_wrap_policy=get_policy())\n", False),
+    ("fsdp_lambda_auto_wrap", "def make_policy():\n    return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\ndecoy = make_policy()\nmodel = FSDP(model, auto_wrap_policy=other)\n", False),
+    ("distributed_sampler", "s = DistributedSampler(ds)\ntrain_kwargs = {'batch_size': 8, 'sampler': s}\ntrain_kwargs.update({'num_workers': 2, 'shuffle': False})\ndl = DataLoader(ds, **train_kwargs)\n", True),
+    ("distributed_sampler", "kw = dict(batch_size=8)\nkw['sampler'] = DistributedSampler(ds)\ndl = DataLoader(ds, **kw)\n", True),
+    ("distributed_sampler", "def loader_kwargs(ds):\n    kw = {}\n    kw['sampler'] = DistributedSampler(ds)\n    return kw\ndl = DataLoader(ds, **loader_kwargs(ds))\n", True),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\nkw['sampler'] = None\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "from torch.utils.data import RandomSampler\nkw = {'sampler': DistributedSampler(ds)}\nkw.update(sampler=RandomSampler(ds))\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "from torch.utils.data import RandomSampler\nkw = {'sampler': DistributedSampler(ds)}\nkw.update({'num_workers': 0, 'sampler': RandomSampler(ds)})\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "train_kwargs = {'sampler': DistributedSampler(ds)}\nother = {'batch_size': 8}\ndl = DataLoader(ds, **other)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\ndel kw['sampler']\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds), 'shuffle': True}\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "s = DistributedSampler(ds)\ns = None\ndl = DataLoader(ds, sampler=s)\n", False),
+    ("set_epoch_in_loop", "def train(model, loader, sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(model, loader, sampler, epoch)\n", True),
+    ("set_epoch_in_loop", "def train(args, model, loader, opt, epoch, sampler=None):\n    if sampler:\n        sampler.set_epoch(epoch)\ndef main():\n    for epoch in range(1, 3):\n        train(args, model, loader, opt, epoch, sampler=s1)\nmain()\n", True),
+    ("set_epoch_in_loop", "def train(sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    pass\n", False),
+    ("set_epoch_in_loop", "def train(sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    pass\ntrain(sampler, epoch)\n", False),
+    ("set_epoch_in_loop", "def train(sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, 0)\n", False),
+    ("set_epoch_in_loop", "def train(epoch, sampler=None):\n    if sampler:\n        sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(epoch, sampler=None)\n", False),
+    ("set_epoch_in_loop", "def train(sampler, epoch):\n    return\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, epoch)\n", False),
 ]
 
 
@@ -243,12 +272,21 @@ SUBMISSIONS = {
     "solution/reference.py": (True, []),
     "test/valid_submissions/helper_functions.py": (True, []),
     "test/valid_submissions/single_miss_global_rank.py": (True, ["local_rank_from_env"]),
+    "test/valid_submissions/pytorch_examples_style.py": (True, []),
+    "test/valid_submissions/fsdp_tutorial_style.py": (True, []),
+    "test/valid_submissions/oss_recipes_style.py": (True, []),
     "starter.py": (False, ["static_score", "nccl_init"]),
     "test/submissions/transformer_policy.py": (False, ["no_transformer_auto_wrap_policy", "static_score"]),
     "test/submissions/naive_conversion.py": (False, ["optimizer_after_fsdp", "local_rank_from_env", "static_score"]),
     "test/submissions/keywords_in_comments.py": (False, ["fsdp_lambda_auto_wrap", "static_score"]),
     "test/submissions/dead_code.py": (False, ["fsdp_lambda_auto_wrap", "static_score"]),
     "test/submissions/fake_checkpoint.py": (False, ["rank0_state_dict_save", "static_score"]),
+    "test/submissions/helper_transformer_policy.py": (False, ["no_transformer_auto_wrap_policy", "fsdp_lambda_auto_wrap",
+                                                              "wrap_criteria", "static_score"]),
+    "test/submissions/idioms_hide_misses.py": (False, ["fsdp_lambda_auto_wrap", "wrap_criteria", "distributed_sampler",
+                                                       "set_epoch_in_loop", "static_score"]),
+    "test/submissions/built_but_unused.py": (False, ["fsdp_lambda_auto_wrap", "wrap_criteria", "distributed_sampler",
+                                                     "set_epoch_in_loop", "static_score"]),
 }
 
 
@@ -278,6 +316,16 @@ def main() -> int:
         if problems:
             failures.append(f"{rel}: " + "; ".join(problems))
     print(f"submissions (static): {len(SUBMISSIONS)} checked")
+    # A script whose dicts are rebuilt from each other 300 times exhausts the value flow's step budget: the
+    # checks after that point fail with the reason instead of stalling the grader or passing on opaque values.
+    hostile = "kw = {}\n" + "".join(f"if c{i}:\n    kw.update(kw{i})\nkw{i + 1} = dict(kw, **kw)\n" for i in range(300))
+    hostile += "dl = DataLoader(ds, **kw)\n"
+    ref = open(os.path.join(TASK, "solution/reference.py")).read()
+    static = check.static_checks((ref + "\n" + hostile).encode())
+    spent = [c["name"] for c in static if "spent its budget" in c["detail"]]
+    if not spent or any(c["passed"] for c in static if c["name"] in spent):
+        failures.append(f"hostile dict fan-out: no check failed for the spent budget ({spent})")
+    print(f"budget: {len(spent)} checks failed once the value flow's budget was spent")
     for f in failures:
         print("FAIL", f, file=sys.stderr)
     return 1 if failures else 0

@@ -1,0 +1,851 @@
+"""Interprocedural value flow within one module, for static checks that read a submission's AST (trusted code:
+the submission is parsed, never run).
+
+Real code rarely hands a value straight to the call a check looks at. It builds it in a helper and returns it,
+wraps a function in `functools.partial`, collects keyword arguments in a dict passed as `**kw`, or makes the
+call in a helper that a loop calls. `Flow` follows those idioms, within the module, to a bounded depth:
+
+    flow = Flow(tree)                      # tree: ast.Module; optional qualname= and branch= (below)
+    vals = flow.values(expr)               # [Value]: the expressions `expr` may evaluate to
+    vals = flow.keyword(call, "sampler")   # [Value]: what keyword `sampler` of a call is, `**kw` dicts included
+    p = flow.partial(value)                # Partial(func, keywords) or None: functools.partial unwrapped
+    fn = flow.function(value)              # the def or lambda a value is, or None
+    for c in flow.calls_from(node): ...    # [Value] of every ast.Call a run of `node` executes, descending
+                                           # into the module's functions it calls, arguments bound
+    flow.derives_from(value, names, scope) # whether a value is computed from these names of that scope
+
+A `Value` is an expression together with where it is evaluated: `node` (the ast node), `scope` (the enclosing
+def, or None for the module), `env` (parameter name -> [Value] bound at the call site that led here), `at`
+(the node whose position decides which assignments reach it) and `via` (the chain of helper calls it was
+returned through). A value the analysis cannot see through is returned as itself (a Name it cannot resolve,
+a call of something outside the module), so callers test `value.node` and never get an exception.
+
+What is followed:
+  - names: the assignments in the name's scope that reach the point of use (the last one in straight-line
+    code, plus any in a branch or loop after it), else the module's assignments; a parameter resolves to the
+    argument bound at the call site, or, without one, to the arguments of every call of that function in the
+    module; tuple unpacking of a tuple literal; `with ... as name`.
+  - calls of the module's own functions (top-level or nested defs): every live `return` value, with
+    arguments bound to parameters (positional, keyword, defaults). A function that can end without a
+    return also yields `None`, so a caller can insist on every outcome (`via` groups them).
+  - `functools.partial(f, ...)` (or `partial` imported by name), nested partials merged.
+  - dicts: literals (`**` spreads included), `dict(...)`, `kw.update({...})`, `kw.update(k=v)`, `kw[k] = v`,
+    `kw |= {...}`, `del kw[k]`, `kw.pop(k)`, in order; a write in a branch adds a possibility, one in
+    straight-line code replaces.
+  - `a if c else b` and `a or b`: both.
+Dead code is skipped: statements after an unconditional `return`/`raise`/`break`/`continue`, and branches the
+optional `branch(test) -> True | False | None` callback folds (constant conditions are another module's job;
+pass its folding function here).
+
+Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; `max_work` (default 20,000
+steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of objects
+(`self.x`, `cfg.x`) and aliases of a dict (`a = kw; a[k] = v`) are not followed; a name assigned in a loop is
+taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+BRANCHING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.IfExp) + \
+    ((ast.match_case,) if hasattr(ast, "match_case") else ())
+TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+PARTIAL = "functools.partial"
+_MISSING = object()
+
+
+@dataclass(eq=False)
+class Value:
+    node: ast.AST
+    scope: ast.AST | None = None
+    env: dict = field(default_factory=dict)
+    at: ast.AST | None = None
+    via: tuple = ()
+
+    def const(self):
+        """The literal this value is (ast.Constant), else the _MISSING marker."""
+        return self.node.value if isinstance(self.node, ast.Constant) else _MISSING
+
+
+@dataclass(eq=False)
+class Partial:
+    func: Value
+    keywords: dict  # name -> Value
+
+
+def is_const(v: Value, const) -> bool:
+    return isinstance(v.node, ast.Constant) and v.node.value is const if const in (None, True, False) \
+        else isinstance(v.node, ast.Constant) and v.node.value == const
+
+
+class Flow:
+    def __init__(self, tree: ast.Module, qualname: Callable | None = None,
+                 branch: Callable | None = None, max_depth: int = 6, max_work: int = 20_000):
+        self.tree = tree
+        self.max_depth = max_depth
+        self.max_work = max_work  # steps for the whole analysis of this module; then everything is opaque
+        self.work = 0
+        self.branch = branch or (lambda test: None)
+        self.parents: dict[int, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+        self.aliases = _import_aliases(tree)
+        self._qualname = qualname
+        self._writes: dict[int, dict[str, list]] = {}
+        self._live: dict[int, bool] = {}
+        self._events: dict[tuple, list] = {}
+        self._slots: dict[int, tuple] = {}  # statement -> (parent, block field, index)
+        self._first_terminal: dict[tuple, int] = {}
+        for node in ast.walk(tree):
+            for fname in ("body", "orelse", "finalbody"):
+                block = getattr(node, fname, None)
+                if isinstance(block, list):
+                    for i, st in enumerate(block):
+                        self._slots[id(st)] = (node, fname, i)
+                        if isinstance(st, TERMINAL) and (id(node), fname) not in self._first_terminal:
+                            self._first_terminal[(id(node), fname)] = i
+        self._callees: dict[int, object] = {}
+
+    # -- names and scopes -------------------------------------------------------------------------------------
+
+    def qualname(self, node) -> str | None:
+        """The dotted name an expression refers to through imports ("functools.partial"), else None."""
+        if self._qualname is not None:
+            try:
+                return self._qualname(node)
+            except Exception:  # noqa: BLE001
+                return None
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def scope_of(self, node) -> ast.AST | None:
+        """The def (or lambda, or class) whose body holds node; None for the module."""
+        p = self.parents.get(id(node))
+        while p is not None:
+            if isinstance(p, SCOPES):
+                return p
+            p = self.parents.get(id(p))
+        return None
+
+    def function_def(self, name: str, scope) -> ast.AST | None:
+        """The def `name` refers to from `scope`: a def nested in an enclosing function, else a top-level one."""
+        s = scope
+        for _ in range(50):
+            body = self.tree.body if s is None else getattr(s, "body", [])
+            if isinstance(body, list):
+                found = [st for st in body if isinstance(st, FUNCS) and st.name == name]
+                if found:
+                    return found[-1]
+            if s is None:
+                return None
+            s = self.scope_of(s)
+        return None
+
+    def _scope_writes(self, scope) -> dict[str, list]:
+        """name -> [(stmt-ish node, value node or None, kind)] for the bindings made directly in scope."""
+        key = id(scope) if scope is not None else 0
+        if key in self._writes:
+            return self._writes[key]
+        out: dict[str, list] = {}
+
+        def add(name, node, value, kind="assign"):
+            out.setdefault(name, []).append((node, value, kind))
+
+        def bind_target(t, value, node, item=None):
+            if isinstance(t, ast.Name):
+                if item is not None:  # `a, b = helper()`: element i of what the helper returns
+                    add(t.id, node, (value, item), "item")
+                else:
+                    add(t.id, node, value)
+            elif isinstance(t, ast.Starred):
+                bind_target(t.value, None, node)
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                starred = any(isinstance(e, ast.Starred) for e in t.elts)
+                vals = value.elts if isinstance(value, (ast.Tuple, ast.List)) and \
+                    len(value.elts) == len(t.elts) and not any(isinstance(e, ast.Starred) for e in value.elts) else None
+                for i, e in enumerate(t.elts):
+                    if vals:
+                        bind_target(e, vals[i], node)
+                    elif isinstance(value, ast.Call) and not starred and item is None:
+                        bind_target(e, value, node, i)
+                    else:
+                        bind_target(e, None, node)
+
+        root = self.tree if scope is None else scope
+        if isinstance(root, ast.Lambda):
+            self._writes[key] = out
+            return out
+        todo = list(ast.iter_child_nodes(root))
+        while todo:
+            n = todo.pop()
+            if isinstance(n, SCOPES):
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    add(n.name, n, n, "def")
+                continue
+            if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                continue
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    bind_target(t, n.value, n)
+            elif isinstance(n, ast.AnnAssign) and n.value is not None:
+                bind_target(n.target, n.value, n)
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+                add(n.target.id, n, None, "aug")
+            elif isinstance(n, (ast.For, ast.AsyncFor)):
+                bind_target(n.target, None, n)
+            elif isinstance(n, ast.withitem) and n.optional_vars is not None:
+                bind_target(n.optional_vars, n.context_expr, self.parents.get(id(n), n))
+            elif isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
+                add(n.target.id, n, n.value)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                for a in n.names:
+                    add((a.asname or a.name).split(".")[0], n, None, "import")
+            todo.extend(ast.iter_child_nodes(n))
+        self._writes[key] = out
+        return out
+
+    def _conditional(self, node, scope, at) -> bool:
+        """Whether node, inside scope, sits in a branch or loop that does not also hold `at`."""
+        at_anc = {id(a) for a in self._ancestors(at)} if at is not None else set()
+        for a in self._ancestors(node):
+            if a is scope or (scope is None and a is self.tree):
+                return False
+            if isinstance(a, BRANCHING) and id(a) not in at_anc:
+                return True
+            if isinstance(a, ast.Try) and id(a) not in at_anc and any(node is s or self._inside(node, s) for s in a.orelse):
+                return True
+        return False
+
+    def _inside(self, node, container) -> bool:
+        return any(a is container for a in self._ancestors(node))
+
+    def _ancestors(self, node) -> Iterator[ast.AST]:
+        p = self.parents.get(id(node))
+        while p is not None:
+            yield p
+            p = self.parents.get(id(p))
+
+    def _reaching(self, writes: list, scope, at) -> list:
+        """Of a name's writes in one scope, those that may reach `at`: the last unconditional one before it,
+        and every conditional one after that. Without a position (use from another scope), all of them."""
+        live = [w for w in writes if self.live(w[0])]
+        if at is None or scope is None and self.scope_of(at) is not None:
+            return live
+        pos = _pos(at)
+        def precedes(w) -> bool:  # `x = f(x)`: the x read on the right is the previous binding
+            if self._inside(at, w[0]):
+                return isinstance(w[0], (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith))
+            return _pos(w[0]) < pos
+        before = sorted((w for w in live if precedes(w)), key=lambda w: _pos(w[0]))
+        if not before:
+            return [w for w in live if self._in_loop_with(w[0], at)]  # assigned later in a loop around the use
+        out = []
+        for w in reversed(before):
+            out.append(w)
+            if not self._conditional(w[0], scope, at):
+                break
+        return list(reversed(out))
+
+    def _in_loop_with(self, node, at) -> bool:
+        at_anc = {id(a) for a in self._ancestors(at)}
+        return any(isinstance(a, (ast.For, ast.While, ast.AsyncFor)) and id(a) in at_anc for a in self._ancestors(node))
+
+    # -- liveness ---------------------------------------------------------------------------------------------
+
+    def live(self, node) -> bool:
+        """False when node is dead code: after an unconditional return/raise/break/continue in its block, or
+        in a branch the `branch` callback folds away. Memoized per node (amortized O(1))."""
+        chain, cur = [], node
+        while True:
+            k = id(cur)
+            if k in self._live:
+                result = self._live[k]
+                break
+            chain.append(cur)
+            a = self.parents.get(k)
+            if a is None:
+                result = True
+                break
+            if not self._live_here(cur, a):
+                result = False  # cur is dead, and so is everything below it on the chain
+                break
+            if isinstance(a, SCOPES) or a is self.tree:
+                result = True
+                break
+            cur = a
+        for c in chain:
+            self._live[id(c)] = result
+        return result
+
+    def _live_here(self, child, a) -> bool:
+        """Whether child is live within its parent a alone (its block, a's folded test)."""
+        slot = self._slots.get(id(child))
+        if slot is not None and slot[0] is a:
+            _, fname, idx = slot
+            first = self._first_terminal.get((id(a), fname))
+            if first is not None and first < idx:
+                return False
+            if isinstance(a, (ast.If, ast.While)) and fname in ("body", "orelse"):
+                try:
+                    truth = self.branch(a.test)
+                except Exception:  # noqa: BLE001
+                    truth = None
+                if (truth is False and fname == "body") or (truth is True and fname == "orelse" and isinstance(a, ast.If)):
+                    return False
+        if isinstance(a, ast.IfExp) and child is not a.test:
+            try:
+                truth = self.branch(a.test)
+            except Exception:  # noqa: BLE001
+                truth = None
+            if (truth is False and child is a.body) or (truth is True and child is a.orelse):
+                return False
+        return True
+
+    def returns(self, fn) -> tuple[list, bool]:
+        """(the live `return` value nodes of a def, and whether it can end without returning a value)."""
+        if isinstance(fn, ast.Lambda):
+            return [fn.body], False
+        if not isinstance(fn, FUNCS):
+            return [], True
+        vals = []
+        todo = list(fn.body)
+        while todo:
+            n = todo.pop()
+            if isinstance(n, SCOPES):
+                continue
+            if isinstance(n, ast.Return) and self.live(n):
+                vals.append(n.value if n.value is not None else ast.Constant(value=None))
+            todo.extend(c for c in ast.iter_child_nodes(n) if isinstance(c, (ast.stmt, ast.excepthandler)) or
+                        (hasattr(ast, "match_case") and isinstance(c, ast.match_case)))
+        vals.sort(key=_pos)
+        return vals, not self._always_returns(fn.body)
+
+    def _always_returns(self, block) -> bool:
+        for s in block:
+            if not self.live(s):
+                continue
+            if isinstance(s, (ast.Return, ast.Raise)):
+                return True
+            if isinstance(s, ast.If):
+                try:
+                    truth = self.branch(s.test)
+                except Exception:  # noqa: BLE001
+                    truth = None
+                if truth is True and self._always_returns(s.body) or truth is False and self._always_returns(s.orelse):
+                    return True
+                if s.orelse and self._always_returns(s.body) and self._always_returns(s.orelse):
+                    return True
+            if isinstance(s, (ast.With, ast.AsyncWith)) and self._always_returns(s.body):
+                return True
+            if isinstance(s, ast.Try) and self._always_returns(s.body + s.orelse) and \
+                    all(self._always_returns(h.body) for h in s.handlers):
+                return True
+            if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and s.test.value is True and \
+                    not any(isinstance(n, ast.Break) for n in ast.walk(s)):
+                return True
+        return False
+
+    # -- values -----------------------------------------------------------------------------------------------
+
+    def value(self, node, at=None) -> Value:
+        """node as a Value in its own scope, positioned at itself."""
+        return Value(node, self.scope_of(node), {}, at if at is not None else node)
+
+    def values(self, expr, depth: int = 0) -> list[Value]:
+        """The expressions `expr` (an ast node or a Value) may evaluate to, as Values (opaque ones included)."""
+        v = expr if isinstance(expr, Value) else self.value(expr)
+        out: list[Value] = []
+        self._values(v, depth, out, set())
+        return out
+
+    @property
+    def exhausted(self) -> bool:
+        return self.work > self.max_work
+
+    def spent(self) -> bool:
+        """Counts one step; True once the analysis has used its budget (a hostile fan-out of helpers calling
+        helpers must not stall a grader): from then on values are opaque, dicts empty, and no calls are reached."""
+        self.work += 1
+        return self.work > self.max_work
+
+    def _values(self, v: Value, depth: int, out: list, seen: set):
+        key = (id(v.node), id(v.env), id(v.at))
+        if key in seen or len(out) > 200:
+            return
+        if self.spent():
+            out.append(v)
+            return
+        seen.add(key)
+        n = v.node
+        if depth >= self.max_depth:
+            out.append(v)
+            return
+        if isinstance(n, ast.Name):
+            res = self._resolve_name(v, depth)
+            if res is None:
+                out.append(v)
+                return
+            for r in res:
+                if r is v:
+                    out.append(v)
+                else:
+                    self._values(r, depth + 1, out, seen)
+            return
+        if isinstance(n, ast.IfExp):
+            for b in (n.body, n.orelse):
+                if self.live(b):
+                    self._values(Value(b, v.scope, v.env, v.at, v.via), depth + 1, out, seen)
+            return
+        if isinstance(n, ast.BoolOp) and isinstance(n.op, ast.Or):
+            for b in n.values:
+                self._values(Value(b, v.scope, v.env, v.at, v.via), depth + 1, out, seen)
+            return
+        if isinstance(n, ast.NamedExpr):
+            self._values(Value(n.value, v.scope, v.env, v.at, v.via), depth + 1, out, seen)
+            return
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+            fn = self._callee(v)
+            if fn is not None and isinstance(fn, FUNCS):
+                env = self.bind(v, fn, depth)
+                rets, falls_off = self.returns(fn)
+                via = v.via + (n,)
+                for r in rets:
+                    self._values(Value(r, fn, env, r, via), depth + 1, out, seen)
+                if falls_off:
+                    out.append(Value(ast.Constant(value=None), fn, env, fn, via))
+                return
+        out.append(v)
+
+    def _callee(self, v: Value):
+        """The module's def (or lambda) a call's function name resolves to, else None."""
+        n = v.node
+        if not isinstance(n, ast.Call):
+            return None
+        cacheable = isinstance(n.func, ast.Name) and n.func.id not in v.env  # not a function passed in
+        if cacheable and id(n) in self._callees:
+            return self._callees[id(n)]
+        found = None
+        fv = Value(n.func, v.scope, v.env, v.at, v.via)
+        for f in self.values(fv, depth=self.max_depth - 2):
+            if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                found = f.node
+                break
+        if cacheable and not self.exhausted:
+            self._callees[id(n)] = found
+        return found
+
+    def _resolve_name(self, v: Value, depth: int) -> list[Value] | None:
+        name = v.node.id
+        if name in v.env:
+            return v.env[name]
+        s = v.scope
+        first = True
+        while True:
+            if s is not None and not isinstance(s, ast.ClassDef) or s is None:
+                if s is not None and name in _params(s):
+                    if first:
+                        return self._callers_args(s, name, depth)
+                    return None
+                writes = self._scope_writes(s).get(name)
+                if writes:
+                    at = v.at if first else None
+                    res = []
+                    for node, value, kind in self._reaching(writes, s, at):
+                        if kind == "def":
+                            res.append(Value(value, self.scope_of(value), {}, value))
+                        elif value is None:  # an import, a loop target, `x += ...`: opaque, the name itself
+                            res.append(v)
+                        elif kind == "item":
+                            res.extend(self._element(Value(value[0], s, v.env if s is v.scope else {}, node, v.via),
+                                                     value[1], depth, v))
+                        else:
+                            res.append(Value(value, s, v.env if s is v.scope else {}, node, v.via))
+                    return res or None
+            if s is None:
+                return None
+            s = self.scope_of(s)
+            first = False
+
+    def _element(self, call: Value, i: int, depth: int, name: Value) -> list[Value]:
+        """Element i of each tuple a call may return; the name itself (opaque) where it is not a tuple literal."""
+        out = []
+        for r in self.values(call, depth + 1):
+            if isinstance(r.node, (ast.Tuple, ast.List)) and i < len(r.node.elts) and \
+                    not any(isinstance(e, ast.Starred) for e in r.node.elts):
+                out.append(Value(r.node.elts[i], r.scope, r.env, r.at, r.via))
+            else:
+                out.append(name)
+        return out
+
+    def _callers_args(self, fn, name: str, depth: int) -> list[Value] | None:
+        """What parameter `name` of fn is bound to at each of the module's calls of fn (no call context known)."""
+        if isinstance(fn, ast.Lambda) or depth >= self.max_depth - 1:
+            return None
+        res = []
+        for call in self.calls_of(fn):
+            cv = self.value(call)
+            bound = self.bind(cv, fn, depth).get(name)
+            if bound:
+                res.extend(bound)
+        return res or None
+
+    def calls_of(self, fn) -> list[ast.Call]:
+        """The module's calls `fn(...)` by its name, where that name resolves to fn."""
+        name = getattr(fn, "name", None)
+        out = []
+        if name is None:
+            return out
+        for n in ast.walk(self.tree):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name and \
+                    self.function_def(name, self.scope_of(n)) is fn:
+                out.append(n)
+        return out
+
+    def bind(self, call: Value, fn, depth: int = 0) -> dict[str, list]:
+        """Parameter name -> [Value] for a call of fn: positional and keyword arguments, else defaults."""
+        env: dict[str, list] = {}
+        c = call.node
+        if not isinstance(c, ast.Call) or not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return env
+        a = fn.args
+        positional = [p.arg for p in list(getattr(a, "posonlyargs", [])) + list(a.args)]
+        mk = lambda e: Value(e, call.scope, call.env, call.at, call.via)  # noqa: E731
+        args = list(c.args)
+        for i, e in enumerate(args):
+            if isinstance(e, ast.Starred):
+                break
+            if i < len(positional):
+                env[positional[i]] = [mk(e)]
+        kwonly = [p.arg for p in a.kwonlyargs]
+        for k in c.keywords:
+            if k.arg is not None and (k.arg in positional or k.arg in kwonly):
+                env[k.arg] = [mk(k.value)]
+            elif k.arg is None:  # **kw: the dict's keys that name parameters
+                for p in positional + kwonly:
+                    if p not in env:
+                        got = self.dict_key(mk(k.value), p, depth + 1)
+                        if got:
+                            env[p] = got
+        defaults = list(a.defaults)
+        for p, d in zip(positional[len(positional) - len(defaults):], defaults):
+            env.setdefault(p, [Value(d, self.scope_of(fn), {}, d)])
+        for p, d in zip(kwonly, a.kw_defaults):
+            if d is not None:
+                env.setdefault(p, [Value(d, self.scope_of(fn), {}, d)])
+        return env
+
+    # -- partial, functions ------------------------------------------------------------------------------------
+
+    def partial(self, v: Value, depth: int = 0) -> Partial | None:
+        """functools.partial(f, **kw) unwrapped (nested partials merged; inner keywords lose to outer), or None."""
+        n = v.node
+        if depth > self.max_depth or not isinstance(n, ast.Call) or not n.args:
+            return None
+        if self.qualname(n.func) != PARTIAL:
+            return None
+        kws = {k.arg: Value(k.value, v.scope, v.env, v.at, v.via) for k in n.keywords if k.arg is not None}
+        for k in n.keywords:
+            if k.arg is None:
+                for key, vals in self.dict_items(Value(k.value, v.scope, v.env, v.at, v.via), depth + 1).items():
+                    if vals and key not in kws:
+                        kws[key] = vals[-1]
+        func = Value(n.args[0], v.scope, v.env, v.at, v.via)
+        for f in self.values(func, depth + 1):
+            inner = self.partial(f, depth + 1)
+            if inner is not None:
+                return Partial(inner.func, {**inner.keywords, **kws})
+            func = f
+            break
+        return Partial(func, kws)
+
+    def function(self, v: Value) -> ast.AST | None:
+        """The def or lambda a value is (through names, helpers returning a function), else None."""
+        for f in self.values(v):
+            if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return f.node
+        return None
+
+    # -- keyword arguments and dicts ---------------------------------------------------------------------------
+
+    def keyword(self, call, name: str) -> list[Value]:
+        """What keyword argument `name` of a call (ast.Call or Value) may be: an explicit `name=`, or the key
+        `name` of a `**kw` dict; [] when the call never passes it."""
+        v = call if isinstance(call, Value) else self.value(call)
+        c = v.node
+        if not isinstance(c, ast.Call):
+            return []
+        out = []
+        for k in c.keywords:
+            if k.arg == name:
+                out = self.values(Value(k.value, v.scope, v.env, v.at, v.via))
+            elif k.arg is None:
+                got = self.dict_key(Value(k.value, v.scope, v.env, v.at, v.via), name)
+                if got:
+                    out = got
+        return out
+
+    def dict_key(self, d: Value, key: str, depth: int = 0) -> list[Value]:
+        vals = self.dict_items(d, depth).get(key) or []
+        res = []
+        for x in vals:
+            res.extend(self.values(x, depth + 1))
+        return res
+
+    def dict_items(self, d: Value, depth: int = 0) -> dict[str, list]:
+        """key -> [Value] (the possible values) of the dict a value is, following its writes up to d.at."""
+        if depth > self.max_depth or self.spent():
+            return {}
+        n = d.node
+        if isinstance(n, ast.Name):
+            resolved = None
+            if n.id in d.env:
+                resolved = d.env[n.id]
+            if resolved is None:
+                s = d.scope
+                writes = self._scope_writes(s).get(n.id) if not isinstance(s, ast.Lambda) else None
+                if not writes and s is not None and n.id in _params(s):
+                    resolved = self._callers_args(s, n.id, depth)
+                elif not writes:  # bound in an enclosing scope or the module: all its writes there count
+                    outer = self._name_scope(n.id, self.scope_of(s)) if s is not None else None
+                    if s is None or outer is s:
+                        return {}
+                    if outer is not None and n.id in _params(outer):
+                        resolved = self._callers_args(outer, n.id, depth)
+                    else:
+                        return self._dict_by_writes(Value(n, outer, {}, None, d.via), depth)
+            if resolved is not None:
+                merged: dict[str, list] = {}
+                for r in resolved:
+                    for k, vs in self.dict_items(r, depth + 1).items():
+                        merged.setdefault(k, []).extend(vs)
+                return merged
+            return self._dict_by_writes(d, depth)
+        if isinstance(n, ast.Dict):
+            items: dict[str, list] = {}
+            for k, val in zip(n.keys, n.values):
+                sub = Value(val, d.scope, d.env, d.at, d.via)
+                if k is None:
+                    for kk, vs in self.dict_items(sub, depth + 1).items():
+                        items[kk] = list(vs)
+                elif isinstance(k, ast.Constant) and isinstance(k.value, str):
+                    items[k.value] = [sub]
+            return items
+        if isinstance(n, ast.Call):
+            if isinstance(n.func, ast.Name) and n.func.id == "dict" and self.function_def("dict", d.scope) is None:
+                items = {}
+                for a in n.args[:1]:
+                    items.update(self.dict_items(Value(a, d.scope, d.env, d.at, d.via), depth + 1))
+                for k in n.keywords:
+                    sub = Value(k.value, d.scope, d.env, d.at, d.via)
+                    if k.arg is None:
+                        items.update(self.dict_items(sub, depth + 1))
+                    else:
+                        items[k.arg] = [sub]
+                return items
+            fn = self._callee(d)  # a helper that builds and returns the dict: each return, as its own scope saw it
+            merged = {}
+            if isinstance(fn, FUNCS) and depth < self.max_depth:
+                env = self.bind(d, fn, depth)
+                for r in self.returns(fn)[0]:
+                    for k, vs in self.dict_items(Value(r, fn, env, r, d.via + (n,)), depth + 1).items():
+                        merged.setdefault(k, []).extend(vs)
+            return merged
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
+            left = self.dict_items(Value(n.left, d.scope, d.env, d.at, d.via), depth + 1)
+            left.update(self.dict_items(Value(n.right, d.scope, d.env, d.at, d.via), depth + 1))
+            return left
+        if isinstance(n, ast.IfExp):
+            merged = {}
+            for b in (n.body, n.orelse):
+                for k, vs in self.dict_items(Value(b, d.scope, d.env, d.at, d.via), depth + 1).items():
+                    merged.setdefault(k, []).extend(vs)
+            return merged
+        return {}
+
+    def _dict_by_writes(self, d: Value, depth: int) -> dict[str, list]:
+        """Replays, in order, the statements of d's scope that build or change the dict named d.node.id
+        before d.at: assignments reset it, item writes and update() set keys, del and pop() remove them."""
+        name, scope = d.node.id, d.scope
+        at = d.at  # None: every write in the scope (a dict used from inside a function the scope defines)
+        end = (1 << 30, 0)
+        events = [(n, ev) for n, ev in self._dict_events(scope, name)
+                  if _pos(n) < (_pos(at) if at is not None else end) and self.live(n)]
+        state: dict[str, list] = {}
+        for node, (kind, payload) in events:
+            cond = self._conditional(node, scope, at)
+            sub = lambda e: Value(e, scope, d.env, node, d.via)  # noqa: E731
+            if kind == "reset":
+                new = self.dict_items(sub(payload), depth + 1)
+                if cond:
+                    for k, vs in new.items():
+                        state.setdefault(k, []).extend(vs)
+                else:
+                    state = {k: list(vs) for k, vs in new.items()}
+            elif kind == "update":
+                new = {}
+                for p in payload:
+                    if isinstance(p, tuple):
+                        new[p[0]] = [sub(p[1])]
+                    else:
+                        new.update(self.dict_items(sub(p), depth + 1))
+                for k, vs in new.items():
+                    state[k] = (state.get(k, []) + vs) if cond else list(vs)
+            elif kind == "set":
+                k, e = payload
+                state[k] = (state.get(k, []) + [sub(e)]) if cond else [sub(e)]
+            elif kind == "del" and not cond:
+                state.pop(payload, None)
+        return state
+
+    def _dict_events(self, scope, name: str) -> list:
+        """The statements of scope (not nested scopes) that build or change the dict `name`, in source order."""
+        key = (id(scope) if scope is not None else 0, name)
+        cached = self._events.get(key)
+        if cached is not None:
+            return cached
+        root = self.tree if scope is None else scope
+        events, todo = [], list(ast.iter_child_nodes(root))
+        while todo:
+            n = todo.pop()
+            if isinstance(n, SCOPES):
+                continue
+            ev = self._dict_event(n, name)
+            if ev is not None:
+                events.append((n, ev))
+            todo.extend(ast.iter_child_nodes(n))
+        events.sort(key=lambda e: _pos(e[0]))
+        self._events[key] = events
+        return events
+
+    @staticmethod
+    def _dict_event(n, name: str):
+        def is_name(e):
+            return isinstance(e, ast.Name) and e.id == name
+
+        def key_of(s):
+            return s.value if isinstance(s, ast.Constant) and isinstance(s.value, str) else None
+        if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            for t in targets:
+                if is_name(t):
+                    return ("reset", n.value)
+                if isinstance(t, ast.Subscript) and is_name(t.value) and key_of(t.slice) is not None:
+                    return ("set", (key_of(t.slice), n.value))
+        if isinstance(n, ast.AugAssign) and is_name(n.target) and isinstance(n.op, ast.BitOr):
+            return ("update", [n.value])
+        if isinstance(n, ast.Delete):
+            for t in n.targets:
+                if isinstance(t, ast.Subscript) and is_name(t.value) and key_of(t.slice) is not None:
+                    return ("del", key_of(t.slice))
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) and \
+                is_name(n.value.func.value):
+            c, meth = n.value, n.value.func.attr
+            if meth == "update":
+                return ("update", list(c.args[:1]) + [(k.arg, k.value) for k in c.keywords if k.arg] +
+                        [k.value for k in c.keywords if k.arg is None])
+            if meth in ("pop", "popitem", "clear") and (meth != "pop" or (c.args and key_of(c.args[0]) is not None)):
+                return ("del", key_of(c.args[0])) if meth == "pop" else ("reset", ast.Dict(keys=[], values=[]))
+            if meth == "setdefault" and len(c.args) == 2 and key_of(c.args[0]) is not None:
+                return ("update", [])  # only fills a missing key: never replaces what is there
+        return None
+
+    # -- calls a run executes ------------------------------------------------------------------------------------
+
+    def calls_from(self, node, env: dict | None = None, depth: int = 0, _stack: tuple = (),
+                   _fns: tuple = ()) -> Iterator[Value]:
+        """Every ast.Call in the live code of node (a statement, a block's parent, or a def), as a Value in
+        its scope, and, for each call of one of the module's functions, the calls in that function's body
+        with the arguments bound (Value.via is the chain of calls that led there). Nested defs and lambdas
+        are not entered where they are defined, only where they are called."""
+        scope = node if isinstance(node, FUNCS) else self.scope_of(node)
+        env = env or {}
+        _fns = _fns or ((node,) if isinstance(node, FUNCS) else ())
+        todo = list(node.body) if isinstance(node, FUNCS) else [node]
+        while todo:
+            if self.spent():
+                return
+            n = todo.pop(0)
+            if isinstance(n, SCOPES) and n is not node:
+                continue
+            if isinstance(n, ast.stmt) and not self.live(n):
+                continue
+            if isinstance(n, ast.Call):
+                v = Value(n, scope, env, n, _stack)
+                yield v
+                fn = self._callee(v)
+                if isinstance(fn, FUNCS) and depth < self.max_depth and not any(fn is f for f in _fns):
+                    yield from self.calls_from(fn, self.bind(v, fn, depth), depth + 1, _stack + (n,), _fns + (fn,))
+            todo[:0] = list(ast.iter_child_nodes(n))
+
+    def derives_from(self, expr, names: set, scope, depth: int = 0) -> bool:
+        """Whether expr (a node or Value) is computed from any of `names` as bound in `scope`: through the
+        names in it, their assignments, and parameters bound to call-site arguments."""
+        v = expr if isinstance(expr, Value) else self.value(expr)
+        return self._derives(v, names, scope, depth, set())
+
+    def _derives(self, v: Value, names: set, scope, depth: int, seen: set) -> bool:
+        if depth > self.max_depth or (id(v.node), id(v.env)) in seen or self.spent():
+            return False
+        seen.add((id(v.node), id(v.env)))
+        for n in ast.walk(v.node):
+            if not isinstance(n, ast.Name) or not isinstance(n.ctx, ast.Load):
+                continue
+            if n.id in v.env:
+                if any(self._derives(b, names, scope, depth + 1, seen) for b in v.env[n.id]):
+                    return True
+                continue
+            if n.id in names and self._name_scope(n.id, v.scope) is scope:
+                return True
+            writes = self._scope_writes(v.scope).get(n.id, []) if not isinstance(v.scope, ast.Lambda) else []
+            for w, value, kind in self._reaching(writes, v.scope, v.at if v.at is not None else n):
+                if value is not None and kind == "assign" and \
+                        self._derives(Value(value, v.scope, v.env, w), names, scope, depth + 1, seen):
+                    return True
+        return False
+
+    def _name_scope(self, name: str, scope):
+        """The scope that binds `name` as seen from `scope` (the function itself, an enclosing one, or None)."""
+        s = scope
+        while s is not None:
+            if not isinstance(s, ast.ClassDef) and (name in _params(s) or name in self._scope_writes(s)):
+                return s
+            s = self.scope_of(s)
+        return None
+
+
+def _params(fn) -> set:
+    a = getattr(fn, "args", None)
+    if not isinstance(a, ast.arguments):
+        return set()
+    names = [p.arg for p in list(getattr(a, "posonlyargs", [])) + list(a.args) + list(a.kwonlyargs)]
+    names += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
+    return set(names)
+
+
+def _pos(node) -> tuple[int, int]:
+    return getattr(node, "lineno", 0) or 0, getattr(node, "col_offset", 0) or 0
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    aliases[a.asname] = a.name
+                else:
+                    aliases[a.name.split(".")[0]] = a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                if a.name != "*":
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    return aliases
