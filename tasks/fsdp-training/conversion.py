@@ -9,10 +9,12 @@ import ast
 import os
 
 try:
+    from envbench_check.constants import ModuleConstants
     from envbench_check.flow import Flow, Value
 except ImportError:  # conversion.py imported on its own: the library is in the repository's src/grading/python
     import sys
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "grading", "python"))
+    from envbench_check.constants import ModuleConstants
     from envbench_check.flow import Flow, Value
 
 
@@ -104,10 +106,12 @@ class Source:
                 for name in self._target_names(node.optional_vars):
                     self.assigned.setdefault(name, []).append(node.context_expr)
         self._collect_aliases()
+        # Code that can never run counts for nothing: branches whose condition folds to a constant (`if False:`,
+        # `if RUN:` with `RUN = False` at the top) and statements after an unconditional return or raise. The
+        # script runs as __main__ under torchrun, so its main block is live.
+        self.consts = ModuleConstants(tree, main_runs=True)
         self.units = self._reachable_units()
-        # Constant-folded branches are the check library's constants module's job; until it is wired here,
-        # only code after an unconditional return/raise counts as dead for the value flow.
-        self.flow = Flow(tree, qualname=self.qualname)
+        self.flow = Flow(tree, qualname=self.qualname, branch=self.consts.truth)
 
     @staticmethod
     def _target_names(t) -> list[str]:
@@ -185,13 +189,13 @@ class Source:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 for dec in stmt.decorator_list:
                     add(dec)
-            else:
+            elif self.consts.is_live(stmt):
                 add(stmt)
         top_funcs = {n.name: n for n in self.tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         while queue:
             unit = queue.pop(0)
             units.append(unit)
-            for node in ast.walk(unit):
+            for node in self.consts.iter_live(unit):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     if node.id in top_funcs:
                         add(top_funcs[node.id])
@@ -201,7 +205,7 @@ class Source:
 
     def walk(self):
         for unit in self.units:
-            yield from ast.walk(unit)
+            yield from self.consts.iter_live(unit)
 
     def calls(self, targets: set):
         for node in self.walk():

@@ -146,6 +146,19 @@ CASES = [
     ("set_epoch_in_loop", "def train(sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, 0)\n", False),
     ("set_epoch_in_loop", "def train(epoch, sampler=None):\n    if sampler:\n        sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(epoch, sampler=None)\n", False),
     ("set_epoch_in_loop", "def train(sampler, epoch):\n    return\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, epoch)\n", False),
+    # Constant-folded conditions (envbench_check.constants): code under a condition that is always false runs
+    # never and counts for nothing; under one that is always true it counts.
+    ("nccl_init", "if False:\n    dist.init_process_group('nccl')\n", False),
+    ("nccl_init", "DISTRIBUTED = False\nif DISTRIBUTED:\n    dist.init_process_group('nccl')\n", False),
+    ("nccl_init", "DISTRIBUTED = True\nif DISTRIBUTED:\n    dist.init_process_group('nccl')\n", True),
+    ("nccl_init", "RUN = False\ndef main():\n    dist.init_process_group('nccl')\nif __name__ == '__main__' and RUN:\n    main()\n", False),
+    ("nccl_init", "def main():\n    dist.init_process_group('nccl')\nif False:\n    main()\n", False),
+    ("nccl_init", "DEBUG = 0\ndef main():\n    if DEBUG:\n        dist.init_process_group('nccl')\nmain()\n", False),
+    ("nccl_init", "USE = False\nUSE = True\nif USE:\n    dist.init_process_group('nccl')\n", True),
+    ("nccl_init", "import sys\nUSE = len(sys.argv) > 0\nif USE:\n    dist.init_process_group('nccl')\n", True),
+    ("fsdp_lambda_auto_wrap", "USE_FSDP = False\nif USE_FSDP:\n    model = FSDP(model, auto_wrap_policy=functools.partial(lambda_auto_wrap_policy, lambda_fn=f))\n", False),
+    ("fsdp_lambda_auto_wrap", "def get_policy():\n    if False:\n        return functools.partial(lambda_auto_wrap_policy, lambda_fn=f)\n    return None\nmodel = FSDP(model, auto_wrap_policy=get_policy())\n", False),
+    ("set_epoch_in_loop", "for epoch in range(3):\n    if 0:\n        sampler.set_epoch(epoch)\n", False),
 ]
 
 
@@ -287,6 +300,9 @@ SUBMISSIONS = {
                                                        "set_epoch_in_loop", "static_score"]),
     "test/submissions/built_but_unused.py": (False, ["fsdp_lambda_auto_wrap", "wrap_criteria", "distributed_sampler",
                                                      "set_epoch_in_loop", "static_score"]),
+    "test/submissions/main_never_runs.py": (False, ["nccl_init", "local_rank_from_env", "fsdp_lambda_auto_wrap",
+                                                    "distributed_sampler", "set_epoch_in_loop", "optimizer_after_fsdp",
+                                                    "rank0_state_dict_save", "destroy_process_group", "static_score"]),
 }
 
 
