@@ -11,37 +11,42 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs as parseNodeArgs } from 'node:util';
 import pLimit from 'p-limit';
-import { TASKS_DIR } from '../src/tasks/index.js';
-import { gradingHarness } from '../test/support/grading.js';
-import { failingChecks, loadExpectations, loadSubmission, unlistedSubmissions, verdictProblems } from '../test/support/submission-cases.js';
+import { z } from 'zod';
+import { positiveInt, UsageError } from '../src/cli/args.js';
+import { TASKS_DIR } from '../src/config.js';
+import { failingChecks, loadExpectations, loadSubmission, unlistedSubmissions, verdictProblems } from '../src/grading/expectations.js';
+import { localGrader } from '../src/grading/local.js';
+import { loadTask } from '../src/tasks/load.js';
 
-interface Args {
-  tasks: string[];
-  all: boolean;
-  only: string[] | null;
-  quick: boolean;
-  concurrency: number;
-}
+const ArgsSchema = z
+  .object({
+    task: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a task id is lower-case letters, digits and "-"')).default([]),
+    all: z.boolean().default(false),
+    only: z.string().min(1, '--only needs case names, comma-separated').transform((s) => s.split(',').filter(Boolean)).optional(),
+    quick: z.boolean().default(false),
+    concurrency: positiveInt('--concurrency').max(64, '--concurrency must be at most 64').default(2),
+  })
+  .refine((a) => a.all || a.task.length > 0, { message: 'give --task <id> (repeatable) or --all', path: ['task'] });
+type Args = z.infer<typeof ArgsSchema>;
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { tasks: [], all: false, only: null, quick: false, concurrency: 2 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${k} needs a value`);
-      return v;
-    };
-    if (k === '--task') a.tasks.push(val());
-    else if (k === '--all') a.all = true;
-    else if (k === '--only') a.only = val().split(',').filter(Boolean);
-    else if (k === '--quick') a.quick = true;
-    else if (k === '--concurrency') a.concurrency = Math.max(1, Number.parseInt(val(), 10) || 1);
-    else throw new Error(`unknown argument ${k}`);
+export function parseGradeAllArgs(argv: string[]): Args {
+  let values: Record<string, unknown>;
+  try {
+    values = parseNodeArgs({
+      args: argv,
+      options: { task: { type: 'string', multiple: true }, all: { type: 'boolean' }, only: { type: 'string' }, quick: { type: 'boolean' }, concurrency: { type: 'string' } },
+      allowPositionals: false,
+      strict: true,
+    }).values as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  if (!a.all && a.tasks.length === 0) throw new Error('give --task <id> (repeatable) or --all');
-  return a;
+  const r = ArgsSchema.safeParse(values);
+  if (!r.success) throw new UsageError(r.error.issues.map((i) => `--${i.path.map(String).join('.') || 'arguments'}: ${i.message}`).join('; '));
+  return r.data;
 }
 
 async function tasksWithExpectations(): Promise<string[]> {
@@ -60,23 +65,28 @@ async function tasksWithExpectations(): Promise<string[]> {
 /** Grades one task's cases; returns the number of mismatches. */
 async function gradeTask(taskId: string, args: Args): Promise<number> {
   const taskDir = path.join(TASKS_DIR, taskId);
+  try {
+    await fs.access(path.join(taskDir, 'task.ts'));
+  } catch {
+    throw new UsageError(`--task: no task "${taskId}" in ${path.relative(process.cwd(), TASKS_DIR) || TASKS_DIR}`);
+  }
   const exp = await loadExpectations(taskDir);
-  if (!exp) throw new Error(`task ${taskId} has no test/expectations.ts`);
+  if (!exp) throw new UsageError(`--task ${taskId}: ${path.relative(process.cwd(), taskDir)}/test/expectations.ts does not exist`);
   let bad = 0;
   const unlisted = await unlistedSubmissions(taskDir, exp);
   for (const f of unlisted) {
     console.log(`MISMATCH ${taskId} ${f}: a submission file that no case in test/expectations.ts names`);
     bad++;
   }
-  const h = await gradingHarness(taskId);
+  if (args.only) {
+    const unknown = args.only.filter((n) => !exp.cases[n]);
+    if (unknown.length) throw new UsageError(`--only: ${taskId} has no case(s) ${unknown.join(', ')}`);
+  }
+  const h = await localGrader(await loadTask(taskDir));
   if (h.unmet) throw new Error(`task ${taskId} cannot run here: ${h.unmet}`);
   let cases = Object.entries(exp.cases);
   if (args.quick) cases = cases.filter(([, c]) => c.quick);
-  if (args.only) {
-    const unknown = args.only.filter((n) => !exp.cases[n]);
-    if (unknown.length) throw new Error(`${taskId}: no such case(s): ${unknown.join(', ')}`);
-    cases = cases.filter(([n]) => args.only!.includes(n));
-  }
+  if (args.only) cases = cases.filter(([n]) => args.only!.includes(n));
   console.log(`${taskId}: grading ${cases.length} submission(s), ${args.concurrency} at a time`);
   const limit = pLimit(args.concurrency);
   const t0 = Date.now();
@@ -87,7 +97,7 @@ async function gradeTask(taskId: string, args: Args): Promise<number> {
         let problems: string[];
         let summary = '';
         try {
-          const g = await h.grade(await loadSubmission(taskDir, exp, c), c.variant);
+          const g = await h.grade(await loadSubmission(taskDir, exp, c), c.variant ? { variantId: c.variant } : {});
           problems = verdictProblems(g, c);
           summary = g.passed ? 'passed' : `failed by ${failingChecks(g).join(', ') || '(a skipped required check)'}`;
           if (problems.length) summary += `\n    ${JSON.stringify(g.checks)}`;
@@ -109,20 +119,21 @@ async function gradeTask(taskId: string, args: Args): Promise<number> {
   return bad;
 }
 
-async function main(): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let args: Args;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseGradeAllArgs(argv);
   } catch (e) {
     console.error(`grade-all-submissions: ${(e as Error).message}`);
     return 2;
   }
-  const tasks = args.all ? await tasksWithExpectations() : args.tasks;
+  const tasks = args.all ? await tasksWithExpectations() : args.task;
   let bad = 0;
   for (const t of tasks) {
     try {
       bad += await gradeTask(t, args);
     } catch (e) {
+      // A usage error (no such task or case) is the caller's: exit 2. Anything else is a setup error: also 2, named.
       console.error(`grade-all-submissions: ${(e as Error).message}`);
       return 2;
     }
@@ -131,4 +142,4 @@ async function main(): Promise<number> {
   return bad ? 1 : 0;
 }
 
-process.exitCode = await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main(process.argv.slice(2));

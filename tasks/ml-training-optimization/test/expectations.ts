@@ -4,7 +4,7 @@
  * cases in `npm test`; `npx tsx scripts/grade-all-submissions.ts --task ml-training-optimization` grades
  * all of them.
  */
-import type { SubmissionCase, TaskExpectations } from '../../../test/support/submission-cases.js';
+import type { SubmissionCase, TaskExpectations } from '../../../src/grading/expectations.js';
 
 export const VARIANTS = ['pytorch', 'numpy', 'complex'] as const;
 const TIMING = ['speedup', 'cpu_speedup'];

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
 import type { Grade } from '../../../src/grading/types.js';
-import { checkDetail, loadSubmission, unlistedSubmissions, verdictProblems } from '../../../test/support/submission-cases.js';
+import { checkDetail, loadSubmission, unlistedSubmissions, verdictProblems } from '../../../src/grading/expectations.js';
 import { expectations } from './expectations.js';
 
 const here = import.meta.dirname;

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Grade } from '../../src/grading/types.js';
+import type { Grade } from './types.js';
 
 export interface SubmissionCase {
   /** The submission's file, relative to the task folder. */
