@@ -36,3 +36,16 @@ export function skipUnlessRunnable(h: GradingHarness, skip: (reason: string) => 
   if (process.env.CI) throw new Error(`CI: task ${h.task.def.id} cannot run here: ${h.unmet}`);
   skip(h.unmet);
 }
+
+/**
+ * `npm test` grades a representative set of each slow task's submissions through the sandbox (one per distinct
+ * catching check); ENVBENCH_FULL_GRADER_TESTS=1 (`npm run test:graders`) grades every one. The task's
+ * selftest.py still runs every submission standalone in `npm test`.
+ */
+export const FULL_GRADER_SET = process.env.ENVBENCH_FULL_GRADER_TESTS === '1';
+
+/** The entries of `all` that the suite grades: every one with FULL_GRADER_SET, else those named in `quick`. */
+export function gradedSet<T>(all: Record<string, T>, quick: readonly string[]): Record<string, T> {
+  for (const q of quick) if (!(q in all)) throw new Error(`gradedSet: "${q}" is in the quick set but not in the list`);
+  return FULL_GRADER_SET ? all : Object.fromEntries(Object.entries(all).filter(([k]) => quick.includes(k)));
+}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import { FULL_GRADER_SET } from '../../../test/support/grading.js';
 import type { Grade } from '../../../src/grading/types.js';
 import { checkDetail, loadSubmission, unlistedSubmissions, verdictProblems } from '../../../src/grading/expectations.js';
 import { expectations } from './expectations.js';
@@ -19,7 +20,8 @@ const measured = (g: Grade, name: string) => Number(/(\d+(?:\.\d+)?)x/.exec(chec
  * accuracy; the no-op stands for the timing checks). Every case, all variants, is graded by
  * `npx tsx scripts/grade-all-submissions.ts --task ml-training-optimization`, against the same list.
  */
-const QUICK = Object.entries(expectations.cases).filter(([, c]) => c.quick);
+// `npm run test:graders` (ENVBENCH_FULL_GRADER_TESTS=1) grades every case here too.
+const QUICK = Object.entries(expectations.cases).filter(([, c]) => c.quick || FULL_GRADER_SET);
 
 describe('ml-training-optimization grader', () => {
   let h: GradingHarness;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
 import type { Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
@@ -40,8 +40,17 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   'online_softmax_no_rescale.py': /^case_0_float32$/,
   'online_softmax_empty_tile_nan.py': /^case_0_float32$/,
 };
+// Graded through the sandbox in `npm test`: every attack on the sandbox or the protocol (selftest.py cannot run
+// those standalone) and one wrong kernel per distinct catching check; selftest.py grades every wrong kernel and
+// valid alternative standalone, and `npm run test:graders` grades every file here.
+const QUICK_CHEATS = [
+  'exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py', 'builtins_computed_key.py',
+  'loads_reference.py', 'reads_expected.py', 'loop_based.py', 'wrong_slot_offset.py', 'wrong_dtype.py', 'claims_unsupported.py',
+  'scales_cache_in_place.py', 'online_softmax_no_rescale.py',
+];
+const QUICK_VALID = ['native_dtype.py', 'vllm_reference_style.py', 'flash_online_softmax_blocks.py'];
 // Other correct solutions, written differently from the reference: the grader must not over-fit to it.
-const VALID = [
+const ALL_VALID = [
   'native_dtype.py',
   'flat_index_additive_mask.py',
   // Written the way real codebases write the decode step: vLLM's test reference (block_number/block_offset per
@@ -51,6 +60,8 @@ const VALID = [
   'pytorch_docs_sdpa_math.py',
   'flash_online_softmax_blocks.py',
 ];
+const GRADED_CHEATS = gradedSet(CHEATS, QUICK_CHEATS);
+const VALID = Object.keys(gradedSet(Object.fromEntries(ALL_VALID.map((f) => [f, f])), QUICK_VALID));
 
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
 
@@ -63,7 +74,7 @@ describe('paged-attention grader', () => {
     if (h.unmet) return;
     // Grade everything up front, two at a time (each grading is three sandboxed Python processes).
     const limit = pLimit(2);
-    const files = { oracle: '../solution/reference.py', nop: '../starter.py', ...Object.fromEntries(Object.keys(CHEATS).map((f) => [f, `submissions/${f}`])), ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])) };
+    const files = { oracle: '../solution/reference.py', nop: '../starter.py', ...Object.fromEntries(Object.keys(GRADED_CHEATS).map((f) => [f, `submissions/${f}`])), ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])) };
     await Promise.all(Object.entries(files).map(([name, file]) => limit(async () => grades.set(name, await h.grade({ code: await read(file) })))));
   }, 600_000);
 
@@ -97,7 +108,7 @@ describe('paged-attention grader', () => {
     expect(g.passed).toBe(true);
   });
 
-  it.for(Object.entries(CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
+  it.for(Object.entries(GRADED_CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
