@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
-import type { Grade } from '../../../src/grading/types.js';
+import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
+import type { Check, Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
 const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
@@ -37,7 +38,26 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
 // Issue 14: cheats that pass every other check; only the pruning of dead code fails them.
 const DEAD_CODE_CHEATS = ['constant_false_flags.py', 'false_and_guard.py', 'flag_rebound_false.py', 'uncalled_technique_helpers.py',
   'technique_after_return.py', 'uncalled_methods.py'];
-const VALID = ['aliases_and_compile.py', 'pytorch_amp_recipe.py', 'nanogpt_style.py', 'hf_trainer_flags.py'];
+const ALL_VALID = ['aliases_and_compile.py', 'pytorch_amp_recipe.py', 'nanogpt_style.py', 'hf_trainer_flags.py'];
+// Graded through the sandbox in `npm test` (test/support/grading.ts): every attack on the sandbox, the wrapper or
+// the protocol, each cheat a runtime check catches, and one cheat per static check that reaches the verdict
+// through the sandboxed grading. Every other file goes through the static analysis below (one process, no
+// sandbox); `npm run test:graders` grades all of them through the sandbox.
+const QUICK_CHEATS = ['architecture_changed.py', 'unguarded_pin_memory.py', 'gated_techniques.py', 'trains_a_copy.py',
+  'prints_fake_verdict.py', 'exit_hook_forges_counters.py', 'oversized_status.py', 'patches_torch.py', 'constant_false_flags.py'];
+const QUICK_VALID = ['pytorch_amp_recipe.py', 'nanogpt_style.py'];
+const GRADED_CHEATS = gradedSet(CHEATS, QUICK_CHEATS);
+const VALID = Object.keys(gradedSet(Object.fromEntries(ALL_VALID.map((f) => [f, f])), QUICK_VALID));
+// What techniques.static_checks reports (a test below holds this to the real list).
+const STATIC_CHECK_NAMES = ['interface', 'required_mixed_precision', 'required_gradient_checkpointing', 'required_sdpa',
+  'optional_gradient_accumulation', 'optional_memory_efficient_optimizer', 'optional_memory_management',
+  'optional_cpu_offload_or_pinned_memory', 'optional_torch_compile', 'optional_inplace_operations', 'optional_count',
+  'torch_api_arguments', 'no_measurement_tampering'];
+const catchersOf = (c: RegExp | RegExp[]) => (Array.isArray(c) ? c : [c]);
+const isStatic = (c: RegExp) => STATIC_CHECK_NAMES.some((n) => c.test(n));
+const STATIC_CHEATS = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CHEATS) && catchersOf(c).some(isStatic));
+const RUNTIME_ONLY = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CHEATS) && !catchersOf(c).some(isStatic));
+const STATIC_VALID = ALL_VALID.filter((f) => !VALID.includes(f));
 const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
 const TECHNIQUE_CHECKS = /^(required|optional)_(?!count$)/;
 
@@ -48,6 +68,7 @@ const gatingFailures = (g: Grade) => failing(g).filter((n) => !/^optional_(?!cou
 describe('memory-optimizations grader', () => {
   let h: GradingHarness;
   const grades = new Map<string, Grade>();
+  let statics = new Map<string, Check[]>();
 
   beforeAll(async () => {
     h = await gradingHarness('memory-optimizations');
@@ -57,10 +78,16 @@ describe('memory-optimizations grader', () => {
     const files = {
       oracle: '../solution/reference.py',
       nop: '../starter.py',
-      ...Object.fromEntries(Object.keys(CHEATS).map((f) => [f, `submissions/${f}`])),
+      ...Object.fromEntries(Object.keys(GRADED_CHEATS).map((f) => [f, `submissions/${f}`])),
       ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])),
     };
     await Promise.all(Object.entries(files).map(([name, file]) => limit(async () => grades.set(name, await h.grade({ code: await read(file) })))));
+    const rest = {
+      ...Object.fromEntries(STATIC_CHEATS.map(([f]) => [f, { file: `test/submissions/${f}` }])),
+      ...Object.fromEntries(STATIC_VALID.map((f) => [f, { file: `test/valid_submissions/${f}` }])),
+      oracle: { file: 'solution/reference.py' },
+    };
+    statics = await staticChecks(h.python.executable, path.dirname(here), 'check.techniques.static_checks(src)', rest);
   }, 600_000);
 
   it('passes the reference solution', (ctx) => {
@@ -108,7 +135,7 @@ describe('memory-optimizations grader', () => {
     expect(g.passed).toBe(true);
   });
 
-  it.for(Object.entries(CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
+  it.for(Object.entries(GRADED_CHEATS))('fails %s, caught by the right check', ([file, catcher], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
@@ -117,7 +144,7 @@ describe('memory-optimizations grader', () => {
     }
   });
 
-  it.for(DEAD_CODE_CHEATS)('%s fails only optional_count: the techniques it hides in code that never runs do not count', (file, ctx) => {
+  it.for(DEAD_CODE_CHEATS.filter((f) => f in GRADED_CHEATS))('%s fails only optional_count: the techniques it hides in code that never runs do not count', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual(['optional_count']);
@@ -138,6 +165,39 @@ describe('memory-optimizations grader', () => {
     for (const n of ['required_gradient_checkpointing', 'required_mixed_precision', 'optional_gradient_accumulation']) {
       expect(recipe.get(n)?.passed, n).toBe(true);
     }
+  });
+
+  // The files not graded through the sandbox here: each cheat whose catching check is static fails it in the
+  // static analysis alone (a cheat only a runtime check catches is graded by `npm run test:graders`).
+  it('the static check names used to sort the cheats are those the static analysis reports', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    expect(statics.get('oracle')!.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
+  });
+
+  it('every catching check of a cheat left to `npm run test:graders` is exercised by a cheat graded here', () => {
+    const graded = Object.values(GRADED_CHEATS).flatMap(catchersOf).map((c) => c.source);
+    for (const [file, c] of RUNTIME_ONLY) for (const r of catchersOf(c)) expect(graded, `${file}: ${r}`).toContain(r.source);
+  });
+
+  it.for(STATIC_CHEATS)('static analysis: %s fails the static check that catches it', ([file, catcher], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const catchers = catchersOf(catcher).filter(isStatic);
+    const failed = failingStatic(statics.get(file)!);
+    for (const c of catchers) expect(failed.some((n) => c.test(n)), `${c} among failing static checks: ${failed.join(', ')}`).toBe(true);
+    if (DEAD_CODE_CHEATS.includes(file)) {
+      const by = new Map(statics.get(file)!.map((c) => [c.name, c]));
+      expect(failed.filter((n) => !/^optional_(?!count$)/.test(n))).toEqual(['optional_count']);
+      expect(by.get('optional_torch_compile')?.passed).toBe(false);
+      expect(by.get('optional_memory_management')?.passed).toBe(true);
+      expect(by.get('optional_count')?.detail).toMatch(/^1 of 6/);
+    }
+  });
+
+  it.for(STATIC_VALID)('static analysis: the alternative correct solution %s passes every static check that decides', (file, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const checks = statics.get(file)!;
+    expect(checks.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
+    expect(failingStatic(checks).filter((n) => !/^optional_(?!count$)/.test(n)), JSON.stringify(checks, null, 1)).toEqual([]);
   });
 
   it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {

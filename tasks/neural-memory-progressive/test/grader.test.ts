@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Grade } from '../../../src/grading/types.js';
+import type { Check, Grade } from '../../../src/grading/types.js';
 import { STEP_IDS, type StepId } from '../grader.js';
+import { FULL_GRADER_SET } from '../../../test/support/grading.js';
+import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
 import { readTaskFile, skipUnlessRunnable, stepHarness, taskDir, type StepHarness } from './harness.js';
 
 /** Per step: each wrong submission and the check(s) that must fail for it (a regex over failing check names). */
@@ -59,6 +61,21 @@ const VALID: Record<StepId, string[]> = {
   // Issue 14: a chunked recursive-doubling scan, and a plain tutorial-style token loop.
   full: ['multihead_delta_memory.py', 'doubling_scan_memory.py', 'tutorial_token_loop.py'],
 };
+/**
+ * Graded through the sandbox in `npm test` (test/support/grading.ts): every reference and starter, the attacks on
+ * the sandbox and the protocol, one cheat per catching check, and the valid alternatives the issue-14 analysis
+ * needed. The rest (the same catching checks again, and the other alternatives) go through the static checks
+ * only here, and through the sandbox with `npm run test:graders`.
+ */
+const QUICK_CHEATS = new Set([
+  'memory-structure/kv_cache.py', 'memory-structure/ignores_query.py', 'memory-structure/slot_memory.py',
+  'surprise/generic_gate.py', 'surprise/constant_surprise.py', 'surprise/ungated_write.py', 'surprise/unbounded_surprise.py',
+  'update-decay/float_decay.py', 'update-decay/raw_parameter_decay.py', 'update-decay/decays_new_content.py',
+  'fusion/residual_gate.py', 'fusion/fixed_average.py', 'fusion/ignores_memory.py', 'fusion/patches_torch.py',
+  'full/exit_hook_rewrites_outputs.py', 'full/memory_unused.py', 'full/no_grad_memory.py', 'full/scan_result_discarded.py',
+]);
+const QUICK_VALID = new Set(['full/doubling_scan_memory.py']);
+const graded = (set: Set<string>, step: string, file: string) => FULL_GRADER_SET || set.has(`${step}/${file}`);
 /** What stops each step's starter. */
 const NOP_CAUGHT_BY: Record<StepId, RegExp> = {
   'memory-structure': /^runs$/,
@@ -67,6 +84,9 @@ const NOP_CAUGHT_BY: Record<StepId, RegExp> = {
   fusion: /^runs$/,
   full: /^(interface|memory_module)$/,
 };
+
+const cheats = STEP_IDS.flatMap((step) => Object.entries(CHEATS[step]).map(([file, re]) => [step, file, re] as const));
+const valid = STEP_IDS.flatMap((step) => VALID[step].map((file) => [step, file] as const));
 
 type Verdict = { passed: boolean; checks: Array<{ name: string; passed: boolean | null; detail: string }> };
 
@@ -97,6 +117,7 @@ const show = (g: Grade) => JSON.stringify(g.checks, null, 1);
 describe('neural-memory-progressive: deterministic grading', () => {
   let h: StepHarness;
   const grades = new Map<string, Grade>();
+  let statics = new Map<string, Check[]>();
   const key = (step: string, what: string) => `${step}/${what}`;
 
   beforeAll(async () => {
@@ -105,12 +126,18 @@ describe('neural-memory-progressive: deterministic grading', () => {
     const jobs: Array<[string, string, string]> = [];
     for (const step of STEP_IDS) {
       jobs.push([step, 'reference', `solution/${step}.py`], [step, 'nop', `steps/${step}/starter.py`]);
-      for (const f of Object.keys(CHEATS[step])) jobs.push([step, f, `test/submissions/${step}/${f}`]);
-      for (const f of VALID[step]) jobs.push([step, f, `test/valid_submissions/${step}/${f}`]);
+      for (const f of Object.keys(CHEATS[step])) if (graded(QUICK_CHEATS, step, f)) jobs.push([step, f, `test/submissions/${step}/${f}`]);
+      for (const f of VALID[step]) if (graded(QUICK_VALID, step, f)) jobs.push([step, f, `test/valid_submissions/${step}/${f}`]);
     }
     // Each grading is three sandboxed Python processes; two at a time on the 2-core CI machine.
     const limit = pLimit(2);
     await Promise.all(jobs.map(([step, what, file]) => limit(async () => grades.set(key(step, what), await h.grade(await readTaskFile(file), step)))));
+    const rest = [
+      ...cheats.filter(([step, f]) => !graded(QUICK_CHEATS, step, f)).map(([step, f]) => [step, `test/submissions/${step}/${f}`] as const),
+      ...valid.filter(([step, f]) => !graded(QUICK_VALID, step, f)).map(([step, f]) => [step, `test/valid_submissions/${step}/${f}`] as const),
+    ];
+    statics = await staticChecks(h.python.executable, taskDir, 'check.static_checks(src, extra)',
+      Object.fromEntries(rest.map(([step, file]) => [file, { file, extra: step }])));
   }, 600_000);
 
   it.for(STEP_IDS)('passes the reference for %s on every deterministic check; the judge checks are recorded as not run', (step, ctx) => {
@@ -134,21 +161,37 @@ describe('neural-memory-progressive: deterministic grading', () => {
     expect(failing(g).some((n) => NOP_CAUGHT_BY[step].test(n)), `failing: ${failing(g).join(', ')}`).toBe(true);
   });
 
-  const cheats = STEP_IDS.flatMap((step) => Object.entries(CHEATS[step]).map(([file, re]) => [step, file, re] as const));
-  it.for(cheats)('%s: fails %s, caught by %s', ([step, file, catcher], ctx) => {
+  it.for(cheats.filter(([step, file]) => graded(QUICK_CHEATS, step, file)))('%s: fails %s, caught by %s', ([step, file, catcher], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(key(step, file))!;
     expect(g.passed, show(g)).toBe(false);
     expect(failing(g).some((n) => catcher.test(n)), `failing checks: ${failing(g).join(', ')}`).toBe(true);
   });
 
-  const valid = STEP_IDS.flatMap((step) => VALID[step].map((file) => [step, file] as const));
-  it.for(valid)('%s: passes the alternative correct solution %s', ([step, file], ctx) => {
+  it.for(valid.filter(([step, file]) => graded(QUICK_VALID, step, file)))('%s: passes the alternative correct solution %s', ([step, file], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(key(step, file))!;
     expect(failing(g), show(g)).toEqual([]);
     expect(g.passed).toBe(true);
   });
+
+  it('every check that catches a cheat left to `npm run test:graders` catches a cheat graded here', () => {
+    // The catchers are `^name$` or `^(a|b)$`: a cheat left out is covered when a graded cheat names one of its checks.
+    const names = (re: RegExp) => re.source.replace(/^\^\(?|\)?\$$/g, '').split('|');
+    const caught = new Set(cheats.filter(([step, file]) => graded(QUICK_CHEATS, step, file)).flatMap(([, , re]) => names(re)));
+    for (const [step, file, re] of cheats) expect(names(re).some((n) => caught.has(n)), `${step}/${file}: ${re}`).toBe(true);
+  });
+
+  // The files not graded through the sandbox here still parse, obey the sandbox rules and keep the step's
+  // interface (check.py's static checks): what they get wrong is for the runtime probes, in the full set.
+  it.for(cheats.filter(([step, file]) => !graded(QUICK_CHEATS, step, file)).map(([step, file]) => `test/submissions/${step}/${file}`)
+    .concat(valid.filter(([step, file]) => !graded(QUICK_VALID, step, file)).map(([step, file]) => `test/valid_submissions/${step}/${file}`)))(
+    'static checks: %s parses, is sandbox-safe and keeps the interface', (file, ctx) => {
+      skipUnlessRunnable(h, (r) => ctx.skip(r));
+      const checks = statics.get(file)!;
+      expect(checks.map((c) => c.name)).toEqual(['parses', 'sandbox_safe', 'interface']);
+      expect(failingStatic(checks), JSON.stringify(checks, null, 1)).toEqual([]);
+    });
 
   it('a submission for the wrong step fails that step\'s interface check', async (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));

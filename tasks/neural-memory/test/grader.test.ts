@@ -3,8 +3,9 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
-import type { Grade } from '../../../src/grading/types.js';
+import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
+import type { Check, Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
 const taskDir = path.dirname(here);
@@ -62,12 +63,30 @@ const VALID = [
 ];
 const JUDGE = ['pass.py', 'fail.py', 'borderline.py'];
 
+// Graded through the sandbox in `npm test` (test/support/grading.ts): every attack on the sandbox or the protocol,
+// one cheat per runtime check, one cheat a static check catches (through the whole grading), and the two
+// alternatives the runtime probes once failed. Every other file goes through check.py's static analysis in one
+// process (below); `npm run test:graders` grades all of them, the judge examples too, through the sandbox.
+const QUICK_CHEATS = ['escapes_sandbox.py', 'prints_fake_verdict.py', 'monkeypatch_torch.py', 'exit_hook_rewrites_outputs.py',
+  'oversized_status.py', 'memory_unused.py', 'changes_signature.py', 'no_grad_memory.py', 'kv_cache_memory.py', 'leaks_future.py',
+  'scan_result_discarded.py', 'scan_constant_decay.py'];
+const QUICK_VALID = ['assoc_scan_log_space.py', 'chunked_titans_port.py'];
+const GRADED_CHEATS = gradedSet(CHEATS, QUICK_CHEATS);
+const GRADED_VALID = Object.keys(gradedSet(Object.fromEntries(VALID.map((f) => [f, f])), QUICK_VALID));
+const GRADED_JUDGE = Object.keys(gradedSet(Object.fromEntries(JUDGE.map((f) => [f, f])), []));
+// What check.static_checks reports (a test below holds this to the real list).
+const STATIC = ['sandbox_safe', ...CRITERIA];
+const STATIC_CHEATS = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CHEATS) && c.some((n) => STATIC.includes(n)));
+const RUNTIME_ONLY = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CHEATS) && !c.some((n) => STATIC.includes(n)));
+const STATIC_VALID = VALID.filter((f) => !GRADED_VALID.includes(f));
+
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
 const byName = (g: Grade, name: string) => g.checks.find((c) => c.name === name);
 
 describe('neural-memory grader', () => {
   let h: GradingHarness;
   const grades = new Map<string, Grade>();
+  let statics = new Map<string, Check[]>();
 
   beforeAll(async () => {
     h = await gradingHarness('neural-memory');
@@ -77,11 +96,17 @@ describe('neural-memory grader', () => {
     const files: Record<string, string> = {
       oracle: '../solution/reference.py',
       nop: '../starter.py',
-      ...Object.fromEntries(Object.keys(CHEATS).map((f) => [f, `submissions/${f}`])),
-      ...Object.fromEntries(VALID.map((f) => [f, `valid_submissions/${f}`])),
-      ...Object.fromEntries(JUDGE.map((f) => [`judge:${f}`, `../judge-examples/${f}`])),
+      ...Object.fromEntries(Object.keys(GRADED_CHEATS).map((f) => [f, `submissions/${f}`])),
+      ...Object.fromEntries(GRADED_VALID.map((f) => [f, `valid_submissions/${f}`])),
+      ...Object.fromEntries(GRADED_JUDGE.map((f) => [`judge:${f}`, `../judge-examples/${f}`])),
     };
     await Promise.all(Object.entries(files).map(([name, file]) => limit(async () => grades.set(name, await h.grade({ code: await read(file) })))));
+    statics = await staticChecks(h.python.executable, taskDir, 'check.static_checks(src)', {
+      oracle: { file: 'solution/reference.py' },
+      ...Object.fromEntries(STATIC_CHEATS.map(([f]) => [f, { file: `test/submissions/${f}` }])),
+      ...Object.fromEntries(STATIC_VALID.map((f) => [f, { file: `test/valid_submissions/${f}` }])),
+      ...Object.fromEntries(JUDGE.map((f) => [`judge:${f}`, { file: `judge-examples/${f}` }])),
+    });
   }, 600_000);
 
   it('passes the reference solution: all six criteria and every runtime check', (ctx) => {
@@ -104,20 +129,48 @@ describe('neural-memory grader', () => {
     for (const name of ['runs', 'logits_shape', 'causal']) expect(byName(g, name)?.passed, name).toBe(true);
   });
 
-  it.for(VALID)('passes the alternative correct solution %s', (file, ctx) => {
+  it.for(GRADED_VALID)('passes the alternative correct solution %s', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(failing(g), JSON.stringify(g.checks, null, 1)).toEqual([]);
     expect(g.passed).toBe(true);
   });
 
-  it.for(Object.entries(CHEATS))('fails %s, caught by the right checks', ([file, catchers], ctx) => {
+  it.for(Object.entries(GRADED_CHEATS))('fails %s, caught by the right checks', ([file, catchers], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const g = grades.get(file)!;
     expect(g.passed, JSON.stringify(g.checks, null, 1)).toBe(false);
     expect(failing(g), `failing checks: ${failing(g).join(', ')}`).toEqual(expect.arrayContaining(catchers));
     const only = ONLY[file];
     if (only) expect(failing(g).filter((n) => n !== 'runs_cleanly' && n !== 'output_file').sort()).toEqual([...only].sort());
+  });
+
+  it('the static check names used to sort the cheats are those check.py\'s static analysis reports', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    expect(statics.get('oracle')!.map((c) => c.name)).toEqual(STATIC);
+    expect(failingStatic(statics.get('oracle')!)).toEqual([]);
+  });
+
+  it('every catching check of a cheat left to `npm run test:graders` is exercised by a cheat graded here', () => {
+    const graded = new Set(Object.values(GRADED_CHEATS).flat());
+    for (const [file, catchers] of [...RUNTIME_ONLY, ...STATIC_CHEATS]) {
+      for (const c of catchers.filter((n) => !STATIC.includes(n))) expect(graded.has(c), `${file}: ${c}`).toBe(true);
+    }
+  });
+
+  it.for(STATIC_CHEATS)('static analysis: %s fails the static checks that catch it', ([file, catchers], ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const failed = failingStatic(statics.get(file)!);
+    expect(failed, JSON.stringify(statics.get(file), null, 1)).toEqual(expect.arrayContaining(catchers.filter((n) => STATIC.includes(n))));
+    const only = ONLY[file];
+    if (only) expect(failed.sort()).toEqual([...only].sort());
+  });
+
+  it.for(STATIC_VALID)('static analysis: the alternative correct solution %s passes every static check', (file, ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const checks = statics.get(file)!;
+    expect(checks.map((c) => c.name)).toEqual(STATIC);
+    expect(failingStatic(checks), JSON.stringify(checks, null, 1)).toEqual([]);
   });
 
   it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {
@@ -142,11 +195,14 @@ describe('neural-memory grader', () => {
       .parse(JSON.parse(await fs.readFile(path.join(taskDir, 'judge-examples/labels.json'), 'utf8')));
     expect(labels.map((l) => l.file).sort()).toEqual([...JUDGE].sort());
     for (const l of labels) {
-      const g = grades.get(`judge:${l.file}`)!;
-      if (l.label === 'pass') expect(failing(g), l.file).toEqual([]);
-      if (l.label === 'fail') expect(failing(g)).toEqual(expect.arrayContaining(['surprise_gate', 'gated_fusion']));
-      if (l.label === 'borderline') expect(failing(g)).toEqual(['surprise_gate']);
-      if (l.label !== 'pass') for (const name of RUNTIME) expect(byName(g, name)?.passed, `${l.file} ${name}`).toBe(true);
+      // Through the sandbox with `npm run test:graders` (the judge tests grade all three that way too); the
+      // static analysis alone here.
+      const g = grades.get(`judge:${l.file}`);
+      const failed = g ? failing(g) : failingStatic(statics.get(`judge:${l.file}`)!);
+      if (l.label === 'pass') expect(failed, l.file).toEqual([]);
+      if (l.label === 'fail') expect(failed).toEqual(expect.arrayContaining(['surprise_gate', 'gated_fusion']));
+      if (l.label === 'borderline') expect(failed).toEqual(['surprise_gate']);
+      if (g && l.label !== 'pass') for (const name of RUNTIME) expect(byName(g, name)?.passed, `${l.file} ${name}`).toBe(true);
     }
   });
 
