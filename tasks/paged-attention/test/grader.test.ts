@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
+import { FULL_GRADER_SET, gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
 import type { Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
@@ -41,13 +41,16 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   'online_softmax_empty_tile_nan.py': /^case_0_float32$/,
 };
 // Graded through the sandbox in `npm test`: every attack on the sandbox or the protocol (selftest.py cannot run
-// those standalone) and one wrong kernel per distinct catching check; selftest.py grades every wrong kernel and
-// valid alternative standalone, and `npm run test:graders` grades every file here.
+// those standalone) and one wrong kernel per distinct catching check; selftest.py grades every other file
+// standalone (so each is graded once), and `npm run test:graders` grades every file here both ways.
 const QUICK_CHEATS = [
   'exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py', 'builtins_computed_key.py',
   'loads_reference.py', 'reads_expected.py', 'loop_based.py', 'wrong_slot_offset.py', 'wrong_dtype.py', 'claims_unsupported.py',
   'scales_cache_in_place.py', 'online_softmax_no_rescale.py',
 ];
+// The attacks on the sandbox and the protocol: only a sandboxed grading means anything for them.
+const SANDBOX_ATTACKS = ['exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py',
+  'builtins_computed_key.py', 'loads_reference.py'];
 const QUICK_VALID = ['native_dtype.py', 'vllm_reference_style.py', 'flash_online_softmax_blocks.py'];
 // Other correct solutions, written differently from the reference: the grader must not over-fit to it.
 const ALL_VALID = [
@@ -62,6 +65,10 @@ const ALL_VALID = [
 ];
 const GRADED_CHEATS = gradedSet(CHEATS, QUICK_CHEATS);
 const VALID = Object.keys(gradedSet(Object.fromEntries(ALL_VALID.map((f) => [f, f])), QUICK_VALID));
+
+// selftest.py grades standalone what the sandbox does not grade here (with the full set, everything both ways);
+// the sandbox attacks are not among the files it can run standalone.
+const SANDBOX_GRADED = FULL_GRADER_SET ? [] : ['solution/reference.py', 'starter.py', ...Object.keys(GRADED_CHEATS).map((f) => `test/submissions/${f}`), ...VALID.map((f) => `test/valid_submissions/${f}`)];
 
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
 
@@ -138,10 +145,20 @@ describe('paged-attention grader', () => {
   it('the checker\'s own self-test passes (AST rules, standalone mode)', async (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const { execFile } = await import('node:child_process');
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) =>
-      execFile(h.python.executable, [path.join(here, 'selftest.py')], { timeout: 300_000 }, (err, stdout, stderr) =>
+    const selftest = (args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) =>
+      execFile(h.python.executable, [path.join(here, 'selftest.py'), ...args], { timeout: 300_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })));
+    const standalone = (await selftest(['--list'])).out.trim().split('\n');
+    // Every file here but the sandbox attacks is one selftest.py can run standalone.
+    const all = ['solution/reference.py', 'starter.py', ...Object.keys(CHEATS).map((f) => `test/submissions/${f}`), ...ALL_VALID.map((f) => `test/valid_submissions/${f}`)];
+    expect(all.filter((f) => !standalone.includes(f)).sort()).toEqual(SANDBOX_ATTACKS.map((f) => `test/submissions/${f}`).sort());
+    // ... and those are graded through the sandbox in every run.
+    for (const f of SANDBOX_ATTACKS) expect(QUICK_CHEATS).toContain(f);
+    const skips = SANDBOX_GRADED.filter((f) => standalone.includes(f));
+    const r = await selftest(skips.flatMap((f) => ['--skip', f]));
     expect(r.code, r.out.slice(-3000)).toBe(0);
+    // Every file not graded through the sandbox above was graded standalone, against its expected verdict.
+    expect(r.out).toMatch(new RegExp(`^standalone: ${standalone.length - skips.length} of ${standalone.length} submissions`, 'm'));
   }, 300_000);
 
   it('records a reduced-precision or CUDA case it cannot run as skipped with a reason, never as passed', (ctx) => {
