@@ -26,6 +26,10 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
 const tmpJson = async () => path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-vs-')), 'report.json');
 const bySub = (r: StabilityReport, task: string) => new Map(r.tasks.find((t) => t.task === task)!.submissions.map((s) => [s.label, s]));
 
+// Three fsdp-training files (the reference, a valid conversion, a cheat) and hello-python's reference: the real
+// grading path at small cost. The --list test below checks that a run without --only takes every file.
+const FSDP_ONLY = ['reference', 'valid_submissions/helper_functions.py', 'submissions/dead_code.py'];
+
 describe('verdict-stability on real tasks (K=2, fsdp-training and examples/tasks/hello-python)', () => {
   let report: StabilityReport;
   let res: Awaited<ReturnType<typeof run>>;
@@ -40,7 +44,7 @@ describe('verdict-stability on real tasks (K=2, fsdp-training and examples/tasks
       return;
     }
     const json = await tmpJson();
-    res = await run(['--task', 'fsdp-training', '--task', 'hello-python', '--k', '2', '--json', json]);
+    res = await run(['--task', 'fsdp-training', '--task', 'hello-python', '--k', '2', ...FSDP_ONLY.flatMap((o) => ['--only', o]), '--json', json]);
     report = JSON.parse(await fs.readFile(json, 'utf8')) as StabilityReport;
   }, 900_000);
 
@@ -52,21 +56,18 @@ describe('verdict-stability on real tasks (K=2, fsdp-training and examples/tasks
     expect(report.k).toBe(2);
     expect(report.tasks.map((t) => t.task)).toEqual(['fsdp-training', 'hello-python']);
     expect(res.out).toMatch(/\| submission +\| sample\/variant +\| expected +\| passes\/K +\| flips +\| errors/);
-    // Counts from the folders, so a submission added to fsdp-training keeps this test right.
-    const n = (folder: string) => readdirSync(path.join(TASKS_DIR, 'fsdp-training', 'test', folder)).filter((f) => f.endsWith('.py')).length;
-    const pass = 2 * (1 + n('valid_submissions'));
-    const fail = 2 * n('submissions');
+    const pass = 2 * 2;
+    const fail = 2 * 1;
     expect(res.out).toMatch(new RegExp(`^fsdp-training: target met \\(K=2\\): reference and valid pass ${pass}/${pass} \\(Wilson 95% [\\d.]+%–100\\.0%\\); cheats fail ${fail}/${fail} `, 'm'));
     expect(res.out).toMatch(/^hello-python: target met \(K=2\): reference and valid pass 2\/2 /m);
   });
 
-  it('grades the reference, every valid alternative and every cheat, each with the expected verdict K times', async (ctx) => {
+  it('grades each chosen file with the expected verdict K times', async (ctx) => {
     if (unmet) return ctx.skip(unmet);
-    const dir = path.join(TASKS_DIR, 'fsdp-training', 'test');
-    const valid = (await fs.readdir(path.join(dir, 'valid_submissions'))).filter((f) => f.endsWith('.py'));
-    const cheats = (await fs.readdir(path.join(dir, 'submissions'))).filter((f) => f.endsWith('.py'));
+    const valid = ['helper_functions.py'];
+    const cheats = ['dead_code.py'];
     const subs = bySub(report, 'fsdp-training');
-    expect([...subs.keys()].sort()).toEqual(['reference', ...valid.map((f) => `valid_submissions/${f}`), ...cheats.map((f) => `submissions/${f}`)].sort());
+    expect([...subs.keys()].sort()).toEqual([...FSDP_ONLY].sort());
     for (const s of subs.values()) {
       expect(s.k).toBe(2);
       expect(s.errors).toBe(0);
@@ -158,6 +159,16 @@ describe('verdict-stability --list: which sample and variant each file is graded
     expect(row('ml-training-optimization', 'submissions/complex_normalization_only.py')?.slice(2)).toEqual(['default', 'complex', 'expected fail']);
     // A reference per variant where the variants' references differ.
     for (const v of ['pytorch', 'numpy', 'complex']) expect(row('ml-training-optimization', `reference:${v}`)?.[3]).toBe(v);
+  }, 120_000);
+
+  it('without --only a task\'s run takes the reference, every valid alternative and every cheat, from the folders', async () => {
+    const r = await run(['--list', '--task', 'fsdp-training']);
+    expect(r.code, r.err).toBe(0);
+    const dir = path.join(TASKS_DIR, 'fsdp-training', 'test');
+    const py = (folder: string) => readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.py'));
+    const rows = r.out.trim().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((x) => x[1]).sort()).toEqual(['reference', ...py('valid_submissions').map((f) => `valid_submissions/${f}`), ...py('submissions').map((f) => `submissions/${f}`)].sort());
+    for (const x of rows) expect(x[4], x[1]).toBe(x[1]!.startsWith('submissions/') ? 'expected fail' : 'expected pass');
   }, 120_000);
 });
 
