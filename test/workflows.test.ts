@@ -67,6 +67,19 @@ describe('workflow lint', () => {
   }, 60_000);
 });
 
+describe('the full grader set', () => {
+  it('the graders workflow runs every submission through the sandbox on changes to tasks, graders and the sandbox', async () => {
+    const wf = await readYaml('.github/workflows/graders.yml');
+    const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['test:graders']).toMatch(/^ENVBENCH_FULL_GRADER_TESTS=1 vitest run tasks\/$/);
+    const steps = wf.jobs['full-grader-set'].steps as { run?: string; env?: Record<string, string> }[];
+    const run = steps.find((s) => s.run === 'npm run test:graders');
+    expect(run?.env).toMatchObject({ CI: 'true', ENVBENCH_PYTHON: '/usr/bin/python3' });
+    for (const on of [wf.on.push, wf.on.pull_request]) expect(on.paths).toEqual(expect.arrayContaining(['tasks/**', 'src/grading/**', 'src/sandbox/**']));
+    expect(wf.permissions).toEqual({ contents: 'read' });
+  });
+});
+
 describe('workflow security choices', () => {
   it('pr-eval runs only same-repository PRs with the maintainer label, and only the report job may write', async () => {
     const wf = await readYaml('.github/workflows/pr-eval.yml');

@@ -39,8 +39,9 @@ export function skipUnlessRunnable(h: GradingHarness, skip: (reason: string) => 
 
 /**
  * `npm test` grades a representative set of each slow task's submissions through the sandbox (one per distinct
- * catching check); ENVBENCH_FULL_GRADER_TESTS=1 (`npm run test:graders`) grades every one. The task's
- * selftest.py still runs every submission standalone in `npm test`.
+ * catching check); ENVBENCH_FULL_GRADER_TESTS=1 (`npm run test:graders`) grades every one. The files left out
+ * are still checked in `npm test`, standalone (a task's selftest.py) or by the static checks
+ * (test/support/static-checks.ts).
  */
 export const FULL_GRADER_SET = process.env.ENVBENCH_FULL_GRADER_TESTS === '1';
 
