@@ -62,3 +62,11 @@ export function diskUsage(dirs: readonly string[], maxEntries: number): DiskUsag
 
 /** Most entries the workspace and /tmp may hold together, whatever their size. */
 export const MAX_DISK_ENTRIES = 100_000;
+
+/**
+ * The longest the watchdog waits between two disk walks. It backs off in proportion to a walk's cost so that a
+ * big folder does not stall the harness, but never longer than this: on a loaded machine one walk of 100,000
+ * entries took about a second, a 20x back-off let a submission make a million files before the next walk, and
+ * what a command can overshoot the bound by is what it writes in this gap plus one walk.
+ */
+export const MAX_DISK_CHECK_GAP_MS = 1_000;
