@@ -31,7 +31,8 @@ export interface TaskExpectations {
   submission?: (text: string, file: string) => unknown;
 }
 
-export const failingChecks = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+/** The names of the checks that failed, of a grade or of any list of checks in the same shape. */
+export const failingChecks = (g: Pick<Grade, 'checks'>) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
 export const checkDetail = (g: Grade, name: string) => g.checks.find((c) => c.name === name)?.detail ?? '';
 
 /** What is wrong with a grade against its case: [] when it is what the case expects. */

@@ -11,6 +11,11 @@ export interface StaticFile {
 
 const OutputSchema = z.record(z.string(), z.array(CheckSchema));
 
+/** The static checks of one file, in a grade's shape (src/grading/expectations.ts's failingChecks reads it). */
+export interface StaticVerdict {
+  checks: Check[];
+}
+
 /**
  * A task's static checks over many files in ONE trusted Python process: `import check` from the task folder,
  * then `call` (a Python expression over `src`, the file's bytes, and `extra`) per file. Parsing only: nothing
@@ -19,7 +24,7 @@ const OutputSchema = z.record(z.string(), z.array(CheckSchema));
  * check catches is still caught by that check in `npm test`, and a valid alternative still passes every static
  * check; `npm run test:graders` grades them all for real.
  */
-export async function staticChecks(python: string, taskDir: string, call: string, files: Record<string, StaticFile>): Promise<Map<string, Check[]>> {
+export async function staticChecks(python: string, taskDir: string, call: string, files: Record<string, StaticFile>): Promise<Map<string, StaticVerdict>> {
   const script = [
     'import json, os, sys',
     'task_dir = sys.argv[1]',
@@ -40,8 +45,5 @@ export async function staticChecks(python: string, taskDir: string, call: string
     child.stdin!.end(JSON.stringify(files));
   });
   const last = stdout.trim().split('\n').pop() ?? '';
-  return new Map(Object.entries(OutputSchema.parse(JSON.parse(last))));
+  return new Map(Object.entries(OutputSchema.parse(JSON.parse(last))).map(([label, checks]) => [label, { checks }]));
 }
-
-/** The names of the checks that failed. */
-export const failingStatic = (checks: readonly Check[]) => checks.filter((c) => c.passed === false).map((c) => c.name);

@@ -4,8 +4,9 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
-import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
-import type { Check, Grade } from '../../../src/grading/types.js';
+import { staticChecks, type StaticVerdict } from '../../../test/support/static-checks.js';
+import { failingChecks } from '../../../src/grading/expectations.js';
+import type { Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
 const read = (p: string) => fs.readFile(path.join(here, p), 'utf8');
@@ -61,14 +62,23 @@ const STATIC_VALID = ALL_VALID.filter((f) => !VALID.includes(f));
 const CUDA_CHECKS = ['peak_memory_reduction', 'weights_on_device', 'loss_matches_baseline'];
 const TECHNIQUE_CHECKS = /^(required|optional)_(?!count$)/;
 
-const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+const failing = failingChecks;
 // Checks that decide the verdict: every one except the individual optional techniques (optional_count decides those).
-const gatingFailures = (g: Grade) => failing(g).filter((n) => !/^optional_(?!count$)/.test(n));
+const gatingFailures = (g: Pick<Grade, 'checks'>) => failing(g).filter((n) => !/^optional_(?!count$)/.test(n));
+
+/** A dead-code cheat, graded or only analysed: only optional_count decides against it, the hidden technique is not counted. */
+function expectOnlyDeadCodeFails(g: Pick<Grade, 'checks'>): void {
+  expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual(['optional_count']);
+  const by = new Map(g.checks.map((c) => [c.name, c]));
+  expect(by.get('optional_torch_compile')?.passed).toBe(false);
+  expect(by.get('optional_memory_management')?.passed).toBe(true); // the one real extra technique
+  expect(by.get('optional_count')?.detail).toMatch(/^1 of 6/);
+}
 
 describe('memory-optimizations grader', () => {
   let h: GradingHarness;
   const grades = new Map<string, Grade>();
-  let statics = new Map<string, Check[]>();
+  let statics = new Map<string, StaticVerdict>();
 
   beforeAll(async () => {
     h = await gradingHarness('memory-optimizations');
@@ -146,12 +156,7 @@ describe('memory-optimizations grader', () => {
 
   it.for(DEAD_CODE_CHEATS.filter((f) => f in GRADED_CHEATS))('%s fails only optional_count: the techniques it hides in code that never runs do not count', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const g = grades.get(file)!;
-    expect(gatingFailures(g), JSON.stringify(g.checks, null, 1)).toEqual(['optional_count']);
-    const by = new Map(g.checks.map((c) => [c.name, c]));
-    expect(by.get('optional_torch_compile')?.passed).toBe(false);
-    expect(by.get('optional_memory_management')?.passed).toBe(true); // the one real extra technique
-    expect(by.get('optional_count')?.detail).toMatch(/^1 of 6/);
+    expectOnlyDeadCodeFails(grades.get(file)!);
   });
 
   it('techniques under a module flag bound to True count (nanoGPT: compile = True; a flag rebound False -> True; the AMP recipe\'s use_amp)', (ctx) => {
@@ -171,7 +176,7 @@ describe('memory-optimizations grader', () => {
   // static analysis alone (a cheat only a runtime check catches is graded by `npm run test:graders`).
   it('the static check names used to sort the cheats are those the static analysis reports', (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    expect(statics.get('oracle')!.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
+    expect(statics.get('oracle')!.checks.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
   });
 
   it('every catching check of a cheat left to `npm run test:graders` is exercised by a cheat graded here', () => {
@@ -182,22 +187,16 @@ describe('memory-optimizations grader', () => {
   it.for(STATIC_CHEATS)('static analysis: %s fails the static check that catches it', ([file, catcher], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const catchers = catchersOf(catcher).filter(isStatic);
-    const failed = failingStatic(statics.get(file)!);
+    const failed = failing(statics.get(file)!);
     for (const c of catchers) expect(failed.some((n) => c.test(n)), `${c} among failing static checks: ${failed.join(', ')}`).toBe(true);
-    if (DEAD_CODE_CHEATS.includes(file)) {
-      const by = new Map(statics.get(file)!.map((c) => [c.name, c]));
-      expect(failed.filter((n) => !/^optional_(?!count$)/.test(n))).toEqual(['optional_count']);
-      expect(by.get('optional_torch_compile')?.passed).toBe(false);
-      expect(by.get('optional_memory_management')?.passed).toBe(true);
-      expect(by.get('optional_count')?.detail).toMatch(/^1 of 6/);
-    }
+    if (DEAD_CODE_CHEATS.includes(file)) expectOnlyDeadCodeFails(statics.get(file)!);
   });
 
   it.for(STATIC_VALID)('static analysis: the alternative correct solution %s passes every static check that decides', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const checks = statics.get(file)!;
-    expect(checks.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
-    expect(failingStatic(checks).filter((n) => !/^optional_(?!count$)/.test(n)), JSON.stringify(checks, null, 1)).toEqual([]);
+    const v = statics.get(file)!;
+    expect(v.checks.map((c) => c.name)).toEqual(STATIC_CHECK_NAMES);
+    expect(gatingFailures(v), JSON.stringify(v.checks, null, 1)).toEqual([]);
   });
 
   it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {

@@ -7,10 +7,11 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CheckSchema, type Check, type Grade } from '../../../src/grading/types.js';
+import { CheckSchema, type Grade } from '../../../src/grading/types.js';
+import { failingChecks } from '../../../src/grading/expectations.js';
 import { STEP_IDS, type StepId } from '../grader.js';
 import { FULL_GRADER_SET } from '../../../test/support/grading.js';
-import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
+import { staticChecks, type StaticVerdict } from '../../../test/support/static-checks.js';
 import { readTaskFile, skipUnlessRunnable, stepHarness, taskDir, type StepHarness } from './harness.js';
 
 /** Per step: each wrong submission and the check(s) that must fail for it (a regex over failing check names). */
@@ -130,13 +131,13 @@ async function standalone(python: string, file: string, step: string): Promise<G
   return StandaloneSchema.parse(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
 }
 
-const failing = (g: Graded) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+const failing = failingChecks;
 const show = (g: Graded) => JSON.stringify(g.checks, null, 1);
 
 describe('neural-memory-progressive: deterministic grading', () => {
   let h: StepHarness;
   const grades = new Map<string, Graded>();
-  let statics = new Map<string, Check[]>();
+  let statics = new Map<string, StaticVerdict>();
   const key = (step: string, what: string) => `${step}/${what}`;
 
   beforeAll(async () => {
@@ -209,9 +210,9 @@ describe('neural-memory-progressive: deterministic grading', () => {
     .concat(valid.filter(([step, file]) => !graded(QUICK_VALID, step, file)).map(([step, file]) => `test/valid_submissions/${step}/${file}`)))(
     'static checks: %s parses, is sandbox-safe and keeps the interface', (file, ctx) => {
       skipUnlessRunnable(h, (r) => ctx.skip(r));
-      const checks = statics.get(file)!;
-      expect(checks.map((c) => c.name)).toEqual(['parses', 'sandbox_safe', 'interface']);
-      expect(failingStatic(checks), JSON.stringify(checks, null, 1)).toEqual([]);
+      const v = statics.get(file)!;
+      expect(v.checks.map((c) => c.name)).toEqual(['parses', 'sandbox_safe', 'interface']);
+      expect(failing(v), JSON.stringify(v.checks, null, 1)).toEqual([]);
     });
 
   it('a submission for the wrong step fails that step\'s interface check', async (ctx) => {

@@ -4,8 +4,9 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradedSet, gradingHarness, skipUnlessRunnable, type GradingHarness } from '../../../test/support/grading.js';
-import { failingStatic, staticChecks } from '../../../test/support/static-checks.js';
-import type { Check, Grade } from '../../../src/grading/types.js';
+import { staticChecks, type StaticVerdict } from '../../../test/support/static-checks.js';
+import { failingChecks } from '../../../src/grading/expectations.js';
+import type { Grade } from '../../../src/grading/types.js';
 
 const here = import.meta.dirname;
 const taskDir = path.dirname(here);
@@ -80,13 +81,13 @@ const STATIC_CHEATS = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CH
 const RUNTIME_ONLY = Object.entries(CHEATS).filter(([f, c]) => !(f in GRADED_CHEATS) && !c.some((n) => STATIC.includes(n)));
 const STATIC_VALID = VALID.filter((f) => !GRADED_VALID.includes(f));
 
-const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
+const failing = failingChecks;
 const byName = (g: Grade, name: string) => g.checks.find((c) => c.name === name);
 
 describe('neural-memory grader', () => {
   let h: GradingHarness;
   const grades = new Map<string, Grade>();
-  let statics = new Map<string, Check[]>();
+  let statics = new Map<string, StaticVerdict>();
 
   beforeAll(async () => {
     h = await gradingHarness('neural-memory');
@@ -147,8 +148,8 @@ describe('neural-memory grader', () => {
 
   it('the static check names used to sort the cheats are those check.py\'s static analysis reports', (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    expect(statics.get('oracle')!.map((c) => c.name)).toEqual(STATIC);
-    expect(failingStatic(statics.get('oracle')!)).toEqual([]);
+    expect(statics.get('oracle')!.checks.map((c) => c.name)).toEqual(STATIC);
+    expect(failing(statics.get('oracle')!)).toEqual([]);
   });
 
   it('every catching check of a cheat left to `npm run test:graders` is exercised by a cheat graded here', () => {
@@ -160,17 +161,17 @@ describe('neural-memory grader', () => {
 
   it.for(STATIC_CHEATS)('static analysis: %s fails the static checks that catch it', ([file, catchers], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const failed = failingStatic(statics.get(file)!);
-    expect(failed, JSON.stringify(statics.get(file), null, 1)).toEqual(expect.arrayContaining(catchers.filter((n) => STATIC.includes(n))));
+    const failed = failing(statics.get(file)!);
+    expect(failed, JSON.stringify(statics.get(file)!.checks, null, 1)).toEqual(expect.arrayContaining(catchers.filter((n) => STATIC.includes(n))));
     const only = ONLY[file];
     if (only) expect(failed.sort()).toEqual([...only].sort());
   });
 
   it.for(STATIC_VALID)('static analysis: the alternative correct solution %s passes every static check', (file, ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const checks = statics.get(file)!;
-    expect(checks.map((c) => c.name)).toEqual(STATIC);
-    expect(failingStatic(checks), JSON.stringify(checks, null, 1)).toEqual([]);
+    const v = statics.get(file)!;
+    expect(v.checks.map((c) => c.name)).toEqual(STATIC);
+    expect(failing(v), JSON.stringify(v.checks, null, 1)).toEqual([]);
   });
 
   it('keeps every detail bounded, whatever strings the submission planted', (ctx) => {
@@ -198,7 +199,7 @@ describe('neural-memory grader', () => {
       // Through the sandbox with `npm run test:graders` (the judge tests grade all three that way too); the
       // static analysis alone here.
       const g = grades.get(`judge:${l.file}`);
-      const failed = g ? failing(g) : failingStatic(statics.get(`judge:${l.file}`)!);
+      const failed = failing(g ?? statics.get(`judge:${l.file}`)!);
       if (l.label === 'pass') expect(failed, l.file).toEqual([]);
       if (l.label === 'fail') expect(failed).toEqual(expect.arrayContaining(['surprise_gate', 'gated_fusion']));
       if (l.label === 'borderline') expect(failed).toEqual(['surprise_gate']);
