@@ -364,6 +364,31 @@ print('MADE ALL')`;
     expect(made).toBeLessThanOrEqual(400_000);
   });
 
+  it('four processes making files at once are stopped near the entry bound too, not after the gap times four', async () => {
+    const code = `
+import os
+for w in range(4):
+    if os.fork() == 0:
+        os.makedirs(f'/workspace/w{w}', exist_ok=True)
+        for i in range(1_000_000):
+            open(f'/workspace/w{w}/{i}', 'w').close()
+            if i % 10_000 == 0:
+                print('made', w, i, flush=True)
+        os._exit(0)
+for _ in range(4):
+    os.wait()
+print('MADE ALL')`;
+    const r = await run(code, { wallSec: 120 });
+    expect(r.killedBy).toBe('disk');
+    expect(r.stdout).not.toContain('MADE ALL');
+    // Each writer's last report, summed: the tree as a whole overshoots by about a second's work of all four.
+    const last = new Map<string, number>();
+    for (const m of r.stdout.matchAll(/^made (\d) (\d+)$/gm)) last.set(m[1]!, Math.max(last.get(m[1]!) ?? 0, Number(m[2])));
+    const made = [...last.values()].reduce((a, b) => a + b, 0);
+    expect(made).toBeGreaterThanOrEqual(60_000);
+    expect(made).toBeLessThanOrEqual(400_000);
+  });
+
   it('a run_python call that hits the bound ends the whole trial as a disk limit', async () => {
     const tmpDir = fs.mkdtempSync(path.join(scratch, 'tmp-'));
     const ctx: ToolContext = {
