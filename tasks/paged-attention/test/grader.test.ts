@@ -43,14 +43,13 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
 // Graded through the sandbox in `npm test`: every attack on the sandbox or the protocol (selftest.py cannot run
 // those standalone) and one wrong kernel per distinct catching check; selftest.py grades every other file
 // standalone (so each is graded once), and `npm run test:graders` grades every file here both ways.
-const QUICK_CHEATS = [
-  'exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py', 'builtins_computed_key.py',
-  'loads_reference.py', 'reads_expected.py', 'loop_based.py', 'wrong_slot_offset.py', 'wrong_dtype.py', 'claims_unsupported.py',
-  'scales_cache_in_place.py', 'online_softmax_no_rescale.py',
-];
 // The attacks on the sandbox and the protocol: only a sandboxed grading means anything for them.
 const SANDBOX_ATTACKS = ['exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py',
   'builtins_computed_key.py', 'loads_reference.py'];
+const QUICK_CHEATS = [
+  ...SANDBOX_ATTACKS, 'reads_expected.py', 'loop_based.py', 'wrong_slot_offset.py', 'wrong_dtype.py', 'claims_unsupported.py',
+  'scales_cache_in_place.py', 'online_softmax_no_rescale.py',
+];
 const QUICK_VALID = ['native_dtype.py', 'vllm_reference_style.py', 'flash_online_softmax_blocks.py'];
 // Other correct solutions, written differently from the reference: the grader must not over-fit to it.
 const ALL_VALID = [
@@ -152,8 +151,6 @@ describe('paged-attention grader', () => {
     // Every file here but the sandbox attacks is one selftest.py can run standalone.
     const all = ['solution/reference.py', 'starter.py', ...Object.keys(CHEATS).map((f) => `test/submissions/${f}`), ...ALL_VALID.map((f) => `test/valid_submissions/${f}`)];
     expect(all.filter((f) => !standalone.includes(f)).sort()).toEqual(SANDBOX_ATTACKS.map((f) => `test/submissions/${f}`).sort());
-    // ... and those are graded through the sandbox in every run.
-    for (const f of SANDBOX_ATTACKS) expect(QUICK_CHEATS).toContain(f);
     const skips = SANDBOX_GRADED.filter((f) => standalone.includes(f));
     const r = await selftest(skips.flatMap((f) => ['--skip', f]));
     expect(r.code, r.out.slice(-3000)).toBe(0);
