@@ -10,7 +10,7 @@ import { runPythonCheck, type PythonCheckSpec } from '../../../src/grading/pytho
 const CHECK: PythonCheckSpec = {
   script: 'check.py',
   publicFiles: ['inputs.npz'],
-  limits: { prepare: { wallSec: 60 }, run: { wallSec: 30, memoryMb: 1024 }, compare: { wallSec: 60 } },
+  limits: { prepare: { wallSec: 60 }, run: { wallSec: 10, memoryMb: 1024 }, compare: { wallSec: 60 } },
   maxOutputMb: 8,
 };
 

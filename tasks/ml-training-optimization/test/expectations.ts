@@ -25,7 +25,7 @@ const cases: Record<string, SubmissionCase> = {
   'valid:pytorch_dataloader.py': { file: 'test/valid_submissions/pytorch_dataloader.py', variant: 'pytorch', expect: 'pass' },
   // Issue 14: the style of the official PyTorch examples, and of nanoGPT-like training scripts.
   'valid:pytorch_examples_style.py': { file: 'test/valid_submissions/pytorch_examples_style.py', variant: 'pytorch', expect: 'pass' },
-  'valid:pytorch_nanogpt_style.py': { file: 'test/valid_submissions/pytorch_nanogpt_style.py', variant: 'pytorch', expect: 'pass', quick: true },
+  'valid:pytorch_nanogpt_style.py': { file: 'test/valid_submissions/pytorch_nanogpt_style.py', variant: 'pytorch', expect: 'pass' },
   // The numpy reference computes the same features, so the same forest: the same predictions.
   'valid:numpy_broadcast_cdist.py': { file: 'test/valid_submissions/numpy_broadcast_cdist.py', variant: 'numpy', expect: 'pass' },
   // Vectorized with the baseline's schedule: only the float order differs.

@@ -14,8 +14,8 @@ const taskDir = path.dirname(here);
 const measured = (g: Grade, name: string) => Number(/(\d+(?:\.\d+)?)x/.exec(checkDetail(g, name))?.[1] ?? NaN);
 
 /**
- * The quick, representative set (test/expectations.ts, `quick: true`): the pytorch reference and no-op, one
- * valid alternative, and one cheat per catching check (required_names, candidate_runs, deterministic,
+ * The quick, representative set (test/expectations.ts, `quick: true`): the pytorch reference and no-op, and
+ * one cheat per catching check (required_names, candidate_runs, deterministic,
  * accuracy; the no-op stands for the timing checks). Every case, all variants, is graded by
  * `npx tsx scripts/grade-all-submissions.ts --task ml-training-optimization`, against the same list.
  */
@@ -42,15 +42,17 @@ describe('ml-training-optimization grader', () => {
         }),
       ),
     );
-  // 7 gradings of 0.5-3 min each, two at a time; generous for a machine loaded to 20-30 runnable tasks, where
+  // 6 gradings of 0.5-3 min each, two at a time; generous for a machine loaded to 20-30 runnable tasks, where
   // one run took 15 minutes.
   }, 2_700_000);
 
-  it('the quick set covers the reference, the no-op, a valid alternative and every catching check', () => {
+  it('the quick set covers the reference, the no-op and every catching check', () => {
     const names = QUICK.map(([n]) => n);
     expect(names).toContain('oracle:pytorch');
     expect(names).toContain('nop:pytorch');
-    expect(names.some((n) => n.startsWith('valid:'))).toBe(true);
+    // A passing grading takes three full rounds of the baseline (about 45 s idle); the reference stands for
+    // them here, and every valid alternative is graded by `npm run test:graders` (the graders workflow).
+    if (!FULL_GRADER_SET) expect(names.filter((n) => n.startsWith('valid:'))).toEqual([]);
     const caught = new Set(QUICK.flatMap(([, c]) => (c.expect === 'pass' ? [] : c.expect.may)));
     for (const check of ['required_names', 'candidate_runs', 'deterministic', 'accuracy', 'speedup']) expect(caught).toContain(check);
   });

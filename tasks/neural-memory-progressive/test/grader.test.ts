@@ -98,22 +98,25 @@ const valid = STEP_IDS.flatMap((step) => VALID[step].map((file) => [step, file] 
 
 type Verdict = { passed: boolean; checks: Array<{ name: string; passed: boolean | null; detail: string }> };
 
-/** check.py's static checks for the fusion step on a source text (trusted parsing only, nothing runs it). */
-async function staticVerdict(python: string, source: string): Promise<Verdict> {
+/** check.py's static checks for the fusion step on each source text, in one process (trusted parsing only, nothing runs them). */
+async function staticVerdicts(python: string, sources: string[]): Promise<Verdict[]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nmp-static-'));
   try {
-    const file = path.join(dir, 'submission.py');
-    await fs.writeFile(file, source);
+    const files = await Promise.all(sources.map(async (source, i) => {
+      const file = path.join(dir, `submission${i}.py`);
+      await fs.writeFile(file, source);
+      return file;
+    }));
     const script = [
       'import json, sys',
       `sys.path.insert(0, ${JSON.stringify(taskDir)})`,
       'import check',
-      'print(json.dumps({"passed": None, "checks": check.static_checks(open(sys.argv[1], "rb").read(), "fusion")}))',
+      'print(json.dumps([{"passed": None, "checks": check.static_checks(open(f, "rb").read(), "fusion")} for f in sys.argv[1:]]))',
     ].join('\n');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(python, ['-c', script, file], { timeout: 60_000 }, (err, out) => (err ? reject(err) : resolve(out))),
+      execFile(python, ['-c', script, ...files], { timeout: 120_000 }, (err, out) => (err ? reject(err) : resolve(out))),
     );
-    return JSON.parse(stdout.trim().split('\n').pop()!) as Verdict;
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Verdict[];
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -235,9 +238,18 @@ describe('neural-memory-progressive: deterministic grading', () => {
     ['open()', 'f = open("/etc/passwd")', { sandbox_safe: false }],
     ['code under the __main__ guard (never runs on import)', 'if __name__ == "__main__":\n    import os\n    os.system("true")', { sandbox_safe: true }],
   ];
+  // Every static-rule source below in one Python process (each would pay for its own torch import).
+  const IN_DOC = '"""class MemoryAttentionFusion(nn.Module): def forward(...)"""\nimport torch\n';
+  const IN_MAIN = `if __name__ == "__main__":\n${HEADER.replace(/^/gm, '    ')}\n`;
+  let verdicts: Promise<Map<string, Verdict>> | null = null;
+  const staticVerdict = async (source: string): Promise<Verdict> => {
+    const sources = [...STATIC.map(([, body]) => `${HEADER}\n${body}\n`), IN_DOC, IN_MAIN];
+    verdicts ??= staticVerdicts(h.python.executable, sources).then((vs) => new Map(vs.map((v, i) => [sources[i]!, v])));
+    return (await verdicts).get(source)!;
+  };
   it.for(STATIC)('static rules: %s', async ([, body, want], ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const verdict = await staticVerdict(h.python.executable, `${HEADER}\n${body}\n`);
+    const verdict = await staticVerdict(`${HEADER}\n${body}\n`);
     const get = (n: string) => verdict.checks.find((c) => c.name === n)?.passed;
     expect(get('parses')).toBe(true);
     expect(get('sandbox_safe'), JSON.stringify(verdict.checks)).toBe(want.sandbox_safe);
@@ -246,9 +258,7 @@ describe('neural-memory-progressive: deterministic grading', () => {
 
   it('static rules: a class that exists only in a docstring or under `if __name__ == "__main__":` is not defined', async (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
-    const inDoc = await staticVerdict(h.python.executable, '"""class MemoryAttentionFusion(nn.Module): def forward(...)"""\nimport torch\n');
-    const inMain = await staticVerdict(h.python.executable, `if __name__ == "__main__":\n${HEADER.replace(/^/gm, '    ')}\n`);
-    for (const v of [inDoc, inMain]) {
+    for (const v of [await staticVerdict(IN_DOC), await staticVerdict(IN_MAIN)]) {
       expect(v.checks.find((c) => c.name === 'interface')).toMatchObject({ passed: false, detail: 'no top-level class `MemoryAttentionFusion`' });
     }
   });
