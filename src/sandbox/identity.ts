@@ -6,6 +6,7 @@
  * to that uid first. A harness that is not root already is an unprivileged user and keeps its own uid.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { walkTree } from './disk.js';
@@ -52,6 +53,10 @@ export function setprivWrap(setpriv: string, id: SandboxIdentity, argv: string[]
  * alone (it could be a name for a host file). Entries the sandbox uid already owns are not touched.
  */
 export function handOver(dir: string, id: SandboxIdentity): void {
+  const top = fs.lstatSync(dir);
+  // A folder the sandbox uid owns is already its own, whatever mode the code inside gave it: refusing it then
+  // would let a submission turn its own failure into an infrastructure error (chmod 777 on its workspace).
+  if (top.uid !== id.uid) refuseShared(dir, top);
   const own = (p: string, st: fs.Stats) => {
     if (st.uid === id.uid && st.gid === id.gid) return;
     if (st.uid !== 0 && st.uid !== id.uid) return; // someone else's: not the harness's to give away
@@ -60,6 +65,23 @@ export function handOver(dir: string, id: SandboxIdentity): void {
   };
   own(dir, fs.lstatSync(dir));
   walkTree([dir], own);
+}
+
+/**
+ * A writable folder must be the command's own. Handed a shared one (/tmp, /var/tmp, a home folder, `/`), a
+ * root harness would give the sandbox uid everything root owns in it: seen in a session that passed /tmp as a
+ * workspace, after which root's own folders in /tmp belonged to nobody. World-writable or sticky folders are
+ * shared by definition; the file system root and the harness's home are named.
+ */
+export function refuseShared(dir: string, st: fs.Stats, home = os.homedir()): void {
+  const p = path.resolve(dir);
+  const shared = (st.mode & 0o1000) !== 0 || (st.mode & 0o002) !== 0 || p === '/' || p === path.resolve(home);
+  if (shared) {
+    throw new Error(
+      `sandbox: refusing ${p} as a writable folder: it is shared (mode ${(st.mode & 0o7777).toString(8)}), and a root harness ` +
+        'hands the folder and what it wrote there to the sandbox uid. Give the command a folder of its own (fs.mkdtemp).',
+    );
+  }
 }
 
 /** Search permission on a directory for `id`, from its mode bits (root's override does not apply to it). */
