@@ -41,8 +41,8 @@ const CHEATS: Record<string, RegExp | RegExp[]> = {
   'online_softmax_empty_tile_nan.py': /^case_0_float32$/,
 };
 // Graded through the sandbox in `npm test`: every attack on the sandbox or the protocol (selftest.py cannot run
-// those standalone) and one wrong kernel per distinct catching check; selftest.py grades every other file
-// standalone (so each is graded once), and `npm run test:graders` grades every file here both ways.
+// those standalone) and one wrong kernel per distinct catching check; selftest.py runs the static checks on every
+// other file, and `npm run test:graders` grades every file here both ways.
 // The attacks on the sandbox and the protocol: only a sandboxed grading means anything for them.
 const SANDBOX_ATTACKS = ['exit_hook_rewrites_outputs.py', 'orphan_late_write.py', 'oversized_status.py', 'written_module_loop.py',
   'builtins_computed_key.py', 'loads_reference.py'];
@@ -65,8 +65,8 @@ const ALL_VALID = [
 const GRADED_CHEATS = gradedSet(CHEATS, QUICK_CHEATS);
 const VALID = Object.keys(gradedSet(Object.fromEntries(ALL_VALID.map((f) => [f, f])), QUICK_VALID));
 
-// selftest.py grades standalone what the sandbox does not grade here (with the full set, everything both ways);
-// the sandbox attacks are not among the files it can run standalone.
+// selftest.py checks statically what the sandbox does not grade here (with the full set it grades everything
+// standalone as well); the sandbox attacks are not among the files it can run standalone.
 const SANDBOX_GRADED = FULL_GRADER_SET ? [] : ['solution/reference.py', 'starter.py', ...Object.keys(GRADED_CHEATS).map((f) => `test/submissions/${f}`), ...VALID.map((f) => `test/valid_submissions/${f}`)];
 
 const failing = (g: Grade) => g.checks.filter((c) => c.passed === false).map((c) => c.name);
@@ -141,7 +141,7 @@ describe('paged-attention grader', () => {
     expect(g.checks.find((c) => c.name === 'ran_on')?.detail).toMatch(/chars cut/);
   });
 
-  it('the checker\'s own self-test passes (AST rules, standalone mode)', async (ctx) => {
+  it('the checker\'s own self-test passes (AST rules; the other files by their static checks, or standalone with the full set)', async (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));
     const { execFile } = await import('node:child_process');
     const selftest = (args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) =>
@@ -152,11 +152,22 @@ describe('paged-attention grader', () => {
     const all = ['solution/reference.py', 'starter.py', ...Object.keys(CHEATS).map((f) => `test/submissions/${f}`), ...ALL_VALID.map((f) => `test/valid_submissions/${f}`)];
     expect(all.filter((f) => !standalone.includes(f)).sort()).toEqual(SANDBOX_ATTACKS.map((f) => `test/submissions/${f}`).sort());
     const skips = SANDBOX_GRADED.filter((f) => standalone.includes(f));
-    const r = await selftest(skips.flatMap((f) => ['--skip', f]));
+    // With the full set every file is graded standalone too; in `npm test` the files the sandbox did not grade
+    // get their static checks (a cheat caught by no_loops still is; nothing else fails a static check).
+    const mode = FULL_GRADER_SET ? 'standalone' : 'static';
+    const r = await selftest([...(FULL_GRADER_SET ? [] : ['--static']), ...skips.flatMap((f) => ['--skip', f])]);
     expect(r.code, r.out.slice(-3000)).toBe(0);
-    // Every file not graded through the sandbox above was graded standalone, against its expected verdict.
-    expect(r.out).toMatch(new RegExp(`^standalone: ${standalone.length - skips.length} of ${standalone.length} submissions`, 'm'));
+    expect(r.out).toMatch(new RegExp(`^${mode}: ${standalone.length - skips.length} of ${standalone.length} submissions`, 'm'));
   }, 300_000);
+
+  it('every check that catches a cheat left out of the sandboxed set failed for a cheat graded here', (ctx) => {
+    skipUnlessRunnable(h, (r) => ctx.skip(r));
+    const failed = new Set([...grades.entries()].filter(([f]) => f in GRADED_CHEATS).flatMap(([, g]) => failing(g)));
+    for (const [file, catcher] of Object.entries(CHEATS)) {
+      if (file in GRADED_CHEATS) continue;
+      for (const c of Array.isArray(catcher) ? catcher : [catcher]) expect([...failed].some((n) => c.test(n)), `${file}: ${c}`).toBe(true);
+    }
+  });
 
   it('records a reduced-precision or CUDA case it cannot run as skipped with a reason, never as passed', (ctx) => {
     skipUnlessRunnable(h, (r) => ctx.skip(r));

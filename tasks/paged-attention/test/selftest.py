@@ -2,13 +2,16 @@
 """Self-test for check.py: AST rules on small snippets, then the standalone grader on
 the reference, the starter, valid alternatives and every wrong/cheating submission.
 
-    /usr/bin/python3 tasks/paged-attention/test/selftest.py [--quick] [--skip REL ...]
+    /usr/bin/python3 tasks/paged-attention/test/selftest.py [--quick | --static] [--skip REL ...]
     /usr/bin/python3 tasks/paged-attention/test/selftest.py --list
 
 --quick skips the standalone runs (AST tests only). --skip REL (repeatable; REL as in SUBMISSIONS, e.g.
 test/submissions/loop_based.py) leaves one submission out of the standalone runs: the vitest suite grades those
 through the sandbox and the rest here, so each file is graded once. --list prints the files it can run
-standalone (the sandbox attacks are not among them), one per line. Exit code 0 when all is as expected.
+standalone (the sandbox attacks are not among them), one per line. --static checks the files only with the
+static checks (defines_function, no_loops), in this process: a file expected to fail one of them must fail it,
+and no other static check may fail (what a file gets wrong at run time is then left to the full run; `npm test`
+uses it, `npm run test:graders` runs everything). Exit code 0 when all is as expected.
 """
 import ast
 import importlib.util
@@ -167,11 +170,26 @@ def judge(rel, rc, verdict):
     return f"{rel}: " + "; ".join(problems) if problems else None
 
 
+STATIC = ("defines_function", "no_loops")
+
+
+def static_judge(rel):
+    """The static checks of one file against SUBMISSIONS: the expected static failures, and no other."""
+    _, must_fail, _ = SUBMISSIONS[rel]
+    with open(os.path.join(TASK, rel), "rb") as f:
+        tree = ast.parse(f.read())
+    by = {"defines_function": check.check_defines_function(tree)["passed"],
+          "no_loops": check.ec.rules_check("no_loops", tree, check.RULES)["passed"]}
+    problems = [f"{n} should fail (got {by[n]})" for n in STATIC if n in must_fail and by[n] is not False]
+    problems += [f"{n} should not fail" for n in STATIC if n not in must_fail and by[n] is False]
+    return by, (f"{rel}: " + "; ".join(problems) if problems else None)
+
+
 def skipped_args(argv):
     """The files named by --skip; exits 2 on an unknown option or a name SUBMISSIONS does not hold."""
     skip, i = set(), 0
     while i < len(argv):
-        if argv[i] == "--quick":
+        if argv[i] in ("--quick", "--static"):
             i += 1
         elif argv[i] == "--skip" and i + 1 < len(argv):
             if argv[i + 1] not in SUBMISSIONS:
@@ -180,7 +198,7 @@ def skipped_args(argv):
             skip.add(argv[i + 1])
             i += 2
         else:
-            print(f"selftest: unknown argument {argv[i]!r}; usage: selftest.py [--quick] [--skip REL ...] | --list", file=sys.stderr)
+            print(f"selftest: unknown argument {argv[i]!r}; usage: selftest.py [--quick | --static] [--skip REL ...] | --list", file=sys.stderr)
             sys.exit(2)
     return skip
 
@@ -193,7 +211,15 @@ def main():
     failures = ast_tests()
     n_unit = len(AST_CASES) + len(DEF_CASES) + len(INPUTS_CASES)
     print(f"AST rule and check unit tests: {n_unit - len(failures)}/{n_unit} ok")
-    if "--quick" not in sys.argv:
+    if "--static" in sys.argv:
+        rels = [r for r in SUBMISSIONS if r not in skip]
+        print(f"static: {len(rels)} of {len(SUBMISSIONS)} submissions ({len(skip)} left to the caller)")
+        for rel in rels:
+            by, problem = static_judge(rel)
+            print(f"{rel:52} " + " ".join(f"{n}={by[n]}" for n in STATIC))
+            if problem:
+                failures.append(problem)
+    elif "--quick" not in sys.argv:
         rels = [r for r in SUBMISSIONS if r not in skip]
         with ThreadPoolExecutor(max_workers=2) as ex:
             results = list(ex.map(run_one, rels))
