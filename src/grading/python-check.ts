@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { readPlainFile } from '../files.js';
 import { CheckSchema, GraderInfraError, type Check, type Grade, type GradeContext } from './types.js';
 import type { SandboxExecResult, SandboxLimits } from '../sandbox/types.js';
+import { moduleMapFor } from './module-map.js';
 
 /**
  * A task's check.py, built on the shared check library (src/grading/python/envbench_check.py), run in
@@ -39,6 +40,7 @@ export interface PythonCheckSpec {
 
 /** The names the library's protocol fixes (envbench_check.py main). */
 const SUBMISSION_FILE = 'submission.py';
+const MODULE_MAP_FILE = 'module-map.json';
 const OUTPUTS_FILE = 'outputs.npz';
 export const VERDICT_FILE = 'verdict.json';
 const VERDICT_MAX_BYTES = 1024 * 1024;
@@ -58,6 +60,9 @@ function describeRun(r: SandboxExecResult): string {
 }
 
 export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: GradeContext): Promise<Grade> {
+  // Started now, so the first grading of a process makes the map while prepare and the run go on; it never
+  // rejects (no map only costs the compare phase its torch import).
+  const mapMade = moduleMapFor(ctx, { src: LIBRARY_DIR, dest: LIBRARY_MOUNT }).catch(() => null);
   const workDir = await ctx.workDir();
   const trusted = path.join(workDir, 'trusted');
   const hostile = path.join(workDir, 'submission');
@@ -122,8 +127,14 @@ export async function runPythonCheck(spec: PythonCheckSpec, code: string, ctx: G
   // The source for the static checks comes from the harness's copy: the submission may have rewritten its own file.
   await fs.writeFile(path.join(trusted, SUBMISSION_FILE), code);
 
-  // 3. compare: trusted. It runs even without outputs, so the static checks still report.
+  // 3. compare: trusted. It runs even without outputs, so the static checks still report. The module map
+  // (made once, by a trusted process) spares it importing torch for the static rules.
   const cmpArgs = ['compare', '--private', '/workspace', '--outputs', ws(OUTPUTS_FILE), '--submission', ws(SUBMISSION_FILE), '--verdict', ws(VERDICT_FILE)];
+  const map = await mapMade;
+  if (map !== null) {
+    await fs.writeFile(path.join(trusted, MODULE_MAP_FILE), map);
+    cmpArgs.push('--module-map', ws(MODULE_MAP_FILE));
+  }
   const cmp = await exec(trusted, [...cmpArgs, ...(spec.extraArgs?.compare ?? [])], spec.limits?.compare);
   if (cmp.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
   const raw = cmp.exitCode === 0 ? await readPlainFile(path.join(trusted, VERDICT_FILE), VERDICT_MAX_BYTES) : null;

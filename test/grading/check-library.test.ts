@@ -150,3 +150,47 @@ describe('the one static rule set', () => {
     }
   });
 });
+
+describe('the module map: the static rules without importing torch in the compare phase', () => {
+  it('gives the same offences as importing for real, on every Python file of the tasks and on chains that reach out', async () => {
+    const r = await py([path.join(import.meta.dirname, 'check-library', 'module_map_equivalence.py'), root], 300_000);
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    const v = JSON.parse(r.out.trim().split('\n').pop()!) as { files: number; differ: unknown[]; flagged: Record<string, string[]> };
+    expect(v.files).toBeGreaterThan(150);
+    expect(v.differ).toEqual([]);
+    // The map itself catches each way out (not only the fallback): torch.sys, a namespace folder, an unloaded submodule.
+    for (const k of ['torch.sys', 'torch.os', 'torch.inspect', 'unloaded submodule', 'namespace folder', 'through an alias', 'numpy.ctypeslib']) {
+      expect(v.flagged[k], k).toHaveLength(1);
+    }
+    for (const k of ['honest', 'honest numpy', 'math']) expect(v.flagged[k], k).toEqual([]);
+  }, 300_000);
+
+  it('with a map, a compare phase never imports torch for honest code, and still catches torch.sys; a malformed map only costs the import', async () => {
+    const script = [
+      'import ast, json, os, subprocess, sys, tempfile',
+      `sys.path.insert(0, ${JSON.stringify(lib)})`,
+      // The map comes from another process, as the harness makes it.
+      `made = subprocess.run([sys.executable, "-c", "import sys, json; sys.path.insert(0, ${JSON.stringify(lib).replace(/"/g, '\\"')}); import envbench_check as ec; print(json.dumps(ec.module_map()))"], capture_output=True, check=True)`,
+      'd = tempfile.mkdtemp()',
+      'good = os.path.join(d, "map.json"); open(good, "wb").write(made.stdout)',
+      'bad = os.path.join(d, "bad.json"); open(bad, "w").write(json.dumps({"roots": {"torch": "torch"}, "absent": [], "modules": {"torch": {"attrs": []}}}))',
+      'import envbench_check as ec',
+      'from envbench_check import protocol',
+      'honest = "import torch\\nimport torch.nn.functional as F\\ny = F.relu(torch.zeros(3))\\nm = torch.nn.Linear(2, 2)"',
+      'ec.use_module_map(protocol._read_module_map(good))',
+      'out = {"honest": ec.static_offences(ast.parse(honest)), "sys": ec.static_offences(ast.parse("import torch\\nx = torch.sys.modules")),',
+      '       "torch_imported": "torch" in sys.modules, "bad_read": protocol._read_module_map(bad)}',
+      'ec.use_module_map({"roots": {"torch": "torch"}, "absent": [], "modules": {"torch": {"attrs": 5}}})',
+      'out["malformed"] = ec.static_offences(ast.parse("import torch\\nx = torch.sys.modules"))',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = await py(['-c', script], 300_000);
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    const v = JSON.parse(r.out.trim().split('\n').pop()!) as { honest: string[]; sys: string[]; torch_imported: boolean; bad_read: unknown; malformed: string[] };
+    expect(v.honest).toEqual([]);
+    expect(v.sys).toEqual([expect.stringMatching(/`torch\.sys` is the module `sys`/)]);
+    expect(v.torch_imported).toBe(false);
+    expect(v.bad_read).toBeNull();
+    expect(v.malformed).toEqual([expect.stringMatching(/`torch\.sys` is the module `sys`/)]);
+  }, 300_000);
+});

@@ -84,4 +84,25 @@ describe('runPythonCheck on the Python example: the submission\'s misbehaviour i
       await fs.rm(workDir, { recursive: true, force: true });
     }
   });
+  it('the compare phase gets the module map, made by a trusted process, beside its own copy of the source', async () => {
+    const { loadTask } = await import('../../src/tasks/index.js');
+    const { probePython } = await import('../../src/python/probe.js');
+    const { createSandbox } = await import('../../src/sandbox/index.js');
+    const task = await loadTask(path.join(examples, 'hello-python'));
+    const py = await probePython(process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3', ['numpy']);
+    const sandbox = await createSandbox({ extraReadOnlyPaths: py.prefixes });
+    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-map-'));
+    try {
+      const grade = await task.def.grader(task.def.submission.parse({ code: SOFTMAX }), {
+        taskId: 'hello-python', taskDir: task.dir, sampleId: 'default', sampleInputs: {}, variantId: 'default',
+        sandbox, python: py, gpu: false, workDir: async () => workDir, signal: AbortSignal.timeout(240_000),
+      });
+      expect(grade.passed, JSON.stringify(grade.checks)).toBe(true);
+      const map = JSON.parse(await fs.readFile(path.join(workDir, 'trusted', 'module-map.json'), 'utf8')) as { roots: Record<string, string> };
+      expect(map.roots.numpy).toBe('numpy');
+      expect(map.roots.math).toBe('math');
+    } finally {
+      await fs.rm(workDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -30,7 +30,7 @@ from .outputs import FILE_PREFIX, RUNNER_KEY, STATUS_KEY, Outputs, load_outputs,
 from .protocol import CompareContext, Task, load_submission, main, read_source, runner_checks  # noqa: F401
 from .rules import (  # noqa: F401
     DEFAULT_MODULES, DEFAULT_RULES, FUNCTIONAL_ITERATION, IO_ATTRS, SAFE_BUILTINS, SAFE_MODULE_TREES, Rules,
-    parse_source, rules_check, static_offences, without_main_block,
+    module_map, parse_source, rules_check, static_offences, use_module_map, without_main_block,
 )
 from .runner import Isolated, descendants, kill_tree, read_plain_file, run_isolated  # noqa: F401
 from .verdict import (  # noqa: F401

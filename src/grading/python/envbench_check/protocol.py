@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .outputs import FILE_PREFIX, RUNNER_KEY, STATUS_KEY, Outputs, load_outputs, pack
-from .rules import parse_source
+from .rules import parse_source, use_module_map
 from .runner import read_plain_file, run_isolated
 from .verdict import EXIT_CHECKER, EXIT_FAILED, EXIT_IMPORT, EXIT_OK, EXIT_TREE_SURVIVED, CheckerError, bounded, check, emit, last_line, verdict_of, write_verdict
 
@@ -200,6 +200,24 @@ def _standalone(task: Task, script: str, submission: str, device: str, timeout: 
         shutil.rmtree(private, ignore_errors=True)
 
 
+MODULE_MAP_MAX_BYTES = 4 << 20
+
+
+def _read_module_map(path: str) -> dict | None:
+    """The harness's module map (rules.module_map(), written by a trusted process); None when it is missing or
+    not of that shape, and then every walk imports for real: a bad map can cost time, never a check."""
+    try:
+        data = read_plain_file(path, MODULE_MAP_MAX_BYTES)
+        m = json.loads(data) if data is not None else None
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(m, dict) and isinstance(m.get("roots"), dict) and isinstance(m.get("absent"), list) and \
+        isinstance(m.get("modules"), dict) and all(
+            isinstance(e, dict) and isinstance(e.get("attrs"), dict) and isinstance(e.get("subs"), list)
+            and isinstance(e.get("opaque"), bool) for e in m["modules"].values())
+    return m if ok else None
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # bad arguments are a checker failure
         self.print_usage(sys.stderr)
@@ -230,6 +248,7 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
             sp.add_argument("--submission", required=True)
             sp.add_argument("--verdict", required=True)
             sp.add_argument("--device", choices=devices, default="auto")
+            sp.add_argument("--module-map", default=None)
             a = p.parse_args(argv)
             if a.cmd == "prepare":
                 os.makedirs(a.out, exist_ok=True)
@@ -238,6 +257,8 @@ def main(task: Task, script: str, argv: list | None = None) -> int:
                 return EXIT_OK
             if a.cmd == "run-submission":
                 return _run_phase(task, a.submission, a.inputs, a.out, a.device, a.timeout)
+            if a.module_map:
+                use_module_map(_read_module_map(a.module_map))
             v = _compare_phase(task, a.private, a.outputs, a.submission, a.device)
             write_verdict(a.verdict, v)
             emit({"passed": v["passed"], "score": v["score"]})

@@ -4,6 +4,7 @@ Per-task options go through Rules(...); the shared default is DEFAULT_RULES. The
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass
 
 from .constants import UNKNOWN, ModuleConstants
@@ -87,9 +88,120 @@ def _module_allowed(name: str, rules: Rules) -> str | None:
     return None
 
 
+# The module map (module_map() below), when the harness handed one to this trusted process: it lets _resolve
+# answer without importing torch here (about 1.7 s per compare phase). None: every walk imports for real.
+_MODULE_MAP: dict | None = None
+_UNKNOWN = object()
+
+
+def module_map(roots=DEFAULT_MODULES) -> dict:
+    """What _resolve needs to know about the allowed modules, computed once by a trusted process that imports
+    `roots` (as a compare phase's _resolve would): for each root, and each module of an allowed tree that the
+    imports loaded, the real module it is; for each of those and each module of an allowed tree reachable from
+    them, its module-valued attributes (with the real name of each) and the submodules `find_spec` finds that
+    are not attributes yet. A module that computes attributes (`__getattr__`, a ModuleType subclass) or whose
+    path is not plain folders is marked `opaque`: a walk that needs an answer from it imports for real, as does
+    a walk from a root the map does not hold."""
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import os
+    import types
+    in_trees = {n for tree in SAFE_MODULE_TREES.values() for n in tree}
+    suffixes = sorted(importlib.machinery.all_suffixes(), key=len, reverse=True)
+    out: dict = {"roots": {}, "absent": [], "modules": {}}
+    todo = []
+    for r in sorted(set(roots)):
+        try:
+            m = importlib.import_module(r)
+        except Exception:  # noqa: BLE001  (a root that cannot be imported resolves to nothing, as in _resolve)
+            out["absent"].append(r)
+            continue
+        out["roots"][r] = m.__name__
+        todo.append(m)
+    tops = {r.split(".")[0] for r in out["roots"]}
+    for n in sorted(in_trees):
+        if n.split(".")[0] in tops and isinstance(sys.modules.get(n), types.ModuleType):
+            out["roots"][n] = sys.modules[n].__name__
+            todo.append(sys.modules[n])
+    while todo:
+        m = todo.pop()
+        name = m.__name__
+        if name in out["modules"]:
+            continue
+        d = vars(m)
+        paths = list(getattr(m, "__path__", None) or [])
+        opaque = type(m) is not types.ModuleType or "__getattr__" in d or not all(os.path.isdir(p) for p in paths)
+        attrs = {}
+        for a, v in list(d.items()):
+            if isinstance(v, types.ModuleType):
+                real = getattr(v, "__name__", "?")
+                attrs[a] = real if isinstance(real, str) else "?"
+                if attrs[a] in in_trees:
+                    todo.append(v)
+        subs = set()
+        for p in paths:
+            try:
+                entries = os.listdir(p)
+            except OSError:
+                opaque = True
+                continue
+            for f in entries:
+                n = next((f[: -len(x)] for x in suffixes if f.endswith(x)), f)
+                if n.isidentifier() and not n.startswith("_") and n not in d:
+                    try:
+                        if importlib.util.find_spec(f"{name}.{n}") is not None:
+                            subs.add(n)
+                    except Exception:  # noqa: BLE001
+                        pass
+        out["modules"][name] = {"attrs": attrs, "subs": sorted(subs), "opaque": opaque}
+    return out
+
+
+def use_module_map(m: dict | None) -> None:
+    """Hands this process a module map (from module_map(), computed by a trusted process); None drops it."""
+    global _MODULE_MAP
+    _MODULE_MAP = m
+
+
+def _resolve_by_map(m: dict, root_module: str, attrs: list[str]):
+    """_resolve's answer from the map, or _UNKNOWN where the map cannot give it exactly."""
+    if root_module in m["absent"]:
+        return None
+    cur = m["roots"].get(root_module)
+    if cur is None:
+        return _UNKNOWN
+    path = root_module
+    tree = SAFE_MODULE_TREES.get(root_module.split(".")[0])
+    for a in attrs:
+        e = m["modules"].get(cur)
+        if e is None:
+            return _UNKNOWN
+        if a in e["attrs"]:
+            real = e["attrs"][a]
+            path += "." + a
+            if tree is None or real not in tree:
+                return f"`{path}` is the module `{real}`"
+            cur = real
+            continue
+        if e["opaque"]:
+            return _UNKNOWN
+        if a in e["subs"]:
+            return f"`{path}.{a}` is the module `{cur}.{a}`" if tree is None or f"{cur}.{a}" not in tree else None
+        return None  # not a module: a function, a class, a constant, or nothing at all
+    return None
+
+
 def _resolve(root_module: str, attrs: list[str]):
     """Walks `root.a.b...` on the real module (imported here, in the trusted compare phase). Returns the
     first module reached that is outside the allowed trees, or None. Unknown names resolve to nothing."""
+    if _MODULE_MAP is not None:
+        try:
+            r = _resolve_by_map(_MODULE_MAP, root_module, attrs)
+        except Exception:  # noqa: BLE001  (a malformed map: walk for real)
+            r = _UNKNOWN
+        if r is not _UNKNOWN:
+            return r
     try:
         import importlib
         obj = importlib.import_module(root_module)
