@@ -96,6 +96,11 @@ MAX_ROUNDS = 7
 FIXED_COST_SLACK_S = 1.0
 FIXED_COST_SLACK_FRAC = 1.0
 # The timed runs use one thread per numeric library, so both sides get the same, steady share of the machine.
+# The baseline's predictions are needed once, so only its first run (round 0) does all DATA_SETS data sets; each
+# later run times BASELINE_LATER_SETS of them, rotating, and its times are scaled to the full count in the speedup
+# (its cost per data set does not depend on the data: fixed epochs and batch sizes, or Python loops over every
+# pair of rows). The candidate does all of them in every run: it never learns which runs count for what.
+BASELINE_LATER_SETS = 2
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 MODULE_FILE = "submission.py"
 # One entry per data set (set0.npy ...), written by the timer after the kill; compare validates each.
@@ -103,6 +108,15 @@ PREDICTIONS_FILE = "predictions.npz"
 MODULE_OUTPUT_FILE = "module_output.txt"
 MAX_PREDICTION_BYTES = 1 << 20  # per data set; 2,000 int64 labels take 16 KB
 ROLES = ("baseline", "candidate")
+
+
+def baseline_sets(rnd: int, n_sets: int = DATA_SETS) -> list:
+    """The data sets the baseline's run of round `rnd` (0-based) does: all of them in round 0, then
+    BASELINE_LATER_SETS at a time, rotating through them."""
+    if rnd == 0:
+        return list(range(n_sets))
+    start = (BASELINE_LATER_SETS * (rnd - 1)) % n_sets
+    return [(start + i) % n_sets for i in range(min(BASELINE_LATER_SETS, n_sets))]
 
 
 CheckerError = ec.CheckerError
@@ -135,9 +149,9 @@ def make_dataset(n_samples: int, seed: int):
 
 
 def prepare(variant: str, public_dir: str, private_dir: str) -> dict:
-    """DATA_SETS data sets, each from its own secret data seed, with its own training seed. Every run (baseline
-    and candidate, every round) gets all of them, so each data set gives one paired accuracy comparison and
-    every run does the same work."""
+    """DATA_SETS data sets, each from its own secret data seed, with its own training seed. Every candidate run
+    and the baseline's first do all of them, so each data set gives one paired accuracy comparison (the
+    baseline's later runs do baseline_sets(round) of them)."""
     import numpy as np
     spec = variant_spec(variant)
     n_train, n_test = spec["n_train"], spec["n_test"]
@@ -229,7 +243,7 @@ def _child_work(module_path: str, out_dir: str, X_train, y_train, train_seed: in
     return work
 
 
-def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> int:
+def run_module(variant: str, module_path: str, data_dir: str, out_dir: str, baseline_round: int | None = None) -> int:
     """The timer. Library imports and data loading happen here, before any fork, so they are not timed.
     The module runs once per data set, each time in a fresh forked child that imports it anew: every data
     set gets the same treatment (timed, scored, compared across runs), so knowing which one it is buys the
@@ -240,7 +254,8 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
     over the windows; the harness adds the cgroup's figure where it has one. Only the predictions that came
     through the pipes are saved, by this process, after the last kill, so a late write by a surviving
     process cannot exist. The report carries a nonce read from stdin only after the last child was killed,
-    from a pipe no child ever holds."""
+    from a pipe no child ever holds. `baseline_round` (the harness passes it for the baseline's runs only)
+    restricts the run to baseline_sets(baseline_round)."""
     os.environ.update(THREAD_ENV)  # before numpy/torch are imported: they read these once, at import
     import importlib
     import zipfile
@@ -254,8 +269,9 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
         X_test = d["X_test"]
     if not (len(X_train) == len(y_train) == len(train_seeds) == len(X_test) >= 1):
         raise CheckerError("train.npz and test_inputs.npz disagree about the data sets")
+    sets = list(range(len(train_seeds))) if baseline_round is None else baseline_sets(baseline_round, len(train_seeds))
     code, wall, cpu, ended, payloads = 0, 0.0, 0.0, [], []
-    for k in range(len(train_seeds)):
+    for k in sets:
         res = ec.run_isolated(_child_work(module_path, out_dir, X_train[k], y_train[k], train_seeds[k], X_test[k]),
                               max_bytes=MAX_PREDICTION_BYTES)
         if not res.tree_killed:
@@ -268,7 +284,7 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
         code = res.payload[0] if res.payload else NO_RESULTS
         if code != 0:
             break  # the run has failed; the other data sets cannot change that
-        payloads.append(res.payload[1:])
+        payloads.append((k, res.payload[1:]))
     if code == 0:
         pred = os.path.join(out_dir, PREDICTIONS_FILE)
         try:  # a planted link or file in the run's folder is replaced, never followed
@@ -277,7 +293,7 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
             pass
         fd = os.open(pred, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as z:
-            for k, payload in enumerate(payloads):
+            for k, payload in payloads:
                 z.writestr(f"set{k}.npy", payload)  # the child's np.save bytes, unparsed; compare checks them
     nonce = sys.stdin.readline().strip()
     self_cpu = os.times()
@@ -289,6 +305,7 @@ def run_module(variant: str, module_path: str, data_dir: str, out_dir: str) -> i
         "timer_cpu_s": self_cpu.user + self_cpu.system,
         "tree_killed": True,
         "data_sets": len(payloads),
+        "sets": sets,
         "ended": ended,
     }
     sys.stdout.write(json.dumps(report, separators=(",", ":")) + "\n")
@@ -324,17 +341,19 @@ def _one_set(a, n_test: int):
     return a.astype(np.int64), None
 
 
-def load_predictions(path: str, n_sets: int, n_test: int):
-    """A run's predictions (the timer's predictions.npz, one entry per data set) as an (n_sets, n_test) int64
-    array of 0/1, or (None, why)."""
+def load_predictions(path: str, n_sets: int, n_test: int, sets: list | None = None):
+    """A run's predictions (the timer's predictions.npz, one entry per data set it did: all n_sets, or `sets`)
+    as a (len(sets), n_test) int64 array of 0/1, or (None, why)."""
     import numpy as np
     try:
         with np.load(path, allow_pickle=False) as z:
             names = sorted(z.files)
-            if names != sorted(f"set{k}" for k in range(n_sets)):
-                return None, f"entries {names[:10]}, expected one per data set (set0 .. set{n_sets - 1})"
+            want = list(range(n_sets)) if sets is None else list(sets)
+            if names != sorted(f"set{k}" for k in want):
+                return None, (f"entries {names[:10]}, expected one per data set (set0 .. set{n_sets - 1})" if sets is None
+                              else f"entries {names[:10]}, expected {sorted(f'set{k}' for k in want)}")
             rows = []
-            for k in range(n_sets):
+            for k in want:
                 p, why = _one_set(z[f"set{k}"], n_test)
                 if p is None:
                     return None, f"data set {k + 1}: {why}"
@@ -418,12 +437,16 @@ def compare(variant: str, workdir: str, source: str) -> dict:
     for r in by_role["baseline"]:
         if r.get("exit") != 0 or not r.get("predictions"):
             raise CheckerError(f"baseline run {r['round']} failed (exit {r.get('exit')}, killed {r.get('killed')}): {str(r.get('output_tail', ''))[-800:]}")
-        p, why = load_predictions(os.path.join(workdir, r["predictions"]), n_sets, n_test)
+        # Which data sets a baseline run did follows from its round alone (baseline_sets), never from a report.
+        want = baseline_sets(int(r["round"]), n_sets)
+        if r.get("data_sets", len(want)) != len(want):
+            raise CheckerError(f"baseline run {r['round']} did {r.get('data_sets')} data sets, expected {len(want)}")
+        p, why = load_predictions(os.path.join(workdir, r["predictions"]), n_sets, n_test, want)
         if p is None:
             raise CheckerError(f"baseline run {r['round']} predictions {why}")
         base_preds.append(p)
-    if not base_preds:
-        raise CheckerError("no baseline run")
+    if not base_preds or by_role["baseline"][0]["round"] != 0:
+        raise CheckerError("no baseline run of round 1 (the one that does every data set)")
 
     cand = by_role["candidate"]
     failed_runs = [r for r in cand if r.get("exit") != 0 or not r.get("predictions")]
@@ -483,7 +506,7 @@ def compare(variant: str, workdir: str, source: str) -> dict:
         checks.append({"name": "deterministic", "passed": None,
                        "detail": "not judged yet: needs two successful runs" if not failed_runs else "not judged: a run failed"})
 
-    checks.extend(timing_checks(by_role, bool(failed_runs)))
+    checks.extend(timing_checks(by_role, bool(failed_runs), n_sets))
     return finish()
 
 
@@ -491,14 +514,16 @@ REQUIRED_CHECKS = ["required_names", "candidate_runs", "predictions_valid", "acc
                    "cpu_speedup", "speedup_plausible", "timing_consistent"]
 
 
-def timing_checks(by_role: dict, failed: bool) -> list:
-    """Speedups from the timer's reports: medians of the child's wall time (and of its CPU time) per side.
-    The harness's outside clock cross-checks the reports."""
+def timing_checks(by_role: dict, failed: bool, n_sets: int = DATA_SETS) -> list:
+    """Speedups from the timer's reports: medians of the child's wall time (and of its CPU time) per side, a
+    baseline run that did some of the data sets (baseline_sets) scaled to all of them. The harness's outside
+    clock cross-checks the reports."""
     rounds = min(len(by_role["baseline"]), len(by_role["candidate"]))
     names = ["speedup", "cpu_speedup", "speedup_plausible", "timing_consistent"]
     if failed:
         return [{"name": n, "passed": None, "detail": "not measured: a candidate run failed"} for n in names]
-    col = lambda role, key: [float(r[key]) for r in by_role[role]]
+    scale = lambda role, r: n_sets / len(baseline_sets(int(r["round"]), n_sets)) if role == "baseline" else 1.0
+    col = lambda role, key: [float(r[key]) * scale(role, r) for r in by_role[role]]
     fmt = lambda xs: "/".join(f"{x:.2f}" for x in xs)
     if rounds < MIN_ROUNDS:
         out = [{"name": n, "passed": None, "detail": f"not measured yet: {rounds} of {MIN_ROUNDS} rounds"} for n in names]
@@ -573,7 +598,7 @@ def parse_report(stdout: str, nonce: str):
         return None
     try:
         return {"exit": int(rep["child_exit"]), "child_wall_s": float(rep["child_wall_s"]),
-                "child_cpu_s": float(rep["child_cpu_s"])}
+                "child_cpu_s": float(rep["child_cpu_s"]), "data_sets": int(rep["data_sets"])}
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -614,7 +639,8 @@ def standalone(submission: str, variant: str, timeout: float, verbose: bool) -> 
                 with open(os.path.join(rundir, MODULE_FILE), "w") as f:
                     f.write(baseline_source if role == "baseline" else source)
                 argv = [sys.executable, os.path.abspath(__file__), "run", "--variant", variant,
-                        "--module", MODULE_FILE, "--data", ".", "--out", "."]
+                        "--module", MODULE_FILE, "--data", ".", "--out", "."] + \
+                       (["--baseline-round", str(rnd)] if role == "baseline" else [])
                 nonce = os.urandom(16).hex()
                 killed = None
                 start = time.perf_counter()
@@ -677,6 +703,8 @@ def main(argv=None) -> int:
     pr.add_argument("--module", required=True)
     pr.add_argument("--data", required=True)
     pr.add_argument("--out", required=True)
+    pr.add_argument("--baseline-round", type=int, default=None,
+                    help="the baseline's run of this round (0-based): only the data sets baseline_sets(round) names")
     pc = sub.add_parser("compare")
     pc.add_argument("--variant", required=True)
     pc.add_argument("--dir", required=True)
@@ -692,7 +720,7 @@ def main(argv=None) -> int:
             emit({"ok": True, **info})
             return 0
         if a.cmd == "run":
-            return run_module(a.variant, a.module, a.data, a.out)
+            return run_module(a.variant, a.module, a.data, a.out, a.baseline_round)
         with open(a.submission) as f:
             source = f.read()
         v = compare(a.variant, a.dir, source)

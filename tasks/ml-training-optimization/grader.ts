@@ -11,7 +11,9 @@ import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_D
  *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check;
  *                                 each holds check.py's DATA_SETS data sets, every one with its own secret seeds
  *   runs (one sandbox each)    -> baseline and candidate, interleaved, 3 rounds (up to 7 while check.py's two
- *                                 clocks disagree about the 2x line), each in a fresh folder. In
+ *                                 clocks disagree about the 2x line), each in a fresh folder. The candidate
+ *                                 does every data set in every run, the baseline only in its first (check.py's
+ *                                 baseline_sets; its later runs' times are scaled to all of them). In
  *                                 each, check.py's timer runs the module once per data set, each time in the
  *                                 shared library's isolated child: it takes the predictions from its pipe,
  *                                 kills and reaps its whole tree at that moment, and reports the wall and CPU
@@ -57,6 +59,8 @@ const ReportSchema = z.object({
   child_cpu_s: z.number().finite().nonnegative(),
   /** The timer's own CPU (imports, data loading, the pipe): subtracted from the cgroup's figure. */
   timer_cpu_s: z.number().finite().nonnegative(),
+  /** How many data sets the run did (all, or for the baseline after round 1 the few check.py's baseline_sets names). */
+  data_sets: z.int().nonnegative(),
 });
 const VERDICT_FILE = 'verdict.json';
 
@@ -80,6 +84,7 @@ interface RunRecord {
   exit: number | null;
   child_wall_s: number | null;
   child_cpu_s: number | null;
+  data_sets: number | null;
   killed: string | null;
   output_tail: string;
   predictions: string | null;
@@ -196,18 +201,19 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
       await fs.writeFile(path.join(dir, 'submission.py'), role === 'baseline' ? baselineSource : code);
       return { dir, nonce: randomBytes(16).toString('hex') };
     },
-    exec({ dir, nonce }, role) {
-      // check.py's timer sets one thread per numeric library itself (THREAD_ENV there).
-      return exec(dir, ['run', '--variant', variant, '--module', 'submission.py', '--data', '.', '--out', '.'], LIMITS[role], {
-        stdin: `${nonce}\n`,
-      });
+    exec({ dir, nonce }, role, round) {
+      // check.py's timer sets one thread per numeric library itself (THREAD_ENV there). The baseline's run
+      // names its round: check.py decides which data sets that run does (all in round 1, a few after).
+      const args = ['run', '--variant', variant, '--module', 'submission.py', '--data', '.', '--out', '.'];
+      if (role === 'baseline') args.push('--baseline-round', String(round));
+      return exec(dir, args, LIMITS[role], { stdin: `${nonce}\n` });
     },
     async afterRun(run: TimedRun<Role, Prepared>) {
       const { result: r, role, round } = run;
       const { dir, nonce } = run.prepared;
       if (r.killedBy === 'abort') throw new GraderInfraError('grading was aborted');
       const rec: RunRecord = {
-        role, round, outer_s: run.wallSec, exit: null, child_wall_s: null, child_cpu_s: null, killed: r.killedBy,
+        role, round, outer_s: run.wallSec, exit: null, child_wall_s: null, child_cpu_s: null, data_sets: null, killed: r.killedBy,
         output_tail: '', predictions: null,
       };
       // Only a report that carries this run's nonce counts: the module never had the nonce.
@@ -222,6 +228,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
         rec.exit = parsed.data.child_exit;
         rec.child_wall_s = parsed.data.child_wall_s;
         rec.child_cpu_s = treeCpuSeconds(parsed.data, (r as { cpuMs?: number | null }).cpuMs ?? null);
+        rec.data_sets = parsed.data.data_sets;
       }
       rec.output_tail = (await readTail(path.join(dir, 'module_output.txt'), MAX_OUTPUT_TAIL)) + r.stderr.slice(-1000);
       const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npz'), MAX_PREDICTIONS_BYTES) : null;

@@ -43,13 +43,15 @@ def run(role, rnd, wall, cpu=None, outer=None, exit=0, preds="same", tail=""):
             "output_tail": tail, "predictions": preds}
 
 
-def save_preds(path, preds):
+def save_preds(path, preds, sets=None):
     """A run's predictions as the timer writes them: one npy entry per data set in a zip. `preds` is an
-    (M, N) array, or a list of per-set arrays (any shape, to test the validation)."""
+    (M, N) array, or a list of per-set arrays (any shape, to test the validation); `sets`: only those."""
     import io
     import zipfile
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
         for k, p in enumerate(preds):
+            if sets is not None and k not in sets:
+                continue
             buf = io.BytesIO()
             np.save(buf, np.asarray(p), allow_pickle=False)
             z.writestr(f"set{k}.npy", buf.getvalue())
@@ -64,8 +66,13 @@ def scenario(cand_walls=(0.5, 0.5, 0.5), base_walls=(3.0, 3.1, 2.9), cand_cpus=N
         np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
         runs = []
         for i, w in enumerate(base_walls):
-            save_preds(os.path.join(d, f"b{i}.npz"), base_preds)
-            runs.append(run("baseline", i, w, preds=f"b{i}.npz"))
+            # As the timer runs the baseline: all data sets in round 1, check.baseline_sets(i) after; `w` is the
+            # time of all of them, so a later run reports its share.
+            sets = check.baseline_sets(i, M)
+            save_preds(os.path.join(d, f"b{i}.npz"), base_preds, sets)
+            b = run("baseline", i, w * len(sets) / M, preds=f"b{i}.npz")
+            b["data_sets"] = len(sets)
+            runs.append(b)
         for i, w in enumerate(cand_walls):
             p = cand_preds[i]
             name = None
@@ -197,8 +204,38 @@ def main():
         except check.CheckerError:
             pass
 
+    # The baseline's later runs: a rotating few data sets, which together cover every one, scaled to all of them.
+    later = [check.baseline_sets(r, M) for r in range(1, 1 + M // check.BASELINE_LATER_SETS)]
+    if check.baseline_sets(0, M) != list(range(M)) or sorted(k for s in later for k in s) != list(range(M)):
+        FAILURES.append(f"baseline_sets: round 0 must do every data set and the later rounds cover each once: {later}")
+    # "good" and "exactly 2x" above fail if the later runs' shares (a quarter of the work) are not scaled up; a
+    # 1.5x module still fails with them scaled.
+    expect("1.5x with the baseline's later runs doing a quarter of the sets", scenario(cand_walls=(2.0, 2.0, 2.0)),
+           speedup=False, cpu_speedup=False, verdict=False)
+
+    def broken(label, runs_doc):
+        with tempfile.TemporaryDirectory() as d:
+            np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
+            for name, sets in (("b0.npz", None), ("b1.npz", check.baseline_sets(1, M)), ("c0.npz", None)):
+                save_preds(os.path.join(d, name), BASE_PREDS, sets)
+            with open(os.path.join(d, "runs.json"), "w") as f:
+                json.dump(runs_doc, f)
+            try:
+                check.compare(VARIANT, d, SOURCE_OK)
+                FAILURES.append(f"{label}: no CheckerError")
+            except check.CheckerError:
+                pass
+
+    # A baseline run that did another number of data sets than its round names, or no full first run: the
+    # harness is broken, and that is a grading error, never a verdict.
+    bad_count = run("baseline", 1, 0.75, preds="b1.npz")
+    bad_count["data_sets"] = M
+    broken("baseline run with the wrong count", {"runs": [run("baseline", 0, 3.0, preds="b0.npz"), bad_count, run("candidate", 0, 0.5, preds="c0.npz")]})
+    broken("no full first baseline run", {"runs": [run("baseline", 1, 0.75, preds="b1.npz"), run("candidate", 0, 0.5, preds="c0.npz")]})
+    broken("a later baseline run with every set's predictions", {"runs": [run("baseline", 0, 3.0, preds="b0.npz"), run("baseline", 1, 0.75, preds="b0.npz"), run("candidate", 0, 0.5, preds="c0.npz")]})
+
     # The timer's report counts only with this run's nonce.
-    good = json.dumps({"nonce": "abc", "child_exit": 0, "child_wall_s": 1.0, "child_cpu_s": 0.9})
+    good = json.dumps({"nonce": "abc", "child_exit": 0, "child_wall_s": 1.0, "child_cpu_s": 0.9, "data_sets": 8})
     if check.parse_report("noise\n" + good + "\n", "abc") is None:
         FAILURES.append("parse_report rejected a good report")
     if check.parse_report(good, "other") is not None:
