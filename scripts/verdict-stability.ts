@@ -465,7 +465,7 @@ export function renderReport(r: StabilityReport): string {
   return out.join('\n');
 }
 
-export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s + '\n'), err: (s: string) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => void process.stdout.write(s + '\n'), err: (s) => void process.stderr.write(s + '\n') }): Promise<number> {
   let args: StabilityArgs;
   try {
     args = parseStabilityArgs(argv);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findPython } from '../../src/python/discover.js';
 import { checkRequirements } from '../../src/python/requirements.js';
 import { loadTask, TASKS_DIR } from '../../src/tasks/index.js';
-import type { StabilityReport, SubmissionReport } from '../../scripts/verdict-stability.js';
+import { main, type StabilityReport, type SubmissionReport } from '../../scripts/verdict-stability.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'stability-tasks');
@@ -21,6 +21,26 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: numbe
     child.stderr.on('data', (d) => (err += d));
     child.once('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/**
+ * The script's main() in this process, as the spawned command runs it (same arguments, same exit code, same
+ * output), for every case that is not about the process itself: each spawn of tsx costs seconds of CPU.
+ */
+async function call(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = await main(args, { out: (s) => void out.push(s), err: (s) => void err.push(s) });
+    return { code, out: out.map((s) => s + '\n').join(''), err: err.map((s) => s + '\n').join('') };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 const tmpJson = async () => path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-vs-')), 'report.json');
@@ -97,7 +117,7 @@ describe('verdict-stability on a fixture whose verdicts are set by the submissio
 
   beforeAll(async () => {
     const json = await tmpJson();
-    res = await run(['--task', 'coin', '--k', '4', '--concurrency', '1', '--json', json], env);
+    res = await call(['--task', 'coin', '--k', '4', '--concurrency', '1', '--json', json], env);
     report = JSON.parse(await fs.readFile(json, 'utf8')) as StabilityReport;
     subs = bySub(report, 'coin');
   }, 300_000);
@@ -132,7 +152,7 @@ describe('verdict-stability on a fixture whose verdicts are set by the submissio
 
   it('with errors and no miss the target is not shown: exit 1, status incomplete (--only filters by label, repeatable)', async () => {
     const json = await tmpJson();
-    const r = await run(['--task', 'coin', '--k', '2', '--only', 'infra', '--only', 'plain_fail', '--json', json], env);
+    const r = await call(['--task', 'coin', '--k', '2', '--only', 'infra', '--only', 'plain_fail', '--json', json], env);
     expect(r.code).toBe(1);
     const rep = JSON.parse(await fs.readFile(json, 'utf8')) as StabilityReport;
     expect(rep.tasks[0]!.submissions.map((s) => s.label)).toEqual(['submissions/infra.txt', 'submissions/plain_fail.txt']);
@@ -141,7 +161,7 @@ describe('verdict-stability on a fixture whose verdicts are set by the submissio
   }, 120_000);
 
   it('exits 0 when every target is met', async () => {
-    const r = await run(['--task', 'coin', '--k', '2', '--only', 'valid_submissions'], env);
+    const r = await call(['--task', 'coin', '--k', '2', '--only', 'valid_submissions'], env);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^coin: target met \(K=2\): reference and valid pass 4\/4 /m);
   }, 120_000);
@@ -149,7 +169,7 @@ describe('verdict-stability on a fixture whose verdicts are set by the submissio
 
 describe('verdict-stability --list: which sample and variant each file is graded as', () => {
   it('neural-memory-progressive: the folder names the step (sample); ml-training-optimization: test/verdict-stability.json names the variant', async () => {
-    const r = await run(['--list', '--task', 'neural-memory-progressive,ml-training-optimization']);
+    const r = await call(['--list', '--task', 'neural-memory-progressive,ml-training-optimization']);
     expect(r.code, r.err).toBe(0);
     const rows = r.out.trim().split('\n').map((l) => l.split('\t'));
     const row = (task: string, label: string) => rows.find((x) => x[0] === task && x[1] === label);
@@ -162,7 +182,7 @@ describe('verdict-stability --list: which sample and variant each file is graded
   }, 120_000);
 
   it('without --only a task\'s run takes the reference, every valid alternative and every cheat, from the folders', async () => {
-    const r = await run(['--list', '--task', 'fsdp-training']);
+    const r = await call(['--list', '--task', 'fsdp-training']);
     expect(r.code, r.err).toBe(0);
     const dir = path.join(TASKS_DIR, 'fsdp-training', 'test');
     const py = (folder: string) => readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.py'));
@@ -183,7 +203,8 @@ describe('verdict-stability bad arguments exit 2 with a clear message', () => {
     [['--task', '../tasks/fsdp-training'], /is not a task id/],
     [['--task', 'fsdp-training', 'extra'], /positional/i],
   ])('%j', { timeout: 60_000 }, async ([args, message]) => {
-    const r = await run(args);
+    // The first as the command a user types (the process's own exit code and stderr), the rest through main().
+    const r = args.length === 0 ? await run(args) : await call(args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.err).toMatch(/usage: npx tsx scripts\/verdict-stability\.ts --task <id>/);
