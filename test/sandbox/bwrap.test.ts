@@ -26,9 +26,17 @@ import type { ToolContext } from '../../src/agents/tool.js';
 
 const PYTHON = process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3';
 const SECRET = 'sk-test-secret';
-// Set before any sandbox starts: if anything of the parent's environment leaked, this would show.
+// Set before any sandbox starts: if anything of the parent's environment leaked, this would show. Put back
+// after the file: the worker process runs other test files next.
+const savedEnv = { ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY, GITHUB_TOKEN: process.env.GITHUB_TOKEN };
 process.env.ANTHROPIC_API_KEY = SECRET;
 process.env.GITHUB_TOKEN = 'ghp-test-secret';
+afterAll(() => {
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
 
 const py = await probePython(PYTHON, ['torch', 'numpy']);
 
