@@ -341,12 +341,9 @@ def check_inputs_unchanged(recs: list) -> dict:
 
 def _cuda_here() -> bool:
     """Whether this (trusted) sandbox sees a GPU: then the run's sandbox did too, and a reduced-precision
-    case cannot be skipped on a claim of running on the CPU."""
-    try:
-        import torch
-        return bool(torch.cuda.is_available())
-    except Exception:  # noqa: BLE001
-        return False
+    case cannot be skipped on a claim of running on the CPU. Without a GPU device node it is known without
+    importing torch (ec.cuda_available)."""
+    return ec.cuda_available()
 
 
 def compare(ctx: ec.CompareContext) -> list:

@@ -194,3 +194,34 @@ describe('the module map: the static rules without importing torch in the compar
     expect(v.malformed).toEqual([expect.stringMatching(/`torch\.sys` is the module `sys`/)]);
   }, 300_000);
 });
+
+describe('GPU visibility without a torch import', () => {
+  it('no GPU device node means no CUDA, and torch is never imported to learn it; a node means torch is asked', async () => {
+    const script = [
+      'import json, os, sys, tempfile',
+      `sys.path.insert(0, ${JSON.stringify(lib)})`,
+      'import envbench_check as ec',
+      'from envbench_check import devices',
+      'd = tempfile.mkdtemp()',
+      'empty = devices.gpu_nodes(d)',
+      'open(os.path.join(d, "nvidiactl"), "w").close(); open(os.path.join(d, "nvidia0"), "w").close(); open(os.path.join(d, "null"), "w").close()',
+      'found = devices.gpu_nodes(d)',
+      // This machine's own /dev: the CI machines have no GPU, so the answer must come without torch.
+      'here = devices.gpu_nodes()',
+      'avail = ec.cuda_available()',
+      'print(json.dumps({"empty": empty, "found": [os.path.basename(p) for p in found], "here": here, "avail": avail, "torch": "torch" in sys.modules}))',
+    ].join('\n');
+    const r = await py(['-c', script], 120_000);
+    expect(r.code, r.err.slice(-2000)).toBe(0);
+    const v = JSON.parse(r.out.trim().split('\n').pop()!) as { empty: string[]; found: string[]; here: string[]; avail: boolean; torch: boolean };
+    expect(v.empty).toEqual([]);
+    expect(v.found).toEqual(['nvidia0', 'nvidiactl']);
+    if (v.here.length === 0) {
+      expect(v.avail).toBe(false);
+      expect(v.torch).toBe(false);
+    } else {
+      // A GPU machine: torch was asked (and imported) for the answer.
+      expect(v.torch).toBe(true);
+    }
+  }, 120_000);
+});

@@ -26,6 +26,7 @@ into an `error`: the harness treats any abnormal end of that phase as the submis
 broken prepare or compare (trusted code, own sandboxes) is a grading error.
 """
 
+from .devices import cuda_available, gpu_nodes  # noqa: F401
 from .outputs import FILE_PREFIX, RUNNER_KEY, STATUS_KEY, Outputs, load_outputs, pack  # noqa: F401
 from .protocol import CompareContext, Task, load_submission, main, read_source, runner_checks  # noqa: F401
 from .rules import (  # noqa: F401

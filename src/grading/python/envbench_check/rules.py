@@ -96,8 +96,8 @@ _UNKNOWN = object()
 
 def module_map(roots=DEFAULT_MODULES) -> dict:
     """What _resolve needs to know about the allowed modules, computed once by a trusted process that imports
-    `roots` (as a compare phase's _resolve would): for each root, and each module of an allowed tree that the
-    imports loaded, the real module it is; for each of those and each module of an allowed tree reachable from
+    `roots` (as a compare phase's _resolve would) and every module of their allowed trees (a submission may name
+    any of them, and the walk then imports it): for each of those, the real module it is; for each of those and each module of an allowed tree reachable from
     them, its module-valued attributes (with the real name of each) and the submodules `find_spec` finds that
     are not attributes yet. A module that computes attributes (`__getattr__`, a ModuleType subclass) or whose
     path is not plain folders is marked `opaque`: a walk that needs an answer from it imports for real, as does
@@ -121,7 +121,16 @@ def module_map(roots=DEFAULT_MODULES) -> dict:
         todo.append(m)
     tops = {r.split(".")[0] for r in out["roots"]}
     for n in sorted(in_trees):
-        if n.split(".")[0] in tops and isinstance(sys.modules.get(n), types.ModuleType):
+        if n.split(".")[0] not in tops:
+            continue
+        # A submission may import any module of an allowed tree by name (`from torch.utils.checkpoint import
+        # checkpoint`), and a compare phase's walk imports it then: the map holds each one, imported.
+        try:
+            importlib.import_module(n)
+        except Exception:  # noqa: BLE001  (one this torch lacks: the walk finds nothing there either)
+            out["absent"].append(n)
+            continue
+        if isinstance(sys.modules.get(n), types.ModuleType):
             out["roots"][n] = sys.modules[n].__name__
             todo.append(sys.modules[n])
     while todo:
