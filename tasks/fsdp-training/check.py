@@ -97,8 +97,41 @@ def choose_mode(torch, requested: str) -> tuple[str, str]:
     return "cuda", f"CUDA ({torch.cuda.get_device_name(0)}), torch {torch.__version__}"
 
 
+class _NoGpuTorch:
+    """What choose_mode asks of torch, answered without importing it (about 1.5 s) where no GPU device node
+    exists (ec.gpu_nodes): CUDA cannot be available then, and the version comes from torch/version.py, the
+    file torch's own __version__ is read from. None when the file cannot be read: then torch is imported."""
+    class cuda:  # noqa: N801  (stands for torch.cuda)
+        @staticmethod
+        def is_available() -> bool:
+            return False
+
+        @staticmethod
+        def device_count() -> int:
+            return 0
+
+    def __init__(self, version: str):
+        self.__version__ = version
+
+    @staticmethod
+    def here():
+        import re
+        if ec.gpu_nodes():
+            return None
+        try:
+            spec = importlib.util.find_spec("torch")
+            folder = os.path.dirname(spec.origin) if spec and spec.origin else None
+            with open(os.path.join(folder, "version.py")) as f:
+                m = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", f.read(), re.M)
+        except (OSError, ImportError, ValueError, TypeError):
+            return None
+        return _NoGpuTorch(m.group(1)) if m else None
+
+
 def prepare_data(requested: str = "auto"):
-    import torch
+    torch = _NoGpuTorch.here()
+    if torch is None:
+        import torch
     mode, why = choose_mode(torch, requested)
     spec = None
     if mode == "cuda":

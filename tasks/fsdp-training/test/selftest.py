@@ -342,6 +342,24 @@ def main() -> int:
     if not spent or any(c["passed"] for c in static if c["name"] in spent):
         failures.append(f"hostile dict fan-out: no check failed for the spent budget ({spent})")
     print(f"budget: {len(spent)} checks failed once the value flow's budget was spent")
+    # prepare decides the mode without importing torch where no GPU device node exists: the same mode and
+    # reason as torch itself gives, for every request (and on a GPU machine torch is always asked).
+    stand_in = check._NoGpuTorch.here()
+    if check.ec.gpu_nodes():
+        if stand_in is not None:
+            failures.append("prepare's torch stand-in was used on a machine with GPU device nodes")
+    else:
+        import torch
+        for requested in ("auto", "static", "cpu", "cuda"):
+            got = []
+            for t in (stand_in, torch):
+                try:
+                    got.append(check.choose_mode(t, requested))
+                except check.ec.CheckerError as e:
+                    got.append(("raised", str(e)))
+            if got[0] != got[1]:
+                failures.append(f"choose_mode({requested!r}) without torch {got[0]} differs from torch's {got[1]}")
+        print("mode: decided without torch as with it, for auto/static/cpu/cuda")
     for f in failures:
         print("FAIL", f, file=sys.stderr)
     return 1 if failures else 0
