@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { CheckSchema, type Grade } from '../../../src/grading/types.js';
+import type { Grade } from '../../../src/grading/types.js';
 import { failingChecks } from '../../../src/grading/expectations.js';
 import { STEP_IDS, type StepId } from '../grader.js';
 import { FULL_GRADER_SET } from '../../../test/support/grading.js';
@@ -77,12 +76,6 @@ const QUICK_CHEATS = new Set([
   'full/exit_hook_rewrites_outputs.py', 'full/memory_unused.py', 'full/no_grad_memory.py', 'full/scan_result_discarded.py',
 ]);
 const QUICK_VALID = new Set(['full/doubling_scan_memory.py']);
-/**
- * Of those, the ones only a sandboxed grading means anything for (attacks on the sandbox and the protocol). The
- * other wrong answers are graded by check.py standalone (the same phases in one process, a third of the cost):
- * what they get wrong is for the checks, not the sandbox.
- */
-const SANDBOXED = new Set(['full/exit_hook_rewrites_outputs.py', 'fusion/patches_torch.py']);
 const graded = (set: Set<string>, step: string, file: string) => FULL_GRADER_SET || set.has(`${step}/${file}`);
 /** What stops each step's starter. */
 const NOP_CAUGHT_BY: Record<StepId, RegExp> = {
@@ -123,16 +116,6 @@ async function staticVerdicts(python: string, sources: string[]): Promise<Verdic
 }
 
 type Graded = Pick<Grade, 'passed' | 'score' | 'checks'>;
-const StandaloneSchema = z.object({ passed: z.boolean(), score: z.number(), checks: z.array(CheckSchema) });
-
-/** check.py's standalone verdict on a file (the grader's phases in one process tree, no sandbox). */
-async function standalone(python: string, file: string, step: string): Promise<Graded> {
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(python, ['check.py', file, '--step', step, '--device', 'cpu'], { cwd: taskDir, timeout: 300_000 }, (err, out, errOut) =>
-      // Exit 1 is a failing verdict; anything else is the checker breaking.
-      err && (err as { code?: number }).code !== 1 ? reject(new Error(`check.py ${file}: ${err.message}\n${errOut.slice(-2000)}`)) : resolve(out)));
-  return StandaloneSchema.parse(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
-}
 
 const failing = failingChecks;
 const show = (g: Graded) => JSON.stringify(g.checks, null, 1);
@@ -152,11 +135,11 @@ describe('neural-memory-progressive: deterministic grading', () => {
       for (const f of Object.keys(CHEATS[step])) if (graded(QUICK_CHEATS, step, f)) jobs.push([step, f, `test/submissions/${step}/${f}`]);
       for (const f of VALID[step]) if (graded(QUICK_VALID, step, f)) jobs.push([step, f, `test/valid_submissions/${step}/${f}`]);
     }
-    const sandboxed = (step: string, what: string, file: string) => FULL_GRADER_SET || SANDBOXED.has(key(step, what)) || !file.startsWith('test/submissions/');
-    // A sandboxed grading is three Python processes, a standalone one is one; two at a time on the 2-core CI machine.
+    // Every one through the sandbox, as a trial grades it: with the compare phase reading the module map (no
+    // torch import there), that is cheaper than check.py standalone (4.6 s against 2.7 s for one cheat, idle).
+    // Two at a time on the 2-core CI machine.
     const limit = pLimit(2);
-    await Promise.all(jobs.map(([step, what, file]) => limit(async () =>
-      grades.set(key(step, what), sandboxed(step, what, file) ? await h.grade(await readTaskFile(file), step) : await standalone(h.python.executable, file, step)))));
+    await Promise.all(jobs.map(([step, what, file]) => limit(async () => grades.set(key(step, what), await h.grade(await readTaskFile(file), step)))));
     const rest = [
       ...cheats.filter(([step, f]) => !graded(QUICK_CHEATS, step, f)).map(([step, f]) => [step, `test/submissions/${step}/${f}`] as const),
       ...valid.filter(([step, f]) => !graded(QUICK_VALID, step, f)).map(([step, f]) => [step, `test/valid_submissions/${step}/${f}`] as const),
