@@ -28,7 +28,9 @@ Phases (the harness runs each in its own sandbox; see README.md):
                         from outside and adds the sandbox cgroup's CPU figure.
                         Run for the baseline and the candidate, interleaved, each
                         in its own sandbox and fresh folder, MIN_ROUNDS times
-                        each (up to MAX_ROUNDS when the two clocks disagree)
+                        each (up to MAX_ROUNDS when the two clocks disagree). The
+                        candidate does every data set in every run, the baseline
+                        only in its first (--baseline-round: baseline_sets)
   compare   (trusted)   numpy only; never imports the submission. Reads the
                         labels, the predictions and the harness's runs.json and
                         writes the verdict to --verdict FILE
