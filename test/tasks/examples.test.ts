@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { readRunRecord } from '../../src/runs/journal.js';
+import type { Grade } from '../../src/grading/types.js';
 
 const examples = path.resolve(import.meta.dirname, '..', '..', 'examples', 'tasks');
 
@@ -63,47 +64,41 @@ describe('runPythonCheck on the Python example: the submission\'s misbehaviour i
     'never returns': 'import time\n\n\ndef softmax(x):\n    while True:\n        time.sleep(1)\n',
   };
 
-  // Side by side: 'never returns' waits out its wall limit, and the others' work fills that time.
-  it.concurrent.for(Object.entries(HOSTILE))('%s', { timeout: 300_000 }, async ([name, code], { expect }) => {
+  /** Grades `code` through hello-python's real grader in the real sandbox; `inspect` sees the grading's folder before it goes. */
+  async function gradeHello<T>(code: string, inspect: (grade: Grade, workDir: string) => Promise<T> | T): Promise<T> {
     const { loadTask } = await import('../../src/tasks/index.js');
     const { probePython } = await import('../../src/python/probe.js');
     const { createSandbox } = await import('../../src/sandbox/index.js');
     const task = await loadTask(path.join(examples, 'hello-python'));
     const py = await probePython(process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3', ['numpy']);
     const sandbox = await createSandbox({ extraReadOnlyPaths: py.prefixes });
-    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-hostile-'));
+    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-hello-'));
     try {
       const grade = await task.def.grader(task.def.submission.parse({ code }), {
         taskId: 'hello-python', taskDir: task.dir, sampleId: 'default', sampleInputs: {}, variantId: 'default',
         sandbox, python: py, gpu: false, workDir: async () => workDir, signal: AbortSignal.timeout(240_000),
       });
-      // A grade came back (a GraderInfraError would have thrown): failed, with every detail bounded.
-      expect(grade.passed, JSON.stringify(grade.checks)).toBe(false);
-      expect(grade.checks.filter((c) => c.passed === false).map((c) => c.name)).toContain(CAUGHT_BY[name]);
-      for (const c of grade.checks) expect(c.detail.length).toBeLessThanOrEqual(2500);
+      return await inspect(grade, workDir);
     } finally {
       await fs.rm(workDir, { recursive: true, force: true });
     }
+  }
+
+  // Side by side: 'never returns' waits out its wall limit, and the others' work fills that time.
+  it.concurrent.for(Object.entries(HOSTILE))('%s', { timeout: 300_000 }, async ([name, code], { expect }) => {
+    // A grade came back (a GraderInfraError would have thrown): failed, with every detail bounded.
+    const grade = await gradeHello(code, (g) => g);
+    expect(grade.passed, JSON.stringify(grade.checks)).toBe(false);
+    expect(grade.checks.filter((c) => c.passed === false).map((c) => c.name)).toContain(CAUGHT_BY[name]);
+    for (const c of grade.checks) expect(c.detail.length).toBeLessThanOrEqual(2500);
   });
+
   it('the compare phase gets the module map, made by a trusted process, beside its own copy of the source', async () => {
-    const { loadTask } = await import('../../src/tasks/index.js');
-    const { probePython } = await import('../../src/python/probe.js');
-    const { createSandbox } = await import('../../src/sandbox/index.js');
-    const task = await loadTask(path.join(examples, 'hello-python'));
-    const py = await probePython(process.env.ENVBENCH_PYTHON ?? '/usr/bin/python3', ['numpy']);
-    const sandbox = await createSandbox({ extraReadOnlyPaths: py.prefixes });
-    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'envbench-map-'));
-    try {
-      const grade = await task.def.grader(task.def.submission.parse({ code: SOFTMAX }), {
-        taskId: 'hello-python', taskDir: task.dir, sampleId: 'default', sampleInputs: {}, variantId: 'default',
-        sandbox, python: py, gpu: false, workDir: async () => workDir, signal: AbortSignal.timeout(240_000),
-      });
+    const map = await gradeHello(SOFTMAX, async (grade, workDir) => {
       expect(grade.passed, JSON.stringify(grade.checks)).toBe(true);
-      const map = JSON.parse(await fs.readFile(path.join(workDir, 'trusted', 'module-map.json'), 'utf8')) as { roots: Record<string, string> };
-      expect(map.roots.numpy).toBe('numpy');
-      expect(map.roots.math).toBe('math');
-    } finally {
-      await fs.rm(workDir, { recursive: true, force: true });
-    }
+      return JSON.parse(await fs.readFile(path.join(workDir, 'trusted', 'module-map.json'), 'utf8')) as { roots: Record<string, string> };
+    });
+    expect(map.roots.numpy).toBe('numpy');
+    expect(map.roots.math).toBe('math');
   }, 300_000);
 });
