@@ -7,14 +7,14 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Sandboxed Python runs are CPU-heavy and the CI machine has 2 cores. Measured on idle 2-core machines:
     // 2 workers 777 s, 4 workers 723 s (every file slower); on another, 2 workers 876 s and 3 workers 924 s,
-    // with the CPU 98% busy throughout (vmstat); with isolate: false below, 2 workers 594-620 s and 3 workers
+    // with the CPU 98% busy throughout (vmstat); with isolate: false below, 2 workers 587-620 s and 3 workers
     // 652 s. More workers buy nothing once the cores are saturated, and 2 keep the headroom a loaded machine
     // needs for the graders' own time limits.
     maxWorkers: 2,
     // Each worker process runs its test files one after another in one module graph, instead of a fresh one
     // per file: the Python probe (a torch import), the module map, the sandbox's host setup and the imports are
     // then paid once per worker, not once per file. On an idle 2-core machine the suite went from 708 s to
-    // 594-620 s (three runs). A file that changes process-wide state (process.env, globals) puts it back when it is done
+    // 587-620 s (four runs). A file that changes process-wide state (process.env, globals) puts it back when it is done
     // (test/sandbox/bwrap.test.ts shows how); caches keyed by what they depend on are shared safely.
     isolate: false,
     // In CI, also write vitest's own counts to a file for .ci/run's closing line.
