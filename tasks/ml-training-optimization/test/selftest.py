@@ -213,6 +213,30 @@ def main():
     expect("1.5x with the baseline's later runs doing a quarter of the sets", scenario(cand_walls=(2.0, 2.0, 2.0)),
            speedup=False, cpu_speedup=False, verdict=False)
 
+    # Only the baseline's runs are ever scaled, by their round: a candidate record that claims twice the data sets
+    # (a forged or buggy count, which a rule scaling by the reported count would halve its time for) gains
+    # nothing. 1.5x stays 1.5x.
+    checks, v = scenario(cand_walls=(2.0, 2.0, 2.0))
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
+        runs = []
+        for i, w in enumerate((3.0, 3.1, 2.9)):
+            sets = check.baseline_sets(i, M)
+            save_preds(os.path.join(d, f"b{i}.npz"), BASE_PREDS, sets)
+            b = run("baseline", i, w * len(sets) / M, preds=f"b{i}.npz")
+            b["data_sets"] = len(sets)
+            runs.append(b)
+        for i in range(3):
+            save_preds(os.path.join(d, f"c{i}.npz"), GOOD_PREDS)
+            c = run("candidate", i, 2.0, preds=f"c{i}.npz")
+            c["data_sets"] = 2 * M
+            runs.append(c)
+        with open(os.path.join(d, "runs.json"), "w") as f:
+            json.dump({"runs": runs}, f)
+        forged = {c["name"]: c["passed"] for c in check.compare(VARIANT, d, SOURCE_OK)["checks"]}
+    if forged.get("speedup") is not False or forged.get("cpu_speedup") is not False or forged != checks:
+        FAILURES.append(f"a candidate claiming {2 * M} data sets changed the verdict: {forged} vs {checks}")
+
     def broken(label, runs_doc):
         with tempfile.TemporaryDirectory() as d:
             np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
