@@ -10,8 +10,9 @@ import type { GradeContext } from './types.js';
  * are modules, and which submodules exist. The compare phase's static rules need that to tell `torch.nn` from
  * `torch.sys`; without a map each compare phase imports torch to find out (about 1.7 s on an idle 2-core
  * machine, twice that loaded). The map is computed once per interpreter and set of task modules, by a trusted
- * process in the sandbox, and written into each compare phase's trusted folder. It can only save time: the
- * library walks for real wherever the map is missing, malformed or cannot answer exactly.
+ * process in the sandbox (no submission code runs there), and written into each compare phase's trusted folder,
+ * which no submission process can reach. A missing or malformed map only costs time: the library walks for real
+ * wherever the map is missing, malformed or cannot answer exactly.
  */
 const MapSchema = z.object({
   roots: z.record(z.string(), z.string()),
@@ -35,8 +36,8 @@ const MAP_MAX_BYTES = 4 << 20;
 const made = new Map<string, Promise<string | null>>();
 
 /**
- * The map as JSON text, or null when it could not be made (the compare phase then walks for real). `mount`
- * binds the library (as every phase does); the map is made once per interpreter and module set per process.
+ * The map as JSON text, or null when it could not be made (the compare phase then walks for real). `library`
+ * is bound read-only, as in every phase; the map is made once per interpreter and module set per process.
  */
 export function moduleMapFor(ctx: GradeContext, library: { src: string; dest: string }): Promise<string | null> {
   const modules = Object.entries(ctx.python.modules).filter(([, v]) => v !== null).map(([k]) => k).sort();
