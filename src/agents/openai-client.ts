@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
@@ -30,6 +30,13 @@ export class ProviderError extends Error {
 }
 
 /**
+ * The openai SDK, loaded on first use: about 150 modules that every CLI and action start loaded, though
+ * only runs with an `openai:` agent or judge call it.
+ */
+let sdkModule: Promise<typeof import('openai')> | null = null;
+const loadSdk = () => (sdkModule ??= import('openai'));
+
+/**
  * A Chat Completions endpoint behind the MessagesClient interface the agent loop and the judge use. Requests
  * and replies are translated here, and only here: tools to functions, tool_use/tool_result blocks to tool_calls
  * and tool messages, finish_reason to stop_reason, usage to the Messages shape (cached prompt tokens apart).
@@ -40,22 +47,20 @@ export function createOpenAIClient(opts: CreateOpenAIClientOptions = {}): Messag
   const apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY;
   const baseURL = opts.baseURL ?? process.env.OPENAI_BASE_URL;
   if (!apiKey) throw new Error('no OpenAI API key: set OPENAI_API_KEY (or pass apiKey)');
-  const sdk = new OpenAI({
-    apiKey,
-    ...(baseURL ? { baseURL } : {}),
-    maxRetries: policy.maxAttempts - 1,
-    timeout: policy.requestTimeoutMs,
-    fetch: (opts.rateGate ?? new RateGate()).fetch,
-  });
+  const fetch = (opts.rateGate ?? new RateGate()).fetch;
+  // The SDK is loaded on the first call (see loadSdk), and the client made once.
+  let sdk: OpenAI | null = null;
   const client: MessagesClient = {
     messages: {
       async create(params: MessageCreateParamsNonStreaming, options: CallOptions = {}): Promise<Message> {
+        const mod = await loadSdk();
+        sdk ??= new mod.default({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: policy.maxAttempts - 1, timeout: policy.requestTimeoutMs, fetch });
         let completion: ChatCompletion;
         try {
           completion = await sdk.chat.completions.create(toChatRequest(params), options);
         } catch (e) {
           if (options.signal?.aborted) throw e;
-          throw new ProviderError(describeOpenAIError(e, options.maxRetries === undefined ? policy : { ...policy, maxAttempts: options.maxRetries + 1 }));
+          throw new ProviderError(describeOpenAIError(mod, e, options.maxRetries === undefined ? policy : { ...policy, maxAttempts: options.maxRetries + 1 }));
         }
         return fromChatCompletion(completion, params.model);
       },
@@ -159,7 +164,8 @@ function fromChatCompletion(c: ChatCompletion, requestedModel: string): Message 
   } as Message;
 }
 
-function describeOpenAIError(e: unknown, policy: ResolvedCallPolicy): string {
+function describeOpenAIError(mod: typeof import('openai'), e: unknown, policy: ResolvedCallPolicy): string {
+  const { APIConnectionError, APIConnectionTimeoutError, APIError } = mod;
   if (e instanceof APIConnectionTimeoutError) return describeApiFailure({ kind: 'timeout' }, policy);
   if (e instanceof APIConnectionError) return describeApiFailure({ kind: 'connection', message: e.message, cause: e.cause }, policy);
   if (e instanceof APIError && typeof e.status === 'number') {

@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../runs/record.js';
 import { wilson } from '../stats/intervals.js';
 import { CHART_FILES, reportData, type ReportData, type ReportTask } from './readme.js';
@@ -35,8 +34,16 @@ export function normalizeSvgIds(svg: string): string {
   return svg.replace(/\bclip\d+\b/g, rename('clip')).replace(/\bgradient_\d+\b/g, rename('gradient_'));
 }
 
+/**
+ * Vega and Vega-Lite, loaded on first use: about 0.6 s of module loading that every CLI and action start
+ * paid, though only `report` and publishing draw charts.
+ */
+let loaded: Promise<{ vega: typeof import('vega'); compile: typeof import('vega-lite').compile }> | null = null;
+const renderer = () => (loaded ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vl]) => ({ vega, compile: vl.compile })));
+
 /** Renders a Vega-Lite spec to an SVG string. Throws on any Vega-Lite warning, which means a broken spec. */
 async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await renderer();
   const internals = vega as unknown as VegaInternals;
   internals.textMetrics?.canvas(false);
   internals.resetSVGDefIds?.();
