@@ -238,19 +238,72 @@ def find_mixed_precision(src: Source) -> list[str]:
     return found
 
 
+def _is_backward(src: Source, call: ast.Call) -> bool:
+    return (isinstance(call.func, ast.Attribute) and call.func.attr == "backward") or \
+        src.qualname(call.func) == "torch.autograd.backward"
+
+
+def _class_method(src: Source, cls: ast.ClassDef, name: str, seen=None) -> list:
+    """The method `name` of a class of the module, looked up in its body, then in its bases of the module."""
+    seen = seen if seen is not None else set()
+    if id(cls) in seen:
+        return []
+    seen.add(id(cls))
+    own = [s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name]
+    if own:
+        return own
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id in src.classes:
+            found = _class_method(src, src.classes[base.id], name, seen)
+            if found:
+                return found
+    return []
+
+
+def _local_callees(src: Source, call: ast.Call) -> list:
+    """The module's own functions a call runs: `helper(...)` (a top-level function) or `self.helper(...)`
+    (a method of the class the call sits in, or of its bases in the module)."""
+    f = call.func
+    if isinstance(f, ast.Name) and f.id not in src.aliases:
+        return list(src.functions.get(f.id, []))
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
+        for a in src.ancestors(call):
+            if isinstance(a, ast.ClassDef):
+                return _class_method(src, a, f.attr)
+    return []
+
+
+def _backward_helpers(src: Source) -> set:
+    """Ids of the module's functions that call backward() in code that can run, themselves or through
+    other such functions (a fixed point: HF's Trainer calls backward in training_step, which the loop of
+    train calls)."""
+    funcs = [n for n in ast.walk(src.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    calls = {id(fn): [n for n in src.consts.iter_live(fn) if isinstance(n, ast.Call)] for fn in funcs}
+    doing = {id(fn) for fn in funcs if any(_is_backward(src, c) for c in calls[id(fn)])}
+    for _ in range(len(funcs)):
+        more = {id(fn) for fn in funcs if id(fn) not in doing
+                and any(id(g) in doing for c in calls[id(fn)] for g in _local_callees(src, c))}
+        if not more:
+            break
+        doing |= more
+    return doing
+
+
 def find_gradient_accumulation(src: Source) -> list[str]:
     """backward() in a loop while the optimizer steps less often: either the step sits in an outer loop
     that also holds the backward's loop, or in an `if` (on a modulo or an accumulation counter) of the
-    loop that calls backward, with the backward outside that `if`. Both in one function."""
+    loop that calls backward, with the backward outside that `if`. Both in one function, where a call of
+    one of the module's own functions that runs backward() (directly or through others) counts as the
+    backward: the split of Hugging Face's Trainer (backward in training_step, the step in the loop)."""
     found = []
     loops = (ast.For, ast.While, ast.AsyncFor)
+    helpers = _backward_helpers(src)
     for unit in src.step_units():
         backs, steps = [], []
         for node in src.consts.iter_live(unit):
             if not isinstance(node, ast.Call):
                 continue
-            if (isinstance(node.func, ast.Attribute) and node.func.attr == "backward") or \
-                    src.qualname(node.func) == "torch.autograd.backward":
+            if _is_backward(src, node) or any(id(g) in helpers for g in _local_callees(src, node)):
                 backs.append(node)
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "step":
                 recv = node.func.value

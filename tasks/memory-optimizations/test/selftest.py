@@ -207,6 +207,98 @@ CASES = [
                     opt.step()
                     scheduler.step()
         """, False),
+    # issue 14: accumulation split across functions, as Hugging Face's Trainer writes it (backward in
+    # training_step, the gated step in the loop that calls it), and the near misses it must not let through
+    ("optional_gradient_accumulation", """
+        class Trainer:
+            def training_step(self, x):
+                loss = self.model(x).mean() / 2
+                self.scaler.scale(loss).backward()
+            def train(self, batches):
+                for i, x in enumerate(batches):
+                    self.training_step(x)
+                    if (i + 1) % 2 == 0:
+                        self.scaler.step(self.optimizer)
+        def train(model, batches, config):
+            Trainer().train(batches)
+        """, True),
+    ("optional_gradient_accumulation", """
+        def micro_step(model, x):
+            scaled(model, x)
+        def scaled(model, x):
+            (model(x).mean() / 4).backward()
+        def train(model, batches, config):
+            for x, y in batches:
+                for xm in x.chunk(4):
+                    micro_step(model, xm)
+                opt.step()
+        """, True),  # through two helpers, the step in the outer loop
+    ("optional_gradient_accumulation", """
+        class Base:
+            def training_step(self, x):
+                self.model(x).mean().backward()
+        class Trainer(Base):
+            def train(self, batches):
+                for i, x in enumerate(batches):
+                    self.training_step(x)
+                    if i % 2 == 1:
+                        self.optimizer.step()
+        def train(model, batches, config):
+            Trainer().train(batches)
+        """, True),  # the helper inherited from a base class of the module
+    ("optional_gradient_accumulation", """
+        class Trainer:
+            def training_step(self, x):
+                self.model(x).mean().backward()
+            def train(self, batches):
+                for x in batches:
+                    self.training_step(x)
+                    self.optimizer.step()
+        def train(model, batches, config):
+            Trainer().train(batches)
+        """, False),  # a step every micro-batch: no accumulation, whatever function holds backward
+    ("optional_gradient_accumulation", """
+        class Trainer:
+            def training_step(self, x):
+                loss = self.model(x).mean()
+                if False:
+                    loss.backward()
+            def train(self, batches):
+                for i, x in enumerate(batches):
+                    self.training_step(x)
+                    if (i + 1) % 2 == 0:
+                        self.optimizer.step()
+        def train(model, batches, config):
+            Trainer().train(batches)
+        """, False),  # the helper's backward never runs
+    ("optional_gradient_accumulation", """
+        DEBUG = False
+        def micro_step(model, x):
+            model(x).mean().backward()
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                if DEBUG:
+                    micro_step(model, x)
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, False),  # the helper is called only from a branch that never runs
+    ("optional_gradient_accumulation", """
+        def step_all(model, opt, x):
+            model(x).mean().backward()
+            opt.step()
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                step_all(model, opt, x)
+        """, False),  # backward and step together in the helper, every call
+    ("optional_gradient_accumulation", """
+        import somelib
+        from somelib import training_step
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                training_step(x)
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, False),  # an imported function is not the module's own: nothing says it calls backward
     # memory-efficient optimizers
     ("optional_memory_efficient_optimizer", """
         def train(model, batches, config):
@@ -502,7 +594,8 @@ SUBMISSIONS = {
     "test/valid_submissions/nanogpt_style.py": (True, [], ["runs", "optional_torch_compile", "required_gradient_checkpointing",
                                                           "optional_gradient_accumulation", "no_measurement_tampering"]),
     "test/valid_submissions/hf_trainer_flags.py": (True, [], ["runs", "required_gradient_checkpointing", "required_sdpa",
-                                                             "optional_memory_management", "optional_cpu_offload_or_pinned_memory"]),
+                                                             "optional_memory_management", "optional_cpu_offload_or_pinned_memory",
+                                                             "optional_gradient_accumulation"]),
     "starter.py": (False, ["required_sdpa", "techniques_exercised"], ["runs", "architecture_unchanged"]),
     "test/submissions/comments_only.py": (False, ["required_mixed_precision", "required_gradient_checkpointing",
                                                   "required_sdpa"], ["runs"]),
@@ -526,6 +619,9 @@ SUBMISSIONS = {
     "test/submissions/uncalled_technique_helpers.py": (False, ["optional_count", "optional_memory_efficient_optimizer"], ["runs"]),
     "test/submissions/technique_after_return.py": (False, ["optional_count", "optional_cpu_offload_or_pinned_memory"], ["runs"]),
     "test/submissions/uncalled_methods.py": (False, ["optional_count", "optional_torch_compile"], ["runs"]),
+    # issue 14: backward in a helper, but a step after every micro-batch: not accumulation
+    "test/submissions/split_accumulation_steps_every_call.py": (False, ["optional_count", "optional_gradient_accumulation"],
+                                                               ["runs", "optional_memory_management"]),
 }
 
 
