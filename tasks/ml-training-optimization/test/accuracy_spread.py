@@ -36,13 +36,27 @@ def accuracy(module, X_train, y_train, seed, X_test, y_test) -> float:
     return float(np.mean(np.asarray(module.predict(module.train_model(X_train, y_train, seed), X_test)) == y_test))
 
 
-def rule_pass_rate(d, spec, gradings: int, rng) -> float:
-    """check.accuracy_check's rule on `gradings` resampled gradings of DATA_SETS deltas each."""
-    s = rng.choice(np.asarray(d), (gradings, check.DATA_SETS))
+def rule_pass_rate(d, spec, gradings: int, rng, n_sets: int = check.DATA_SETS, margin: float | None = None) -> float:
+    """check.accuracy_check's rule on `gradings` resampled gradings of n_sets deltas each (by default the
+    grader's DATA_SETS and the variant's margin; other values answer "what if")."""
+    margin = spec["margin"] if margin is None else margin
+    s = rng.choice(np.asarray(d), (gradings, n_sets))
     srt = np.sort(s, axis=1)
-    k = check.DATA_SETS // 4
-    trimmed = srt[:, k:check.DATA_SETS - k].mean(axis=1)
-    return float(np.mean((trimmed >= -spec["margin"] - 1e-12) & (s.mean(axis=1) >= -spec["tolerance"] - 1e-12)))
+    k = n_sets // 4
+    trimmed = srt[:, k:n_sets - k].mean(axis=1)
+    return float(np.mean((trimmed >= -margin - 1e-12) & (s.mean(axis=1) >= -spec["tolerance"] - 1e-12)))
+
+
+def number_list(kind):
+    def parse(text: str):
+        try:
+            vals = [kind(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of numbers, got {text!r}")
+        if not vals or any(v <= 0 for v in vals):
+            raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
+        return vals
+    return parse
 
 
 def main() -> int:
@@ -52,6 +66,10 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=40)
     p.add_argument("--first-seed", type=int, default=1000, help="data seed i is drawn from default_rng(first + i)")
     p.add_argument("--gradings", type=int, default=200_000)
+    p.add_argument("--what-if-sets", type=number_list(int), default=None,
+                   help="also print the rule's pass rate with these numbers of data sets per grading (e.g. 8,12,16)")
+    p.add_argument("--what-if-margins", type=number_list(float), default=None,
+                   help="... and these margins (default: the variant's)")
     a = p.parse_args()
     spec = check.VARIANTS[a.variant]
     base = load(os.path.join(HERE, "..", "baselines", f"train_{a.variant}.py"), "baseline")
@@ -77,6 +95,13 @@ def main() -> int:
         d = np.asarray(d)
         print(f"{n:40s} {d.mean():+8.4f} {np.median(d):+8.4f} {d.min():+8.4f} {np.mean(d >= -spec['tolerance'] - 1e-12):9.3f} "
               f"{rule_pass_rate(d, spec, a.gradings, rng):10.4f}")
+    if a.what_if_sets or a.what_if_margins:
+        sets = a.what_if_sets or [check.DATA_SETS]
+        margins = a.what_if_margins or [spec["margin"]]
+        print(f"what if (same deltas; tolerance {spec['tolerance']}): pass rate per data sets x margin")
+        print(f"{'module':40s} " + " ".join(f"{f'{n}x{m}':>11s}" for n in sets for m in margins))
+        for n, d in deltas.items():
+            print(f"{n:40s} " + " ".join(f"{rule_pass_rate(d, spec, a.gradings, rng, ns, m):11.4f}" for ns in sets for m in margins))
     return 0
 
 
