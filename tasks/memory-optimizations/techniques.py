@@ -260,11 +260,34 @@ def _class_method(src: Source, cls: ast.ClassDef, name: str, seen=None) -> list:
     return []
 
 
+_FUNC_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _scope_of(src: Source, node):
+    """The nearest def or lambda around `node`, or None at module level."""
+    for a in src.ancestors(node):
+        if isinstance(a, _FUNC_SCOPES):
+            return a
+    return None
+
+
+def _own_calls(src: Source, fn) -> list:
+    """The live calls of `fn` itself: not those in a def or lambda nested in it, which run only if called."""
+    return [n for n in src.consts.iter_live(fn) if isinstance(n, ast.Call) and _scope_of(src, n) is fn]
+
+
 def _local_callees(src: Source, call: ast.Call) -> list:
-    """The module's own functions a call runs: `helper(...)` (a top-level function) or `self.helper(...)`
-    (a method of the class the call sits in, or of its bases in the module)."""
+    """The module's own functions a call runs: `helper(...)` (a def nested in a function around the call, else
+    a top-level function) or `self.helper(...)` (a method of the class the call sits in, or of its bases in
+    the module)."""
     f = call.func
     if isinstance(f, ast.Name) and f.id not in src.aliases:
+        for a in src.ancestors(call):
+            if isinstance(a, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                nested = [s for s in ast.walk(a) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          and s.name == f.id and _scope_of(src, s) is a]
+                if nested:
+                    return nested
         return list(src.functions.get(f.id, []))
     if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
         for a in src.ancestors(call):
@@ -273,12 +296,11 @@ def _local_callees(src: Source, call: ast.Call) -> list:
     return []
 
 
-def _backward_helpers(src: Source) -> set:
-    """Ids of the module's functions that call backward() in code that can run, themselves or through
-    other such functions (a fixed point: HF's Trainer calls backward in training_step, which the loop of
+def _backward_helpers(src: Source, calls: dict) -> set:
+    """Ids of the module's functions that call backward() in code that can run (`calls`: each function's own
+    live calls), themselves or through other such functions (a fixed point: HF's Trainer calls backward in training_step, which the loop of
     train calls)."""
     funcs = [n for n in ast.walk(src.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    calls = {id(fn): [n for n in src.consts.iter_live(fn) if isinstance(n, ast.Call)] for fn in funcs}
     doing = {id(fn) for fn in funcs if any(_is_backward(src, c) for c in calls[id(fn)])}
     for _ in range(len(funcs)):
         more = {id(fn) for fn in funcs if id(fn) not in doing
@@ -297,12 +319,12 @@ def find_gradient_accumulation(src: Source) -> list[str]:
     backward: the split of Hugging Face's Trainer (backward in training_step, the step in the loop)."""
     found = []
     loops = (ast.For, ast.While, ast.AsyncFor)
-    helpers = _backward_helpers(src)
+    # Each function's own live calls, once: the helpers' fixed point and the units below both read them.
+    calls = {id(fn): _own_calls(src, fn) for fn in ast.walk(src.tree) if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    helpers = _backward_helpers(src, calls)
     for unit in src.step_units():
         backs, steps = [], []
-        for node in src.consts.iter_live(unit):
-            if not isinstance(node, ast.Call):
-                continue
+        for node in calls[id(unit)]:
             if _is_backward(src, node) or any(id(g) in helpers for g in _local_callees(src, node)):
                 backs.append(node)
             elif isinstance(node.func, ast.Attribute) and node.func.attr == "step":

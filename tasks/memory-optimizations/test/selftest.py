@@ -299,6 +299,46 @@ CASES = [
                 if (i + 1) % 2 == 0:
                     opt.step()
         """, False),  # an imported function is not the module's own: nothing says it calls backward
+    # a backward in a def or lambda that is never called runs nowhere, in the loop's function or in a helper;
+    # a closure the loop does call still counts
+    ("optional_gradient_accumulation", """
+        def micro(model, x):
+            def never():
+                model(x).mean().backward()
+            return model(x)
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                micro(model, x)
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, False),
+    ("optional_gradient_accumulation", """
+        def micro(model, x):
+            f = lambda: model(x).mean().backward()
+            return model(x)
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                micro(model, x)
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, False),
+    ("optional_gradient_accumulation", """
+        def train(model, batches, config):
+            for i, x in enumerate(batches):
+                def never():
+                    model(x).mean().backward()
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, False),
+    ("optional_gradient_accumulation", """
+        def train(model, batches, config):
+            def micro_step(x):
+                (model(x).mean() / 2).backward()
+            for i, x in enumerate(batches):
+                micro_step(x)
+                if (i + 1) % 2 == 0:
+                    opt.step()
+        """, True),
     # memory-efficient optimizers
     ("optional_memory_efficient_optimizer", """
         def train(model, batches, config):
