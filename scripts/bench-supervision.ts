@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { ProcTable } from '../src/sandbox/proc-table.js';
 import { createSandbox } from '../src/sandbox/index.js';
 import { findPython } from '../src/python/discover.js';
+import { median } from '../src/grading/timing.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const Args = z.object({
@@ -43,11 +44,6 @@ try {
   usage((e as Error).message);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 
 // 1. Supervising a sandboxed sleep.
@@ -104,9 +100,10 @@ for (let r = 0; r < args.rounds; r++) {
   ours.push(a);
   ratios.push(b / a);
 }
+const sortedRatios = [...ratios].sort((x, y) => x - y);
 console.log(`one /proc scan: ${median(ours).toFixed(2)} ms of CPU; readFileSync takes ${median(ratios).toFixed(2)}x that ` +
-  `(median of ${args.rounds} rounds' ratios, middle half ${[...ratios].sort((x, y) => x - y)[Math.floor(args.rounds / 4)]!.toFixed(2)}-` +
-  `${[...ratios].sort((x, y) => x - y)[Math.floor((3 * args.rounds) / 4)]!.toFixed(2)})`);
+  `(median of ${args.rounds} rounds' ratios, middle half ${sortedRatios[Math.floor(args.rounds / 4)]!.toFixed(2)}-` +
+  `${sortedRatios[Math.floor((3 * args.rounds) / 4)]!.toFixed(2)})`);
 
 // 3. A CLI or action start.
 const startMs = (code: string) =>
