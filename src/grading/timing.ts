@@ -30,8 +30,11 @@ export interface InterleavedSpec<R extends string, P> {
   setup(role: R, round: number): Promise<P>;
   /** Timed: only this call is inside the clock. */
   exec(prepared: P, role: R, round: number): Promise<SandboxExecResult>;
-  /** Untimed, after every run (collect outputs; throw to abort, e.g. when a trusted run failed). */
-  afterRun?(run: TimedRun<R, P>): Promise<void>;
+  /**
+   * Untimed, after every run (collect outputs; throw to abort, e.g. when a trusted run failed). 'stop' ends
+   * the measurement at once, before the rest of the round (the outcome is already decided: a run failed).
+   */
+  afterRun?(run: TimedRun<R, P>): Promise<void | 'stop'>;
   /** Untimed, after every round; 'stop' ends the measurement early (the outcome is already decided). */
   afterRound?(round: number, runs: readonly TimedRun<R, P>[]): Promise<'continue' | 'stop'>;
   signal?: AbortSignal;
@@ -56,7 +59,7 @@ export async function runInterleaved<R extends string, P>(spec: InterleavedSpec<
       const wallSec = Number(process.hrtime.bigint() - start) / 1e9;
       const run: TimedRun<R, P> = { role, round, seq: runs.length, wallSec, prepared, result };
       runs.push(run);
-      await spec.afterRun?.(run);
+      if ((await spec.afterRun?.(run)) === 'stop') return runs;
     }
     if (spec.afterRound && (await spec.afterRound(round, runs)) === 'stop') break;
   }

@@ -26,9 +26,10 @@ Phases (the harness runs each in its own sandbox; see README.md):
                         process, summed over the data sets) tagged with a nonce it
                         reads from stdin only then. The harness times the whole exec
                         from outside and adds the sandbox cgroup's CPU figure.
-                        Run for the baseline and the candidate, interleaved, each
-                        in its own sandbox and fresh folder, MIN_ROUNDS times
-                        each (up to MAX_ROUNDS when the two clocks disagree). The
+                        Run for the candidate and the baseline, interleaved (RUN_ORDER),
+                        each in its own sandbox and fresh folder, MIN_ROUNDS times
+                        each (up to MAX_ROUNDS when the two clocks disagree; none
+                        after a failed candidate run). The
                         candidate does every data set in every run, the baseline
                         only in its first (--baseline-round: baseline_sets)
   compare   (trusted)   numpy only; never imports the submission. Reads the
@@ -110,6 +111,10 @@ PREDICTIONS_FILE = "predictions.npz"
 MODULE_OUTPUT_FILE = "module_output.txt"
 MAX_PREDICTION_BYTES = 1 << 20  # per data set; 2,000 int64 labels take 16 KB
 ROLES = ("baseline", "candidate")
+# The order of the runs in round 1 (reversed in round 2, and so on, as src/grading/timing.ts does): the
+# candidate first, so that one whose run fails costs no baseline run at all; grading stops at a failed
+# candidate run. The first run of a grading is the one that meets cold caches, so it falls on the candidate.
+RUN_ORDER = ("candidate", "baseline")
 
 
 def baseline_sets(rnd: int, n_sets: int = DATA_SETS) -> list:
@@ -434,6 +439,11 @@ def compare(variant: str, workdir: str, source: str) -> dict:
             checks.append({"name": name, "passed": None, "detail": "not run: the required names are missing"})
         return finish()
 
+    cand = by_role["candidate"]
+    failed_runs = [r for r in cand if r.get("exit") != 0 or not r.get("predictions")]
+    if not cand:
+        raise CheckerError("no candidate run")
+
     # The baseline is our own code: any failure of it is a grading failure, not the candidate's.
     base_preds = []
     for r in by_role["baseline"]:
@@ -447,13 +457,11 @@ def compare(variant: str, workdir: str, source: str) -> dict:
         if p is None:
             raise CheckerError(f"baseline run {r['round']} predictions {why}")
         base_preds.append(p)
-    if not base_preds or by_role["baseline"][0]["round"] != 0:
+    # The candidate runs first in round 1 (RUN_ORDER) and grading stops at its first failed run, so a candidate
+    # that failed there has no baseline run to compare with, and needs none.
+    if (base_preds and by_role["baseline"][0]["round"] != 0) or (not base_preds and not (len(cand) == 1 and failed_runs)):
         raise CheckerError("no baseline run of round 1 (the one that does every data set)")
 
-    cand = by_role["candidate"]
-    failed_runs = [r for r in cand if r.get("exit") != 0 or not r.get("predictions")]
-    if not cand:
-        raise CheckerError("no candidate run")
     if failed_runs:
         r = failed_runs[0]
         code = r.get("exit")
@@ -492,8 +500,10 @@ def compare(variant: str, workdir: str, source: str) -> dict:
     else:
         checks.append({"name": "predictions_valid", "passed": None, "detail": "no predictions to check"})
 
-    if cand_preds:
+    if cand_preds and base_preds:
         checks.append(accuracy_check(cand_preds, base_preds[0], y_test, spec))
+    elif cand_preds:
+        checks.append({"name": "accuracy", "passed": None, "detail": "not scored: a candidate run failed before the baseline ran"})
     else:
         checks.append({"name": "accuracy", "passed": None, "detail": "no predictions to score"})
 
@@ -633,7 +643,7 @@ def standalone(submission: str, variant: str, timeout: float, verbose: bool) -> 
         result = verdict() if not check_required_names(source, variant)["passed"] else None
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
         for rnd in range(MAX_ROUNDS if result is None else 0):
-            for role in (ROLES if rnd % 2 == 0 else ROLES[::-1]):
+            for role in (RUN_ORDER if rnd % 2 == 0 else RUN_ORDER[::-1]):
                 rundir = os.path.join(tmp, f"run-{role}-{rnd}")
                 os.makedirs(rundir)
                 for name in ("train.npz", "test_inputs.npz"):
@@ -670,6 +680,8 @@ def standalone(submission: str, variant: str, timeout: float, verbose: bool) -> 
                 if verbose:
                     print(f"round {rnd + 1} {role}: outside {outer:.3f} s, report {report}", file=sys.stderr)
                 runs.append(record)
+                if role == "candidate" and not record["predictions"]:
+                    break  # a failed candidate run decides the grading (compare: candidate_runs)
             result = verdict()
             if decided(result):
                 break

@@ -10,7 +10,8 @@ import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_D
  *
  *   prepare (trusted sandbox)  -> train.npz + test_inputs.npz (public), labels.npz (private), the AST check;
  *                                 each holds check.py's DATA_SETS data sets, every one with its own secret seeds
- *   runs (one sandbox each)    -> baseline and candidate, interleaved, 3 rounds (up to 7 while check.py's two
+ *   runs (one sandbox each)    -> candidate and baseline, interleaved (the candidate first: check.py's
+ *                                 RUN_ORDER), 3 rounds (up to 7 while check.py's two
  *                                 clocks disagree about the 2x line), each in a fresh folder. The candidate
  *                                 does every data set in every run, the baseline only in its first (check.py's
  *                                 baseline_sets; its later runs' times are scaled to all of them). In
@@ -24,15 +25,16 @@ import { CheckSchema, type Grade, type GradeContext, GraderInfraError, LIBRARY_D
  *                                 output tail come back, as size-capped regular files
  *   compare (trusted sandbox)  -> verdict.json, from runs.json (written here) and the copied predictions
  * compare runs after every round; grading stops at a failed check (more runs cannot undo it) or once every
- * check has a result.
+ * check has a result, and at once after a failed candidate run (a first one that fails costs no baseline run).
  */
 
 export const VARIANT_IDS = ['pytorch', 'numpy', 'complex'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
 /** check.py decides how many rounds a grading takes (3, up to 7 when its two clocks disagree); this only caps a runaway. */
 const MAX_ROUNDS_GUARD = 10;
-const ROLES = ['baseline', 'candidate'] as const;
-type Role = (typeof ROLES)[number];
+/** check.py's RUN_ORDER: round 1 runs the candidate first, round 2 the baseline first, and so on. */
+const RUN_ORDER = ['candidate', 'baseline'] as const;
+type Role = (typeof RUN_ORDER)[number];
 
 const CHECK_IN = '/opt/envbench-check/check.py';
 const LIMITS: Record<'prepare' | 'compare' | Role, Partial<SandboxLimits>> = {
@@ -158,9 +160,10 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
   if (!prepared.success) throw new GraderInfraError(`check.py prepare: unexpected output: ${prepared.error.message}`);
 
   const records: RunRecord[] = [];
-  // The latest verdict (held in an object: it is set inside callbacks).
-  const latest: { verdict: z.infer<typeof VerdictSchema> | null } = { verdict: null };
+  // The latest verdict and how many runs it saw (held in an object: they are set inside callbacks).
+  const latest: { verdict: z.infer<typeof VerdictSchema> | null; runs: number } = { verdict: null, runs: -1 };
   const judge = async () => {
+    latest.runs = records.length;
     await fs.writeFile(path.join(trusted, 'runs.json'), JSON.stringify({ runs: records }));
     await fs.rm(path.join(trusted, VERDICT_FILE), { force: true });
     const cmp = await exec(trusted, ['compare', '--variant', variant, '--dir', '.', '--submission', 'submission.py', '--verdict', VERDICT_FILE], LIMITS.compare);
@@ -190,7 +193,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
     nonce: string;
   }
   await runInterleaved<Role, Prepared>({
-    roles: ROLES,
+    roles: RUN_ORDER,
     rounds: MAX_ROUNDS_GUARD,
     signal: ctx.signal,
     async setup(role, round) {
@@ -242,6 +245,8 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
       records.push(rec);
       // The run folders hold copies of the data and whatever the module left; they are not needed again.
       await fs.rm(dir, { recursive: true, force: true });
+      // A failed candidate run decides the grading (candidate_runs): no further run is needed.
+      return role === 'candidate' && rec.predictions === null ? 'stop' : undefined;
     },
     async afterRound() {
       // Done when a check failed (more runs cannot undo it) or every check has a result (check.py decided()).
@@ -250,6 +255,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
     },
   });
 
-  const v = latest.verdict ?? (await judge());
+  // Judged again when runs came after the last verdict (a stop in the middle of a round).
+  const v = latest.verdict !== null && latest.runs === records.length ? latest.verdict : await judge();
   return { passed: v.passed, score: v.score, checks: v.checks };
 }

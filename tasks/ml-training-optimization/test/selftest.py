@@ -256,6 +256,18 @@ def main():
     bad_count["data_sets"] = M
     broken("baseline run with the wrong count", {"runs": [run("baseline", 0, 3.0, preds="b0.npz"), bad_count, run("candidate", 0, 0.5, preds="c0.npz")]})
     broken("no full first baseline run", {"runs": [run("baseline", 1, 0.75, preds="b1.npz"), run("candidate", 0, 0.5, preds="c0.npz")]})
+    broken("no baseline run after a successful candidate run", {"runs": [run("candidate", 0, 0.5, preds="c0.npz")]})
+    broken("no baseline run, and a failed candidate run after a good one",
+           {"runs": [run("candidate", 0, 0.5, preds="c0.npz"), run("candidate", 1, 0.5, exit=4, preds=None)]})
+    # The candidate runs first (RUN_ORDER) and grading stops at its failed run: that is a verdict, not an error.
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(os.path.join(d, "labels.npz"), y_test=LABELS)
+        with open(os.path.join(d, "runs.json"), "w") as f:
+            json.dump({"runs": [run("candidate", 0, 0.5, exit=None, preds=None)]}, f)
+        first_failed = check.compare(VARIANT, d, SOURCE_OK)
+    got = {c["name"]: c["passed"] for c in first_failed["checks"]}
+    if first_failed["passed"] is not False or got.get("candidate_runs") is not False or got.get("accuracy") is not None:
+        FAILURES.append(f"a first candidate run that failed before any baseline run: {got}")
     broken("a later baseline run with every set's predictions", {"runs": [run("baseline", 0, 3.0, preds="b0.npz"), run("baseline", 1, 0.75, preds="b0.npz"), run("candidate", 0, 0.5, preds="c0.npz")]})
 
     # The timer's report counts only with this run's nonce.

@@ -53,6 +53,26 @@ describe('runInterleaved', () => {
     expect(seen).toEqual(['a0', 'b0', 'b1', 'a1']);
   });
 
+  it('stops at once, mid-round, where afterRun says stop: no later run is set up and afterRound is not called', async () => {
+    const setups: string[] = [];
+    const rounds: number[] = [];
+    const runs = await runInterleaved({
+      roles: ['a', 'b'] as const,
+      rounds: 5,
+      setup: async (role, round) => void setups.push(`${role}${round}`),
+      exec: async () => result(0),
+      afterRun: async (r) => (r.role === 'b' && r.round === 1 ? 'stop' : undefined),
+      afterRound: async (round) => {
+        rounds.push(round);
+        return 'continue';
+      },
+    });
+    // Round 1 runs b first (the order alternates), so a1 never starts.
+    expect(runs.map((r) => `${r.role}${r.round}`)).toEqual(['a0', 'b0', 'b1']);
+    expect(setups).toEqual(['a0', 'b0', 'b1']);
+    expect(rounds).toEqual([0]);
+  });
+
   it('propagates a failure of afterRun (a trusted run that failed) and refuses bad specs', async () => {
     await expect(
       runInterleaved({
