@@ -160,10 +160,9 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
   if (!prepared.success) throw new GraderInfraError(`check.py prepare: unexpected output: ${prepared.error.message}`);
 
   const records: RunRecord[] = [];
-  // The latest verdict and how many runs it saw (held in an object: they are set inside callbacks).
-  const latest: { verdict: z.infer<typeof VerdictSchema> | null; runs: number } = { verdict: null, runs: -1 };
+  // The latest verdict (held in an object: it is set inside callbacks).
+  const latest: { verdict: z.infer<typeof VerdictSchema> | null } = { verdict: null };
   const judge = async () => {
-    latest.runs = records.length;
     await fs.writeFile(path.join(trusted, 'runs.json'), JSON.stringify({ runs: records }));
     await fs.rm(path.join(trusted, VERDICT_FILE), { force: true });
     const cmp = await exec(trusted, ['compare', '--variant', variant, '--dir', '.', '--submission', 'submission.py', '--verdict', VERDICT_FILE], LIMITS.compare);
@@ -245,8 +244,10 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
       records.push(rec);
       // The run folders hold copies of the data and whatever the module left; they are not needed again.
       await fs.rm(dir, { recursive: true, force: true });
-      // A failed candidate run decides the grading (candidate_runs): no further run is needed.
-      return role === 'candidate' && rec.predictions === null ? 'stop' : undefined;
+      // A failed candidate run decides the grading (candidate_runs): judged now, and no further run is made.
+      if (role !== 'candidate' || rec.predictions !== null) return undefined;
+      await judge();
+      return 'stop';
     },
     async afterRound() {
       // Done when a check failed (more runs cannot undo it) or every check has a result (check.py decided()).
@@ -255,7 +256,6 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
     },
   });
 
-  // Judged again when runs came after the last verdict (a stop in the middle of a round).
-  const v = latest.verdict !== null && latest.runs === records.length ? latest.verdict : await judge();
+  const v = latest.verdict ?? (await judge());
   return { passed: v.passed, score: v.score, checks: v.checks };
 }
