@@ -33,14 +33,20 @@ What is followed:
     `kw |= {...}`, `del kw[k]`, `kw.pop(k)`, in order; a write in a branch adds a possibility, one in
     straight-line code replaces.
   - `a if c else b` and `a or b`: both.
+  - classes of the module: `self.m(...)` and `obj.m(...)` (obj built as `Cls(...)` in the module, or a
+    parameter bound to one) call the method found on the class or its bases in the module, `self` bound to
+    the receiver; `self.x` (and `obj.x`) is what the class's methods assign to it: in the method that reads
+    it, the assignments that reach the read (plus those of any method it calls through `self` in between,
+    which is taken as possibly any of them), else every assignment in any method, and class-level `x = ...`.
 Dead code is skipped: statements after an unconditional `return`/`raise`/`break`/`continue`, and branches the
 optional `branch(test) -> True | False | None` callback folds (constant conditions are another module's job;
 pass its folding function here).
 
 Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; `max_work` (default 20,000
-steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of objects
-(`self.x`, `cfg.x`) and aliases of a dict (`a = kw; a[k] = v`) are not followed; a name assigned in a loop is
-taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
+steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of
+objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace), attributes set from
+outside the class (`obj.x = v`) and aliases of a dict (`a = kw; a[k] = v`) are not followed; a name assigned in a
+loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ class Flow:
                         if isinstance(st, TERMINAL) and (id(node), fname) not in self._first_terminal:
                             self._first_terminal[(id(node), fname)] = i
         self._callees: dict[int, object] = {}
+        self._attrs: dict[int, dict[str, list]] = {}  # class -> attribute -> [(stmt, value, method or class)]
 
     # -- names and scopes -------------------------------------------------------------------------------------
 
@@ -412,7 +419,13 @@ class Flow:
         if isinstance(n, ast.NamedExpr):
             self._values(Value(n.value, v.scope, v.env, v.at, v.via), depth + 1, out, seen)
             return
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+            res = self._attribute(v, depth)
+            if res:
+                for r in res:
+                    self._values(r, depth + 1, out, seen)
+                return
+        if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)):
             fn = self._callee(v)
             if fn is not None and isinstance(fn, FUNCS):
                 env = self.bind(v, fn, depth)
@@ -486,6 +499,179 @@ class Flow:
                 out.append(name)
         return out
 
+    # -- classes: methods and attributes ------------------------------------------------------------------------
+
+    def _self_class(self, name: str, scope) -> ast.ClassDef | None:
+        """The class whose method binds `name` as its first parameter (`self`), seen from scope (the method or
+        a def nested in it that does not rebind the name); None for anything else."""
+        s = scope
+        for _ in range(50):
+            if s is None or isinstance(s, ast.ClassDef):
+                return None
+            parent = self.scope_of(s)
+            if isinstance(s, FUNCS) and isinstance(parent, ast.ClassDef) and _first_param(s) == name and \
+                    not _decorated(s, "staticmethod"):
+                return parent
+            if name in _params(s) or name in self._scope_writes(s):
+                return None
+            s = parent
+        return None
+
+    def _receiver_classes(self, r: Value, depth: int) -> list[tuple[ast.ClassDef, bool]]:
+        """The module's classes the receiver of an attribute may be, each with whether it is an instance
+        (`self`, `Cls(...)`) rather than the class itself (`Cls`)."""
+        n = r.node
+        if isinstance(n, ast.Name) and n.id not in r.env:
+            cls = self._self_class(n.id, r.scope)
+            if cls is not None:
+                return [(cls, True)]
+        out = []
+        for x in self.values(r, depth + 1):
+            if isinstance(x.node, ast.ClassDef):
+                out.append((x.node, False))
+            elif isinstance(x.node, ast.Name) and x.node.id not in x.env:
+                cls = self._self_class(x.node.id, x.scope)
+                if cls is not None:
+                    out.append((cls, True))
+            elif isinstance(x.node, ast.Call):
+                for f in self.values(Value(x.node.func, x.scope, x.env, x.at, x.via), depth + 1):
+                    if isinstance(f.node, ast.ClassDef):
+                        out.append((f.node, True))
+        return out
+
+    def _mro(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """cls, then its bases that are classes of the module, depth first, each once."""
+        out, todo = [], [cls]
+        while todo and len(out) < 20:
+            c = todo.pop(0)
+            if any(c is o for o in out):
+                continue
+            out.append(c)
+            for b in c.bases:
+                if isinstance(b, ast.Name):
+                    for w in self._scope_writes(self.scope_of(c)).get(b.id, []):
+                        if w[2] == "def" and isinstance(w[1], ast.ClassDef):
+                            todo.append(w[1])
+        return out
+
+    def method(self, cls: ast.ClassDef, name: str) -> ast.AST | None:
+        """The def `name` on cls or its module bases (the last one in a class body wins)."""
+        for c in self._mro(cls):
+            found = [st for st in c.body if isinstance(st, FUNCS) and st.name == name and self.live(st)]
+            if found:
+                return found[-1]
+        return None
+
+    def _attr_writes(self, cls: ast.ClassDef) -> dict[str, list]:
+        """attribute -> [(stmt, value node, the method or class whose body assigns it)], for cls and its
+        bases: `self.x = v` (and `self.x: T = v`, `self.a, self.b = p, q`) in methods, `x = v` in the body."""
+        cached = self._attrs.get(id(cls))
+        if cached is not None:
+            return cached
+        out: dict[str, list] = {}
+        for c in self._mro(cls):
+            for st in c.body:
+                if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None and self.live(st):
+                    for t in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                        if isinstance(t, ast.Name):
+                            out.setdefault(t.id, []).append((st, st.value, c))
+            for m in c.body:
+                if not isinstance(m, FUNCS) or _decorated(m, "staticmethod"):
+                    continue
+                me = _first_param(m)
+                todo = list(m.body)
+                while todo:
+                    st = todo.pop()
+                    if isinstance(st, SCOPES):
+                        continue
+                    if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None and self.live(st):
+                        for t in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                            pairs = [(t, st.value)]
+                            if isinstance(t, (ast.Tuple, ast.List)) and isinstance(st.value, (ast.Tuple, ast.List)) \
+                                    and len(t.elts) == len(st.value.elts):
+                                pairs = list(zip(t.elts, st.value.elts))
+                            for tt, val in pairs:
+                                if isinstance(tt, ast.Attribute) and isinstance(tt.value, ast.Name) and tt.value.id == me:
+                                    out.setdefault(tt.attr, []).append((st, val, m))
+                    todo.extend(ast.iter_child_nodes(st))
+        self._attrs[id(cls)] = out
+        return out
+
+    def _attribute(self, v: Value, depth: int) -> list[Value] | None:
+        """What `recv.attr` may be when recv is one of the module's classes or its instances: a method (as its
+        def), or the values its class's methods assign to it (see the module docstring); None otherwise."""
+        n = v.node
+        if depth >= self.max_depth - 1:
+            return None
+        classes = self._receiver_classes(Value(n.value, v.scope, v.env, v.at, v.via), depth)
+        res: list[Value] = []
+        for cls, _instance in classes:
+            writes = self._attr_writes(cls).get(n.attr, [])
+            if not writes:
+                m = self.method(cls, n.attr)
+                if m is not None:
+                    res.append(Value(m, self.scope_of(m), {}, m))
+                continue
+            reading = self._enclosing_method(v.scope, cls)
+            chosen = self._replay_attr(reading, cls, n.attr, v.at) if reading is not None else None
+            for st, val, where in (writes if chosen is None else chosen):
+                res.append(Value(val, where if isinstance(where, FUNCS) else self.scope_of(where),
+                                 v.env if where is v.scope else {}, st, v.via))
+        return res or None
+
+    def _enclosing_method(self, scope, cls: ast.ClassDef):
+        s = scope
+        for _ in range(50):
+            if s is None:
+                return None
+            parent = self.scope_of(s)
+            if parent is cls and isinstance(s, FUNCS):
+                return s
+            s = parent
+        return None
+
+    def _replay_attr(self, m, cls: ast.ClassDef, attr: str, at) -> list | None:
+        """What `self.attr` holds at `at` inside method m, replaying in order m's own writes and its calls
+        `self.k(...)` of methods that write it (one level: their own writes): a write or call in straight-line
+        code replaces, one in a branch or loop adds a possibility. None when nothing in m before `at` writes it
+        (then every write of the class counts)."""
+        writes = self._attr_writes(cls).get(attr, [])
+        me = _first_param(m)
+        events = []
+        for st, val, where in writes:
+            if where is m and self.live(st):
+                events.append((st, [(st, val, where)], not self._conditional(st, m, at)))
+        for n in ast.walk(m):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) \
+                    and n.func.value.id == me and self.live(self._statement(n)):
+                f = self.method(cls, n.func.attr)
+                theirs = [w for w in writes if w[2] is f] if f is not None and f is not m else []
+                if theirs:
+                    # the callee's writes as they stand when it returns: its last straight-line one and any after
+                    ordered = sorted(theirs, key=lambda w: _pos(w[0]))
+                    keep, replaces = [], False
+                    for w in reversed(ordered):
+                        keep.append(w)
+                        if not self._conditional(w[0], f, None):
+                            replaces = True
+                            break
+                    events.append((n, list(reversed(keep)), replaces and not self._conditional(n, m, at)))
+        pos = _pos(at) if at is not None else (1 << 30, 0)
+        before = sorted((e for e in events if _pos(e[0]) < pos and not self._inside(at, e[0])), key=lambda e: _pos(e[0]))
+        if not before:
+            return None
+        state: list = []
+        for _node, ws, replaces in before:
+            state = list(ws) if replaces else state + list(ws)
+        return state
+
+    def _statement(self, node):
+        """The statement that holds an expression node."""
+        cur = node
+        while cur is not None and not isinstance(cur, ast.stmt):
+            cur = self.parents.get(id(cur))
+        return cur if cur is not None else node
+
     def _callers_args(self, fn, name: str, depth: int) -> list[Value] | None:
         """What parameter `name` of fn is bound to at each of the module's calls of fn (no call context known)."""
         if isinstance(fn, ast.Lambda) or depth >= self.max_depth - 1:
@@ -519,6 +705,11 @@ class Flow:
         a = fn.args
         positional = [p.arg for p in list(getattr(a, "posonlyargs", [])) + list(a.args)]
         mk = lambda e: Value(e, call.scope, call.env, call.at, call.via)  # noqa: E731
+        if isinstance(c.func, ast.Attribute) and positional and self._bound_call(call, fn, depth):
+            # self (or cls) is the receiver. It is left unbound: inside the method it resolves to the method's
+            # own class (_self_class), so a chain of self.a() -> self.b() -> ... costs one step per level, not one
+            # per level above it (a bound self would resolve through every caller's self in turn).
+            positional = positional[1:]
         args = list(c.args)
         for i, e in enumerate(args):
             if isinstance(e, ast.Starred):
@@ -542,6 +733,16 @@ class Flow:
             if d is not None:
                 env.setdefault(p, [Value(d, self.scope_of(fn), {}, d)])
         return env
+
+    def _bound_call(self, call: Value, fn, depth: int) -> bool:
+        """Whether `recv.m(...)` passes recv as m's first parameter: m is a method (not a staticmethod) and
+        recv is an instance, or m is a classmethod."""
+        if not isinstance(fn, FUNCS) or not isinstance(self.scope_of(fn), ast.ClassDef) or _decorated(fn, "staticmethod"):
+            return False
+        if _decorated(fn, "classmethod"):
+            return True
+        kinds = self._receiver_classes(Value(call.node.func.value, call.scope, call.env, call.at, call.via), depth)
+        return not kinds or any(instance for _, instance in kinds)
 
     # -- partial, functions ------------------------------------------------------------------------------------
 
@@ -829,6 +1030,16 @@ def _params(fn) -> set:
     names = [p.arg for p in list(getattr(a, "posonlyargs", [])) + list(a.args) + list(a.kwonlyargs)]
     names += [p.arg for p in (a.vararg, a.kwarg) if p is not None]
     return set(names)
+
+
+def _first_param(fn) -> str | None:
+    a = getattr(fn, "args", None)
+    ps = list(getattr(a, "posonlyargs", [])) + list(getattr(a, "args", [])) if isinstance(a, ast.arguments) else []
+    return ps[0].arg if ps else None
+
+
+def _decorated(fn, name: str) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == name for d in getattr(fn, "decorator_list", []))
 
 
 def _pos(node) -> tuple[int, int]:
