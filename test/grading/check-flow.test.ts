@@ -109,6 +109,22 @@ const CASES: Case[] = [
   { name: 'a while loop\'s counter', query: 'loop_calls', kw: 'set_epoch', want: [['loader.sampler.set_epoch(i)', true]],
     source: 'def go(loader, i):\n    loader.sampler.set_epoch(i)\ne = 0\nwhile e < 3:\n    go(loader, e)\n    e += 1\n' },
 
+  // -- aliases of a dict within a scope ------------------------------------------------------------------------
+  { name: 'a write through an alias is a write to the dict', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['None'],
+    source: 'kw = {"sampler": s}\na = kw\na["sampler"] = None\nDataLoader(ds, **kw)\n' },
+  { name: 'the alias passed on sees a later write through the original name', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['None'],
+    source: 'kw = {"sampler": s}\na = kw\nkw["sampler"] = None\nDataLoader(ds, **a)\n' },
+  { name: 'a chain of aliases, written through with update()', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['None'],
+    source: 'kw = {"sampler": s}\na = kw\nb = a\nb.update(sampler=None)\nDataLoader(ds, **kw)\n' },
+  { name: 'a copy (dict(kw)) is its own dict', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['s'],
+    source: 'kw = {"sampler": s}\na = dict(kw)\na["sampler"] = None\nDataLoader(ds, **kw)\n' },
+  { name: 'an alias rebound to a new dict no longer shares', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['s'],
+    source: 'kw = {"sampler": s}\na = kw\na = {}\na["sampler"] = None\nDataLoader(ds, **kw)\n' },
+  { name: 'an alias made in one branch only: its writes add a possibility', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['None', 's'],
+    source: 'kw = {"sampler": s}\nif c:\n    a = kw\nelse:\n    a = {}\na["sampler"] = None\nDataLoader(ds, **kw)\n' },
+  { name: 'aliases inside a function, the dict passed from a helper call', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['DistributedSampler(ds)'],
+    source: 'def main():\n    train_kwargs = {"batch_size": 8}\n    kw = train_kwargs\n    kw["sampler"] = DistributedSampler(ds)\n    DataLoader(ds, **train_kwargs)\n' },
+
   // -- classes: methods through self and instances, attributes the methods assign ---------------------------------
   { name: 'self.x assigned in __init__ and read later in __init__', query: 'keyword', call: 'DataLoader', kw: 'sampler', want: ['DistributedSampler(ds)'],
     source: 'class T:\n    def __init__(self, ds):\n        self.s = DistributedSampler(ds)\n        self.dl = DataLoader(ds, sampler=self.s)\n' },

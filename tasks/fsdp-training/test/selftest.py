@@ -146,6 +146,9 @@ CASES = [
     ("set_epoch_in_loop", "def train(sampler, epoch):\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, 0)\n", False),
     ("set_epoch_in_loop", "def train(epoch, sampler=None):\n    if sampler:\n        sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(epoch, sampler=None)\n", False),
     ("set_epoch_in_loop", "def train(sampler, epoch):\n    return\n    sampler.set_epoch(epoch)\nfor epoch in range(3):\n    train(sampler, epoch)\n", False),
+    # A kwargs dict written through an alias.
+    ("distributed_sampler", "def main():\n    train_kwargs = {'batch_size': 8}\n    kw = train_kwargs\n    kw['sampler'] = DistributedSampler(ds)\n    DataLoader(ds, **train_kwargs)\nmain()\n", True),
+    ("distributed_sampler", "def main():\n    train_kwargs = {'sampler': DistributedSampler(ds)}\n    cuda = train_kwargs\n    cuda['sampler'] = None\n    DataLoader(ds, **train_kwargs)\nmain()\n", False),
     # Classes: methods through self and instances, attributes the methods assign.
     ("set_epoch_in_loop", "class Trainer:\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n    def _run_epoch(self, epoch):\n        self.sampler.set_epoch(epoch)\n    def train(self, n):\n        for epoch in range(n):\n            self._run_epoch(epoch)\nTrainer(ds).train(3)\n", True),
     ("set_epoch_in_loop", "class Trainer:\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n    def step(self, epoch):\n        self.sampler.set_epoch(epoch)\nt = Trainer(ds)\nfor epoch in range(3):\n    t.step(epoch)\n", True),

@@ -31,7 +31,7 @@ What is followed:
   - `functools.partial(f, ...)` (or `partial` imported by name), nested partials merged.
   - dicts: literals (`**` spreads included), `dict(...)`, `kw.update({...})`, `kw.update(k=v)`, `kw[k] = v`,
     `kw |= {...}`, `del kw[k]`, `kw.pop(k)`, in order; a write in a branch adds a possibility, one in
-    straight-line code replaces.
+    straight-line code replaces; within a scope, names that alias one dict (`a = kw`) share its writes.
   - `a if c else b` and `a or b`: both.
   - classes of the module: `self.m(...)` and `obj.m(...)` (obj built as `Cls(...)` in the module, or a
     parameter bound to one) call the method found on the class or its bases in the module, `self` bound to
@@ -45,8 +45,8 @@ pass its folding function here).
 Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; `max_work` (default 20,000
 steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of
 objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace), attributes set from
-outside the class (`obj.x = v`) and aliases of a dict (`a = kw; a[k] = v`) are not followed; a name assigned in a
-loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
+outside the class (`obj.x = v`), and aliases of a dict across scopes or through containers are not followed; a name
+assigned in a loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
 
 from __future__ import annotations
@@ -874,24 +874,48 @@ class Flow:
 
     def _dict_by_writes(self, d: Value, depth: int) -> dict[str, list]:
         """Replays, in order, the statements of d's scope that build or change the dict named d.node.id
-        before d.at: assignments reset it, item writes and update() set keys, del and pop() remove them."""
+        before d.at: assignments reset it, item writes and update() set keys, del and pop() remove them.
+        Aliases in the scope (`a = kw`, `kw = a`) share one dict: a write through any name that holds the same
+        dict at that point is a write to it, and rebinding a name to something else ends its share."""
         name, scope = d.node.id, d.scope
         at = d.at  # None: every write in the scope (a dict used from inside a function the scope defines)
         end = (1 << 30, 0)
-        events = [(n, ev) for n, ev in self._dict_events(scope, name)
-                  if _pos(n) < (_pos(at) if at is not None else end) and self.live(n)]
-        state: dict[str, list] = {}
-        for node, (kind, payload) in events:
-            cond = self._conditional(node, scope, at)
+        group = self._alias_group(scope, name)
+        events = sorted(((n, ev, g) for g in group for n, ev in self._dict_events(scope, g)
+                         if _pos(n) < (_pos(at) if at is not None else end) and self.live(n)),
+                        key=lambda e: _pos(e[0]))
+        holds: dict[str, int] = {}  # name -> the dict (an index into states) it holds
+        states: list[dict[str, list]] = []
+        shaky: set[str] = set()  # names that hold their dict only on some paths: their writes add, never replace
+        for node, (kind, payload), who in events:
+            cond = self._conditional(node, scope, at) or who in shaky
             sub = lambda e: Value(e, scope, d.env, node, d.via)  # noqa: E731
+            if kind == "reset" and isinstance(payload, ast.Name) and payload.id in group and payload.id in holds:
+                if cond and who in holds:
+                    shaky.add(who)  # `if c: a = kw`: a holds kw's dict, or its own
+                    continue
+                holds[who] = holds[payload.id]
+                if cond:
+                    shaky.add(who)
+                else:
+                    shaky.discard(who)
+                continue
             if kind == "reset":
                 new = self.dict_items(sub(payload), depth + 1)
-                if cond:
+                if cond and who in holds:
+                    state = states[holds[who]]
                     for k, vs in new.items():
                         state.setdefault(k, []).extend(vs)
                 else:
-                    state = {k: list(vs) for k, vs in new.items()}
-            elif kind == "update":
+                    holds[who] = len(states)
+                    states.append({k: list(vs) for k, vs in new.items()})
+                    shaky.discard(who)
+                continue
+            if who not in holds:
+                holds[who] = len(states)
+                states.append({})
+            state = states[holds[who]]
+            if kind == "update":
                 new = {}
                 for p in payload:
                     if isinstance(p, tuple):
@@ -905,7 +929,24 @@ class Flow:
                 state[k] = (state.get(k, []) + [sub(e)]) if cond else [sub(e)]
             elif kind == "del" and not cond:
                 state.pop(payload, None)
-        return state
+        return states[holds[name]] if name in holds else {}
+
+    def _alias_group(self, scope, name: str) -> set[str]:
+        """name and every name of the scope linked to it by plain `a = b` assignments, either way."""
+        writes = self._scope_writes(scope)
+        links: dict[str, set] = {}
+        for n, ws in writes.items():
+            for _node, value, kind in ws:
+                if kind == "assign" and isinstance(value, ast.Name) and value.id != n:
+                    links.setdefault(n, set()).add(value.id)
+                    links.setdefault(value.id, set()).add(n)
+        group, todo = {name}, [name]
+        while todo and len(group) < 50:
+            for m in links.get(todo.pop(), ()):
+                if m not in group:
+                    group.add(m)
+                    todo.append(m)
+        return group
 
     def _dict_events(self, scope, name: str) -> list:
         """The statements of scope (not nested scopes) that build or change the dict `name`, in source order."""
