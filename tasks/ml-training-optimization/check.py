@@ -66,9 +66,11 @@ import envbench_check as ec  # noqa: E402
 # The accuracy rule (see accuracy_check and README.md, "The accuracy decision"): every run trains and predicts
 # on the same DATA_SETS data sets, each with its own secret data seed and training seed. Per data set, the
 # candidate's held-out accuracy minus the baseline's on the same data and seed; the candidate passes when the
-# mean of the middle half of those differences (the 8 sorted, the lowest 2 and the highest 2 left out) is
-# >= -margin and the mean of all of them is >= -tolerance.
-DATA_SETS = 8
+# mean of the middle half of those differences (the 16 sorted, the lowest 4 and the highest 4 left out) is
+# >= -margin and the mean of all of them is >= -tolerance. 16 rather than 8: with 8 no margin kept both error
+# rates under 1% (README.md, "The accuracy decision": 8 at 0.007 failed 2.3% of exactly-as-good rewrites and
+# passed 2.9% of a 1.8-point underfit; 16 at 0.007, 0.2% and 0.3%).
+DATA_SETS = 16
 VARIANTS = {
     "pytorch": {
         "n_train": 2000, "n_test": 2000, "tolerance": 0.02, "margin": 0.007,
@@ -81,7 +83,8 @@ VARIANTS = {
         "preload": ["numpy", "sklearn.ensemble"],
     },
     "complex": {
-        "n_train": 2000, "n_test": 1000, "tolerance": 0.02, "margin": 0.007,
+        # 0.008, not pytorch's 0.007: its baseline is noisier from seed to seed (README.md, "The accuracy decision").
+        "n_train": 2000, "n_test": 1000, "tolerance": 0.02, "margin": 0.008,
         "required_functions": ["train_model", "predict"], "required_classes": ["ComplexFeatureExtractor", "ComplexNN"],
         "preload": ["numpy", "torch"],
     },
@@ -372,7 +375,7 @@ def load_predictions(path: str, n_sets: int, n_test: int, sets: list | None = No
 
 def trimmed_mean(d) -> float:
     """The mean of the middle half of `d` (the interquartile mean: the lowest and the highest quarter left
-    out; for 8 values, the middle 4)."""
+    out; for 16 values, the middle 8)."""
     import numpy as np
     s = np.sort(np.asarray(d, dtype=float))
     k = len(s) // 4

@@ -40,17 +40,17 @@ const CHECK_IN = '/opt/envbench-check/check.py';
 const LIMITS: Record<'prepare' | 'compare' | Role, Partial<SandboxLimits>> = {
   prepare: { wallSec: 120 },
   compare: { wallSec: 120 },
-  // The baseline takes 12-25 s of CPU over its 8 data sets; generous so a loaded machine does not turn into
+  // The baseline takes 25-50 s of CPU over its 16 data sets (check.py DATA_SETS) in round 1; generous so a loaded machine does not turn into
   // a grading error.
   baseline: { wallSec: 360, memoryMb: 4096 },
   // A candidate this slow has failed anyway.
   candidate: { wallSec: 180, memoryMb: 4096 },
 };
-/** check.py caps each data set's predictions at 1 MiB; 8 of them, and the zip's own headers. */
-const MAX_PREDICTIONS_BYTES = 9 * 1024 * 1024;
+/** check.py caps each data set's predictions at 1 MiB; one such share per data set prepare reports, and one for the zip's own headers. */
+const PREDICTION_BYTES_PER_SET = 1024 * 1024;
 const MAX_OUTPUT_TAIL = 4000;
 
-const PrepareSchema = z.object({ ok: z.literal(true), n_train: z.int(), n_test: z.int(), static: CheckSchema });
+const PrepareSchema = z.object({ ok: z.literal(true), n_train: z.int(), n_test: z.int(), data_sets: z.int().min(1).max(64), static: CheckSchema });
 const VerdictSchema = z.object({ passed: z.boolean(), score: z.number().min(0).max(1), checks: z.array(CheckSchema) });
 /** The timer's report (check.py run_module), the last line of its stdout. */
 const ReportSchema = z.object({
@@ -158,6 +158,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
   if (prep.exitCode !== 0) throw new GraderInfraError(`check.py prepare failed: ${describe(prep)}`);
   const prepared = PrepareSchema.safeParse(lastJsonLine(prep, 'prepare'));
   if (!prepared.success) throw new GraderInfraError(`check.py prepare: unexpected output: ${prepared.error.message}`);
+  const maxPredictionBytes = (prepared.data.data_sets + 1) * PREDICTION_BYTES_PER_SET;
 
   const records: RunRecord[] = [];
   // The latest verdict (held in an object: it is set inside callbacks).
@@ -233,7 +234,7 @@ export async function gradeTrainingOptimization(code: string, ctx: GradeContext)
         rec.data_sets = parsed.data.data_sets;
       }
       rec.output_tail = (await readTail(path.join(dir, 'module_output.txt'), MAX_OUTPUT_TAIL)) + r.stderr.slice(-1000);
-      const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npz'), MAX_PREDICTIONS_BYTES) : null;
+      const preds = rec.exit === 0 ? await readPlainFile(path.join(dir, 'predictions.npz'), maxPredictionBytes) : null;
       if (preds) {
         rec.predictions = `pred_${role}_${round}.npz`;
         await fs.writeFile(path.join(trusted, rec.predictions), preds, { flag: 'wx' });

@@ -13,14 +13,14 @@ export default defineTask({
   title: 'Profile and speed up a slow training loop',
   description:
     'Find the bottleneck of a slow training module with a profiler and make train + predict at least 2x faster, keeping ' +
-    "the entry points and the held-out accuracy (paired with the baseline's over 8 fresh data sets); timed by the grader from outside " +
+    "the entry points and the held-out accuracy (paired with the baseline's over 16 fresh data sets); timed by the grader from outside " +
     'the process on fresh data.',
   prompt: { user: 'prompt-pytorch.md' },
   samples: [{ id: 'default', inputs: {} }],
   variants: [
     {
       id: 'pytorch',
-      description: "the seed's default: a SimpleNN MLP on 2,000 x 8 rows trained one sample at a time; accuracy: trimmed mean delta over 8 data sets >= -0.007, mean >= -0.02",
+      description: "the seed's default: a SimpleNN MLP on 2,000 x 8 rows trained one sample at a time; accuracy: trimmed mean delta over 16 data sets >= -0.007, mean >= -0.02",
       default: true,
     },
     {

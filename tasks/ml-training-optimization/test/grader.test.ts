@@ -105,7 +105,7 @@ describe('ml-training-optimization grader', () => {
     const d = checkDetail(g, 'accuracy');
     const trimmed = Number(/trimmed mean delta ([+-]\d\.\d{4})/.exec(d)?.[1]);
     expect(trimmed, d).toBeLessThan(-0.007);
-    // Stopped after the first round: accuracy is decided on all 8 data sets at once.
+    // Stopped after the first round: accuracy is decided on all the data sets at once.
     expect(g.checks.find((c) => c.name === 'speedup')?.passed, d).toBeNull();
   });
 

@@ -126,6 +126,8 @@ def main():
     tol, margin = spec["tolerance"], spec["margin"]
     if check.trimmed_mean([5, -1, 0, 0, 1, 1, -9, 2]) != 0.5:
         FAILURES.append("trimmed_mean of 8 is not the mean of the middle 4")
+    if check.trimmed_mean([5, -1, 0, 0, 1, 1, -9, 2, 7, -7, 3, -3, 0, 1, 9, -2]) != 0.5:
+        FAILURES.append("trimmed_mean of 16 is not the mean of the middle 8")
     expect("trimmed mean at the margin", scenario(cand_preds=[flipped(0.10 + margin, 4)] * 3), accuracy=True,
            verdict=True)
     # A systematic 1.5-point deficit on every data set: well within the old per-draw tolerance of 0.02, but
@@ -133,11 +135,16 @@ def main():
     expect("systematic underfit", scenario(cand_preds=[flipped(0.115, 4)] * 3), accuracy=False, verdict=False)
     expect("trimmed mean just beyond the margin", scenario(cand_preds=[flipped(0.10 + margin + 0.0015, 4)] * 3),
            accuracy=False)
-    # Two unlucky data sets, 6 points below (the old single draw failed either): trimmed away; the mean holds.
-    expect("two unlucky data sets", scenario(cand_preds=[flipped([0.16, 0.16] + [0.10] * (M - 2), 4)] * 3),
+    # A quarter of the data sets unlucky, 6 points below (the old single draw failed any of them): trimmed away,
+    # and the mean holds (-0.015 >= -0.02).
+    q = M // 4
+    expect("a quarter of the data sets unlucky", scenario(cand_preds=[flipped([0.16] * q + [0.10] * (M - q), 4)] * 3),
            accuracy=True, verdict=True)
-    # Careless on 3 of 8 data sets (coin-flip labels there), exact elsewhere: the third reaches the middle half.
-    careless = flipped([0.5, 0.5, 0.5] + [0.10] * (M - 3), 4)
+    # One more unlucky set reaches the middle half.
+    expect("more than a quarter unlucky", scenario(cand_preds=[flipped([0.16] * (q + 1) + [0.10] * (M - q - 1), 4)] * 3),
+           accuracy=False)
+    # Careless on 2 data sets (coin-flip labels there), exact elsewhere: trimmed away, but the mean pays in full.
+    careless = flipped([0.5, 0.5] + [0.10] * (M - 2), 4)
     expect("careless on a few data sets", scenario(cand_preds=[careless] * 3), accuracy=False, verdict=False)
     # The mean rule on its own: 2 data sets far below (trimmed away), the rest exact; mean exactly -tol, then
     # beyond it.
@@ -148,7 +155,7 @@ def main():
            scenario(cand_preds=[flipped([0.10 + x + 0.01] * 2 + [0.10] * (M - 2), 4)] * 3), accuracy=False)
     # Paired per data set: a candidate exactly as good as the baseline on each set passes, even where the
     # sets differ in difficulty (a 0.30 set and a 0.02 set).
-    levels = [0.30, 0.02, 0.10, 0.12, 0.08, 0.10, 0.15, 0.05]
+    levels = ([0.30, 0.02, 0.10, 0.12, 0.08, 0.10, 0.15, 0.05] * M)[:M]
     expect("paired per data set", scenario(cand_preds=[flipped(levels, 6)] * 3, base_preds=flipped(levels, 7)),
            accuracy=True, verdict=True)
     expect("better accuracy is fine", scenario(cand_preds=[LABELS] * 3), accuracy=True, verdict=True)
@@ -271,7 +278,7 @@ def main():
     broken("a later baseline run with every set's predictions", {"runs": [run("baseline", 0, 3.0, preds="b0.npz"), run("baseline", 1, 0.75, preds="b0.npz"), run("candidate", 0, 0.5, preds="c0.npz")]})
 
     # The timer's report counts only with this run's nonce.
-    good = json.dumps({"nonce": "abc", "child_exit": 0, "child_wall_s": 1.0, "child_cpu_s": 0.9, "data_sets": 8})
+    good = json.dumps({"nonce": "abc", "child_exit": 0, "child_wall_s": 1.0, "child_cpu_s": 0.9, "data_sets": 16})
     if check.parse_report("noise\n" + good + "\n", "abc") is None:
         FAILURES.append("parse_report rejected a good report")
     if check.parse_report(good, "other") is not None:
