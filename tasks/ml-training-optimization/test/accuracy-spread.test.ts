@@ -26,7 +26,7 @@ describe('accuracy_spread.py --load', () => {
       variant: 'pytorch', seeds: 40, first_seed: 1,
       deltas: { 'baseline, another training seed': same, 'good.py': same.map((d) => d + 0.03), 'under.py': same.map((d) => d - 0.03) },
     }));
-    const r = await run(python, [script, '--load', file, '--gradings', '20000', '--what-if-sets', '8,16', '--shift', '-0.03'], { timeout: 120_000 });
+    const r = await run(python, [script, '--load', file, '--gradings', '20000', '--what-if-sets', '8,16', '--shift=-0.03'], { timeout: 120_000 });
     out = r.stdout;
   }, 150_000);
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));

@@ -69,6 +69,13 @@ def number_list(kind):
     return parse
 
 
+def signed_list(text: str) -> list:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as -0.016, got {text!r}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("modules", nargs="*")
@@ -80,8 +87,8 @@ def main() -> int:
                    help="also print the rule's pass rate with these numbers of data sets per grading (e.g. 8,12,16)")
     p.add_argument("--what-if-margins", type=number_list(float), default=None,
                    help="... and these margins (default: the variant's)")
-    p.add_argument("--shift", type=lambda t: [float(x) for x in t.split(",") if x.strip()], default=[],
-                   help="also the exactly-as-good row moved by these amounts (comma-separated, e.g. -0.016)")
+    p.add_argument("--shift", type=signed_list, default=[],
+                   help="also the exactly-as-good row moved by these amounts (comma-separated; write --shift=-0.016)")
     p.add_argument("--save", default=None, help="write the per-seed deltas to this JSON file")
     p.add_argument("--load", default=None, help="read per-seed deltas from a --save file instead of training")
     a = p.parse_args()
