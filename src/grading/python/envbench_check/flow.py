@@ -37,7 +37,8 @@ What is followed:
     parameter bound to one) call the method found on the class or its bases in the module, `self` bound to
     the receiver; `self.x` (and `obj.x`) is what the class's methods assign to it: in the method that reads
     it, the assignments that reach the read (plus those of any method it calls through `self` in between,
-    which is taken as possibly any of them), else every assignment in any method, and class-level `x = ...`.
+    which is taken as possibly any of them), else every assignment in any method, and class-level `x = ...`;
+    a method's parameters bind to the arguments of its calls, `Cls(...)` included for `__init__`.
 Dead code is skipped: statements after an unconditional `return`/`raise`/`break`/`continue`, and branches the
 optional `branch(test) -> True | False | None` callback folds (constant conditions are another module's job;
 pass its folding function here).
@@ -685,14 +686,26 @@ class Flow:
         return res or None
 
     def calls_of(self, fn) -> list[ast.Call]:
-        """The module's calls `fn(...)` by its name, where that name resolves to fn."""
+        """The module's calls of fn: `fn(...)` by its name where that name resolves to fn; for a method,
+        `recv.fn(...)` where the receiver is its class or an instance of it; for `__init__`, `Cls(...)`."""
         name = getattr(fn, "name", None)
         out = []
         if name is None:
             return out
+        owner = self.scope_of(fn)
+        method = isinstance(owner, ast.ClassDef)
         for n in ast.walk(self.tree):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name and \
-                    self.function_def(name, self.scope_of(n)) is fn:
+            if not isinstance(n, ast.Call):
+                continue
+            if isinstance(n.func, ast.Name):
+                if not method and n.func.id == name and self.function_def(name, self.scope_of(n)) is fn:
+                    out.append(n)
+                elif method and name == "__init__" and n.func.id == owner.name and \
+                        any(isinstance(f.node, ast.ClassDef) and self.method(f.node, "__init__") is fn
+                            for f in self.values(Value(n.func, self.scope_of(n), {}, n), self.max_depth - 2)):
+                    out.append(n)
+            elif method and isinstance(n.func, ast.Attribute) and n.func.attr == name and \
+                    self._callee(self.value(n)) is fn:
                 out.append(n)
         return out
 
@@ -705,7 +718,9 @@ class Flow:
         a = fn.args
         positional = [p.arg for p in list(getattr(a, "posonlyargs", [])) + list(a.args)]
         mk = lambda e: Value(e, call.scope, call.env, call.at, call.via)  # noqa: E731
-        if isinstance(c.func, ast.Attribute) and positional and self._bound_call(call, fn, depth):
+        constructor = isinstance(c.func, ast.Name) and getattr(fn, "name", None) == "__init__" and \
+            isinstance(self.scope_of(fn), ast.ClassDef)
+        if positional and (constructor or isinstance(c.func, ast.Attribute) and self._bound_call(call, fn, depth)):
             # self (or cls) is the receiver. It is left unbound: inside the method it resolves to the method's
             # own class (_self_class), so a chain of self.a() -> self.b() -> ... costs one step per level, not one
             # per level above it (a bound self would resolve through every caller's self in turn).
