@@ -78,7 +78,8 @@ VARIANTS = {
         "preload": ["numpy", "torch"],
     },
     "numpy": {
-        "n_train": 1000, "n_test": 1000, "tolerance": 0.01, "margin": 0.005,
+        # 0.006: at 0.005 a rewrite exactly as good as the baseline (another forest seed) failed 1.7% of gradings.
+        "n_train": 1000, "n_test": 1000, "tolerance": 0.01, "margin": 0.006,
         "required_functions": ["extract_features", "train_model", "predict"], "required_classes": [],
         "preload": ["numpy", "sklearn.ensemble"],
     },
