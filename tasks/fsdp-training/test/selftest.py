@@ -160,6 +160,8 @@ CASES = [
     ("distributed_sampler", "class Trainer:\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n        self.sampler = None\n        self.loader = DataLoader(ds, sampler=self.sampler)\nTrainer(ds)\n", False),
     ("distributed_sampler", "class Trainer:\n    train_sampler = None\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n        self.loader = DataLoader(ds, sampler=self.train_sampler)\nTrainer(ds)\n", False),
     ("fsdp_lambda_auto_wrap", "from functools import partial\nclass W:\n    def __init__(self, m):\n        self.policy = partial(lambda_auto_wrap_policy, lambda_fn=f)\n        self.model = FSDP(m, auto_wrap_policy=self.policy)\nW(m)\n", True),
+    ("distributed_sampler", "class Trainer:\n    def __init__(self, ds, sampler):\n        self.sampler = sampler\n        self.loader = DataLoader(ds, sampler=self.sampler)\nTrainer(ds, DistributedSampler(ds))\n", True),
+    ("distributed_sampler", "class Trainer:\n    def __init__(self, ds, sampler):\n        self.sampler = sampler\n        self.loader = DataLoader(ds, sampler=self.sampler)\ns = DistributedSampler(ds)\nTrainer(ds, None)\n", False),
     ("fsdp_lambda_auto_wrap", "from functools import partial\nclass W:\n    def __init__(self, m):\n        self.policy = partial(lambda_auto_wrap_policy, lambda_fn=f)\n        self._defaults()\n        self.model = FSDP(m, auto_wrap_policy=self.policy)\n    def _defaults(self):\n        self.policy = None\nW(m)\n", False),
     # Constant-folded conditions (envbench_check.constants): code under a condition that is always false runs
     # never and counts for nothing; under one that is always true it counts.
