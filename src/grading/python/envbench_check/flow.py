@@ -34,11 +34,12 @@ What is followed:
     straight-line code replaces; within a scope, names that alias one dict (`a = kw`) share its writes.
   - `a if c else b` and `a or b`: both.
   - classes of the module: `self.m(...)` and `obj.m(...)` (obj built as `Cls(...)` in the module, or a
-    parameter bound to one) call the method found on the class or its bases in the module, `self` bound to
-    the receiver; `self.x` (and `obj.x`) is what the class's methods assign to it: in the method that reads
-    it, the assignments that reach the read (plus those of any method it calls through `self` in between,
-    which is taken as possibly any of them), else every assignment in any method, and class-level `x = ...`;
-    a method's parameters bind to the arguments of its calls, `Cls(...)` included for `__init__`.
+    parameter bound to one) call the method found on the class or its bases in the module, `self` inside it
+    resolving to the class that defines it; `self.x` (and `obj.x`) is what the class's methods assign to it:
+    in the method that reads it, its own writes and its `self.k(...)` calls of methods that write it, replayed
+    in order before the read (in straight-line code each replaces, in a branch or loop each adds a
+    possibility); with none of those, every assignment in any method, and class-level `x = ...`. A method's
+    parameters bind to the arguments of its calls, `Cls(...)` included for `__init__`.
 Dead code is skipped: statements after an unconditional `return`/`raise`/`break`/`continue`, and branches the
 optional `branch(test) -> True | False | None` callback folds (constant conditions are another module's job;
 pass its folding function here).
