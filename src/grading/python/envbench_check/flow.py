@@ -46,8 +46,9 @@ pass its folding function here).
 
 Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends there; `max_work` (default 20,000
 steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of
-objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace), attributes set from
-outside the class (`obj.x = v`), and aliases of a dict across scopes or through containers are not followed; a name
+objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace) are not followed; an
+attribute or method also written from outside its class's methods (`obj.x = v`, `Cls.m = f`, `setattr`,
+`__dict__`, `vars()`) is opaque rather than taken from the writes the flow sees; aliases of a dict across scopes or through containers are not followed; a name
 assigned in a loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
 
@@ -119,6 +120,7 @@ class Flow:
                             self._first_terminal[(id(node), fname)] = i
         self._callees: dict[int, object] = {}
         self._attrs: dict[int, dict[str, list]] = {}  # class -> attribute -> [(stmt, value, method or class)]
+        self._foreign: tuple[set, bool] | None = None  # attribute names written where the flow does not look
 
     # -- names and scopes -------------------------------------------------------------------------------------
 
@@ -557,7 +559,10 @@ class Flow:
         return out
 
     def method(self, cls: ast.ClassDef, name: str) -> ast.AST | None:
-        """The def `name` on cls or its module bases (the last one in a class body wins)."""
+        """The def `name` on cls or its module bases (the last one in a class body wins); None when the name is
+        written where the flow does not follow it (`Cls.m = other`, setattr, __dict__)."""
+        if self._unseen(name):
+            return None
         for c in self._mro(cls):
             found = [st for st in c.body if isinstance(st, FUNCS) and st.name == name and self.live(st)]
             if found:
@@ -595,6 +600,10 @@ class Flow:
                             for tt, val in pairs:
                                 if isinstance(tt, ast.Attribute) and isinstance(tt.value, ast.Name) and tt.value.id == me:
                                     out.setdefault(tt.attr, []).append((st, val, m))
+                    if isinstance(st, ast.Expr) and self.live(st) and _setattr_on(st.value, me) is not None:
+                        name = _setattr_on(st.value, me)
+                        if isinstance(name, str):
+                            out.setdefault(name, []).append((st, st.value.args[2], m))
                     todo.extend(ast.iter_child_nodes(st))
         self._attrs[id(cls)] = out
         return out
@@ -604,6 +613,8 @@ class Flow:
         def), or the values its class's methods assign to it (see the module docstring); None otherwise."""
         n = v.node
         if depth >= self.max_depth - 1:
+            return None
+        if self._unseen(n.attr):
             return None
         classes = self._receiver_classes(Value(n.value, v.scope, v.env, v.at, v.via), depth)
         res: list[Value] = []
@@ -620,6 +631,46 @@ class Flow:
                 res.append(Value(val, where if isinstance(where, FUNCS) else self.scope_of(where),
                                  v.env if where is v.scope else {}, st, v.via))
         return res or None
+
+    def _unseen(self, attr: str) -> bool:
+        """Whether attribute `attr` may be written where _attr_writes does not look: `obj.attr = v` (or del, or
+        augmented) anywhere but directly in a method through its own `self`, `setattr`/`delattr` naming it, and
+        for every name, a setattr/delattr with a computed name or any use of `__dict__` or `vars()`. Such an
+        attribute, or method, is opaque: a hidden write must not leave a visible one standing."""
+        if self._foreign is None:
+            names, wildcard = set(), False
+            for n in ast.walk(self.tree):
+                targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else \
+                    [n.target] if isinstance(n, (ast.AnnAssign, ast.AugAssign)) else []
+                for t in targets:
+                    for a in (ast.walk(t) if isinstance(t, (ast.Tuple, ast.List)) else [t]):
+                        if isinstance(a, ast.Attribute) and not self._own_self_write(a, n):
+                            names.add(a.attr)
+                if isinstance(n, ast.Attribute) and n.attr == "__dict__":
+                    wildcard = True
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                    if n.func.id == "vars":
+                        wildcard = True
+                    elif n.func.id in ("setattr", "delattr"):
+                        key = n.args[1] if len(n.args) > 1 else None
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            st = self._statement(n)
+                            if n.func.id == "delattr" or not (isinstance(st, ast.Expr) and st.value is n and
+                                                              self._own_self_write(n.args[0], st)):
+                                names.add(key.value)
+                        else:
+                            wildcard = True
+            self._foreign = (names, wildcard)
+        names, wildcard = self._foreign
+        return wildcard or attr in names
+
+    def _own_self_write(self, target, stmt) -> bool:
+        """Whether `self.x` (target, or setattr's object) is written directly in a method through that method's
+        own first parameter, where _attr_writes sees it."""
+        recv = target.value if isinstance(target, ast.Attribute) else target
+        m = self.scope_of(stmt)
+        return isinstance(recv, ast.Name) and isinstance(m, FUNCS) and isinstance(self.scope_of(m), ast.ClassDef) \
+            and recv.id == _first_param(m) and not _decorated(m, "staticmethod")
 
     def _enclosing_method(self, scope, cls: ast.ClassDef):
         s = scope
@@ -643,7 +694,7 @@ class Flow:
         for st, val, where in writes:
             if where is m and self.live(st):
                 events.append((st, [(st, val, where)], not self._conditional(st, m, at)))
-        for n in ast.walk(m):
+        for n in _walk_scope(m):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) \
                     and n.func.value.id == me and self.live(self._statement(n)):
                 f = self.method(cls, n.func.attr)
@@ -1093,6 +1144,26 @@ def _first_param(fn) -> str | None:
     a = getattr(fn, "args", None)
     ps = list(getattr(a, "posonlyargs", [])) + list(getattr(a, "args", [])) if isinstance(a, ast.arguments) else []
     return ps[0].arg if ps else None
+
+
+def _setattr_on(call, me: str | None):
+    """For `setattr(me, key, value)`: the key's string, or True when the key is computed; else None."""
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "setattr"
+            and len(call.args) == 3 and isinstance(call.args[0], ast.Name) and call.args[0].id == me):
+        return None
+    key = call.args[1]
+    return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else True
+
+
+def _walk_scope(fn) -> Iterator[ast.AST]:
+    """The nodes of fn's own body, not those of defs, lambdas or classes nested in it."""
+    todo = list(ast.iter_child_nodes(fn))
+    while todo:
+        n = todo.pop()
+        if isinstance(n, SCOPES):
+            continue
+        yield n
+        todo.extend(ast.iter_child_nodes(n))
 
 
 def _decorated(fn, name: str) -> bool:
