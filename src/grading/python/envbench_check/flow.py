@@ -30,8 +30,20 @@ What is followed:
     return also yields `None`, so a caller can insist on every outcome (`via` groups them).
   - `functools.partial(f, ...)` (or `partial` imported by name), nested partials merged.
   - dicts: literals (`**` spreads included), `dict(...)`, `kw.update({...})`, `kw.update(k=v)`, `kw[k] = v`,
-    `kw |= {...}`, `del kw[k]`, `kw.pop(k)`, in order; a write in a branch adds a possibility, one in
-    straight-line code replaces; within a scope, names that alias one dict (`a = kw`) share its writes.
+    `kw |= {...}`, `del kw[k]`, `kw.pop(k)`, `kw.setdefault(k, v)`, `kw.clear()`, in order and wherever they
+    stand (`_ = kw.pop(k)` too); a write in a branch, a loop, a comprehension or after `and`/`or` adds a
+    possibility, one in straight-line code replaces; within a scope, names that alias one dict (`a = kw`,
+    `(a := kw)`) share its writes. A call of one of the module's functions replays, where it is made, what
+    that function does to the dict, whether it is handed the dict (`patch(kw)`) or uses its name freely (a
+    module-level dict, a closure's), through the functions it calls in turn; a class body counts where the
+    class is defined, a default argument where its def runs. Every other use that could change the dict
+    leaves each of its keys unknown (`...`) from there on: a method or function outside the module
+    (`kw.__setitem__`, `operator.setitem(kw, ...)`), a computed key, the dict stored in a container or an
+    attribute, a module-level dict handed out by `return`, a function that writes it handed on rather than
+    called (a callback, a thread, a decorator that is not a plain wrapper), `globals()`, `locals()`,
+    `eval`, `exec`, a computed `getattr`, the module reached as an object (`__main__.kw`), and, anywhere in
+    the module, frame or garbage-collector introspection. Reads (`kw[k]`, `kw.get`, `in`, `len`, `print`,
+    logging, `json.dumps`, iteration, `**kw`, `dict(kw)`, `other.update(kw)`) leave it as it is.
   - `a if c else b` and `a or b`: both.
   - classes of the module: `self.m(...)` and `obj.m(...)` (obj built as `Cls(...)` in the module, or a
     parameter bound to one) call the method found on the class or its bases in the module, `self` inside it
@@ -48,7 +60,8 @@ Limits: depth (`max_depth`, default 6) bounds every chain, and recursion ends th
 steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a module, after which `flow.exhausted` is true and answers are opaque; attributes of
 objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace) are not followed; an
 attribute or method also written from outside its class's methods (`obj.x = v`, `Cls.m = f`, `setattr`,
-`__dict__`, `vars()`) is opaque rather than taken from the writes the flow sees; aliases of a dict across scopes or through containers are not followed; a name
+`__dict__`, `vars()`) is opaque rather than taken from the writes the flow sees; a dict held in an attribute
+(`self.kw = {...}`, then `**self.kw`) is not followed, nor a dict reached through a container; a name
 assigned in a loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
 
@@ -64,6 +77,28 @@ BRANCHING = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.If
     ((ast.match_case,) if hasattr(ast, "match_case") else ())
 TERMINAL = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 PARTIAL = "functools.partial"
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# a dict's methods and the calls given a dict that cannot change it
+DICT_READS = frozenset({"get", "keys", "values", "items", "copy", "__contains__", "__len__", "__getitem__",
+                        "__iter__", "__repr__", "__str__", "__format__", "__eq__", "__ne__", "__or__", "__ror__",
+                        "__reversed__", "__sizeof__"})
+PURE_BUILTINS = frozenset({"print", "len", "str", "repr", "ascii", "bool", "list", "tuple", "sorted", "set",
+                           "frozenset", "dict", "isinstance", "id", "type", "hash", "format", "iter", "any", "all",
+                           "enumerate", "zip", "reversed", "min", "max"})
+PURE_CALLS = frozenset({"json.dumps", "json.dump", "pprint.pprint", "pprint.pformat", "copy.copy", "copy.deepcopy",
+                        "logging.debug", "logging.info", "logging.warning", "logging.error", "logging.critical",
+                        "logging.exception", "logging.log"})
+# decorators that only wrap a function, to run when it is called: its calls are where its writes happen
+PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod", "property", "torch.no_grad", "torch.inference_mode",
+                              "torch.enable_grad", "functools.wraps", "functools.lru_cache", "functools.cache",
+                              "contextlib.contextmanager",
+                              "torch.distributed.elastic.multiprocessing.errors.record"})
+# calls that reach a dict by a name the flow does not see, and what reaches any object of a run
+REFLECTION = frozenset({"globals", "locals", "vars", "eval", "exec", "compile", "__import__", "getattr", "setattr",
+                        "delattr", "hasattr"})
+INTROSPECTION = frozenset({"_getframe", "currentframe", "f_locals", "f_globals", "f_back", "gi_frame", "tb_frame",
+                           "get_referrers", "get_objects", "modules"})
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 _MISSING = object()
 
 
@@ -108,6 +143,9 @@ class Flow:
         self._writes: dict[int, dict[str, list]] = {}
         self._live: dict[int, bool] = {}
         self._events: dict[tuple, list] = {}
+        self._defs: dict[int, dict] = {}  # scope -> its defs by name
+        self._building = 0  # how deep _dict_events calls nest
+        self._introspection: bool | None = None  # whether the module reaches objects through frames or gc
         self._slots: dict[int, tuple] = {}  # statement -> (parent, block field, index)
         self._first_terminal: dict[tuple, int] = {}
         for node in ast.walk(tree):
@@ -151,11 +189,14 @@ class Flow:
         """The def `name` refers to from `scope`: a def nested in an enclosing function, else a top-level one."""
         s = scope
         for _ in range(50):
-            body = self.tree.body if s is None else getattr(s, "body", [])
-            if isinstance(body, list):
-                found = [st for st in body if isinstance(st, FUNCS) and st.name == name]
-                if found:
-                    return found[-1]
+            key = id(s) if s is not None else 0
+            defs = self._defs.get(key)
+            if defs is None:
+                body = self.tree.body if s is None else getattr(s, "body", [])
+                defs = {st.name: st for st in body if isinstance(st, FUNCS)} if isinstance(body, list) else {}
+                self._defs[key] = defs  # a later def of the same name wins, as the last binding would
+            if name in defs:
+                return defs[name]
             if s is None:
                 return None
             s = self.scope_of(s)
@@ -225,16 +266,33 @@ class Flow:
         return out
 
     def _conditional(self, node, scope, at) -> bool:
-        """Whether node, inside scope, sits in a branch or loop that does not also hold `at`."""
+        """Whether node, inside scope, sits in a branch or loop that does not also hold `at`: a branch's or
+        loop's body, not its test or (for `for`) its iterable, which always run; an operand of `and`/`or` after
+        the first; a comprehension's element, condition or any iterable but the first."""
         at_anc = {id(a) for a in self._ancestors(at)} if at is not None else set()
+        child = node
         for a in self._ancestors(node):
             if a is scope or (scope is None and a is self.tree):
                 return False
-            if isinstance(a, BRANCHING) and id(a) not in at_anc:
-                return True
-            if isinstance(a, ast.Try) and id(a) not in at_anc and any(node is s or self._inside(node, s) for s in a.orelse):
-                return True
+            if id(a) not in at_anc:
+                always = isinstance(a, (ast.If, ast.While, ast.IfExp)) and child is a.test or \
+                    isinstance(a, (ast.For, ast.AsyncFor)) and child is a.iter
+                if isinstance(a, BRANCHING) and not always:
+                    return True
+                if isinstance(a, ast.BoolOp) and child is not a.values[0]:
+                    return True
+                if isinstance(a, ast.comprehension) and not (child is a.iter and self._first_generator(a)):
+                    return True
+                if isinstance(a, COMPREHENSIONS) and not isinstance(child, ast.comprehension):
+                    return True
+                if isinstance(a, ast.Try) and any(node is s or self._inside(node, s) for s in a.orelse):
+                    return True
+            child = a
         return False
+
+    def _first_generator(self, g) -> bool:
+        p = self.parents.get(id(g))
+        return isinstance(p, COMPREHENSIONS) and p.generators[0] is g
 
     def _inside(self, node, container) -> bool:
         return any(a is container for a in self._ancestors(node))
@@ -874,29 +932,26 @@ class Flow:
             return {}
         n = d.node
         if isinstance(n, ast.Name):
-            resolved = None
-            if n.id in d.env:
-                resolved = d.env[n.id]
-            if resolved is None:
-                s = d.scope
-                writes = self._scope_writes(s).get(n.id) if not isinstance(s, ast.Lambda) else None
-                if not writes and s is not None and n.id in _params(s):
-                    resolved = self._callers_args(s, n.id, depth)
-                elif not writes:  # bound in an enclosing scope or the module: all its writes there count
-                    outer = self._name_scope(n.id, self.scope_of(s)) if s is not None else None
-                    if s is None or outer is s:
-                        return {}
-                    if outer is not None and n.id in _params(outer):
-                        resolved = self._callers_args(outer, n.id, depth)
-                    else:
-                        return self._dict_by_writes(Value(n, outer, {}, None, d.via), depth)
-            if resolved is not None:
-                merged: dict[str, list] = {}
+            def merged(resolved) -> dict[str, list]:
+                out: dict[str, list] = {}
                 for r in resolved:
                     for k, vs in self.dict_items(r, depth + 1).items():
-                        merged.setdefault(k, []).extend(vs)
-                return merged
-            return self._dict_by_writes(d, depth)
+                        out.setdefault(k, []).extend(vs)
+                return out
+            s = d.scope
+            if n.id in d.env:  # a parameter bound at the call site, then what the function does to it
+                return self._dict_by_writes(d, depth, base=merged(d.env[n.id]))
+            writes = self._scope_writes(s).get(n.id) if not isinstance(s, ast.Lambda) else None
+            if writes:
+                return self._dict_by_writes(d, depth)
+            if s is not None and n.id in _params(s):
+                return self._dict_by_writes(d, depth, base=merged(self._callers_args(s, n.id, depth)))
+            # bound in an enclosing scope or the module: all its events there count, then this scope's own
+            outer = self._name_scope(n.id, self.scope_of(s)) if s is not None else None
+            if s is None or outer is s:
+                return {}
+            base = merged(self._callers_args(outer, n.id, depth)) if outer is not None and n.id in _params(outer) else None
+            return self._dict_by_writes(d, depth, base=base, outer=outer)
         if isinstance(n, ast.Dict):
             items: dict[str, list] = {}
             for k, val in zip(n.keys, n.values):
@@ -939,68 +994,150 @@ class Flow:
             return merged
         return {}
 
-    def _dict_by_writes(self, d: Value, depth: int) -> dict[str, list]:
-        """Replays, in order, the statements of d's scope that build or change the dict named d.node.id
-        before d.at: assignments reset it, item writes and update() set keys, del and pop() remove them.
-        Aliases in the scope (`a = kw`, `kw = a`) share one dict: a write through any name that holds the same
-        dict at that point is a write to it, and rebinding a name to something else ends its share."""
+    def _dict_by_writes(self, d: Value, depth: int, base: dict | None = None, outer=_MISSING) -> dict[str, list]:
+        """Replays, in order, what changes the dict named d.node.id before d.at: assignments reset it, item
+        writes and update() set keys, del and pop() remove them, a call of one of the module's functions that
+        writes it (given the dict as an argument, or using it as a free name) replays that function's writes
+        there, and any other use that could change it (a method or function the flow does not know, the dict
+        stored in a container or attribute) leaves every key unknown from there on. `base` is what the dict held
+        on entry (a parameter's arguments). With `outer` (the scope that binds the name, None for the module),
+        d is read inside a function that uses the name freely: every event of that scope comes first, then the
+        reading function's own before d.at.
+        Aliases in a scope (`a = kw`, `kw = a`, `(a := kw)`) share one dict: a write through any name that holds
+        the same dict at that point is a write to it, and rebinding a name to something else ends its share."""
         name, scope = d.node.id, d.scope
-        at = d.at  # None: every write in the scope (a dict used from inside a function the scope defines)
-        end = (1 << 30, 0)
-        group = self._alias_group(scope, name)
-        events = sorted(((n, ev, g) for g in group for n, ev in self._dict_events(scope, g)
-                         if _pos(n) < (_pos(at) if at is not None else end) and self.live(n)),
-                        key=lambda e: _pos(e[0]))
+        segments = []
+        if outer is not _MISSING:
+            segments.append((outer, self._alias_group(outer, name), None, scope))
+        segments.append((scope, self._alias_group(scope, name), d.at, None))
+        group = set().union(*(g for _s, g, _a, _k in segments))
         holds: dict[str, int] = {}  # name -> the dict (an index into states) it holds
         states: list[dict[str, list]] = []
+        if base is not None:
+            holds[name] = 0
+            states.append({k: list(vs) for k, vs in base.items()})
         shaky: set[str] = set()  # names that hold their dict only on some paths: their writes add, never replace
-        for node, (kind, payload), who in events:
-            cond = self._conditional(node, scope, at) or who in shaky
-            sub = lambda e: Value(e, scope, d.env, node, d.via)  # noqa: E731
-            if kind == "reset" and isinstance(payload, ast.Name) and payload.id in group and payload.id in holds:
-                if cond and who in holds:
-                    shaky.add(who)  # `if c: a = kw`: a holds kw's dict, or its own
-                    continue
-                holds[who] = holds[payload.id]
-                if cond:
-                    shaky.add(who)
-                else:
-                    shaky.discard(who)
-                continue
-            if kind == "reset":
-                new = self.dict_items(sub(payload), depth + 1)
-                if cond and who in holds:
-                    state = states[holds[who]]
-                    for k, vs in new.items():
-                        state.setdefault(k, []).extend(vs)
-                else:
-                    holds[who] = len(states)
-                    states.append({k: list(vs) for k, vs in new.items()})
-                    shaky.discard(who)
-                continue
-            if who not in holds:
-                holds[who] = len(states)
-                states.append({})
-            state = states[holds[who]]
-            if kind == "update":
-                new = {}
-                for p in payload:
-                    if isinstance(p, tuple):
-                        new[p[0]] = [sub(p[1])]
+        for seg_scope, seg_group, at, skip in segments:
+            for node, kind, payload, who, cond, ev_scope in self._replayed(seg_scope, seg_group, at, skip, d.via, depth):
+                cond = cond or who in shaky
+                sub = lambda e, s=ev_scope: Value(e, s, d.env if s is scope else {}, node, d.via)  # noqa: E731
+                if kind == "reset" and isinstance(payload, ast.Name) and payload.id in group and payload.id in holds:
+                    if cond and who in holds:
+                        shaky.add(who)  # `if c: a = kw`: a holds kw's dict, or its own
+                        continue
+                    holds[who] = holds[payload.id]
+                    if cond:
+                        shaky.add(who)
                     else:
-                        new.update(self.dict_items(sub(p), depth + 1))
-                for k, vs in new.items():
-                    state[k] = (state.get(k, []) + vs) if cond else list(vs)
-            elif kind == "set":
-                k, e = payload
-                state[k] = (state.get(k, []) + [sub(e)]) if cond else [sub(e)]
-            elif kind == "del" and not cond:
-                state.pop(payload, None)
-        return states[holds[name]] if name in holds else {}
+                        shaky.discard(who)
+                    continue
+                if kind == "reset":
+                    new = self.dict_items(sub(payload), depth + 1) if payload is not None else {}
+                    if cond and who in holds:
+                        state = states[holds[who]]
+                        for k, vs in new.items():
+                            state.setdefault(k, []).extend(vs)
+                    else:
+                        holds[who] = len(states)
+                        states.append({k: list(vs) for k, vs in new.items()})
+                        shaky.discard(who)
+                    continue
+                if who not in holds:
+                    holds[who] = len(states)
+                    states.append({})
+                state = states[holds[who]]
+                if kind == "update":
+                    new = {}
+                    for p in payload:
+                        if isinstance(p, tuple):
+                            new[p[0]] = [sub(p[1])]
+                        else:
+                            new.update(self.dict_items(sub(p), depth + 1))
+                    for k, vs in new.items():
+                        state[k] = (state.get(k, []) + vs) if cond else list(vs)
+                elif kind == "set":
+                    k, e = payload
+                    state[k] = (state.get(k, []) + [sub(e)]) if cond else [sub(e)]
+                elif kind == "fill":  # setdefault: only a missing key gets the value
+                    k, e = payload
+                    if k not in state:
+                        state[k] = [sub(e)]
+                elif kind == "del" and not cond:
+                    state.pop(payload, None)
+                elif kind == "clear" and not cond:
+                    state.clear()
+                elif kind == "unknown":  # anything may have happened to the dict here
+                    unknown = Value(_unknown_at(node), ev_scope, {}, node, d.via)
+                    for k in list(state):
+                        state[k] = (state[k] + [unknown]) if cond else [unknown]
+        out = states[holds[name]] if name in holds else {}
+        if self._introspects():  # frames and the garbage collector reach any dict, by no name the flow sees
+            unknown = Value(_unknown_at(d.node), scope, {}, d.node, d.via)
+            out = {k: [unknown] for k in out}
+        return out
+
+    def _introspects(self) -> bool:
+        if self._introspection is None:
+            self._introspection = any(
+                isinstance(n, ast.Attribute) and n.attr in INTROSPECTION or isinstance(n, ast.Name) and n.id in INTROSPECTION
+                or isinstance(n, (ast.Import, ast.ImportFrom)) and any(
+                    (a.name.split(".")[0] if isinstance(n, ast.Import) else (n.module or "").split(".")[0]) in ("gc", "ctypes", "inspect")
+                    for a in n.names)
+                for n in ast.walk(self.tree))
+        return self._introspection
+
+    def _replayed(self, scope, group: set, at, skip, via: tuple, depth: int) -> list:
+        """The events of `scope` (not nested scopes) on the dict held by the names of `group`, before `at`
+        (every one without it), live, in source order, with the writes of the module's functions a call there
+        makes expanded in place: [(node, kind, payload, name, conditional, scope the payload is evaluated in)].
+        A call of `skip` (the function being read from, replayed after its caller) is left out."""
+        end = _pos(at) if at is not None else (1 << 30, 0)
+        raw = sorted(((n, ev, g) for g in group for n, ev in self._dict_events(scope, g)
+                      if _pos(n) < end and self.live(n)), key=lambda e: _pos(e[0]))
+        out = []
+        for n, (kind, payload), who in raw:
+            cond = self._conditional(n, scope, at)
+            if kind != "call":
+                out.append((n, kind, payload, who, cond, scope))
+                continue
+            fn, inner = payload
+            if fn is skip:
+                continue
+            for k, p, c, s in self._called_writes(fn, inner, depth + 1, ()):
+                out.append((n, k, p, who, cond or c, s))
+        return out
+
+    def _called_writes(self, fn, name: str, depth: int, stack: tuple) -> list:
+        """What a run of fn does to the dict its name `name` holds on entry (a parameter, or a free name),
+        flattened through the calls it makes: [(kind, payload, conditional, scope)]. Rebinding the name inside
+        fn ends its share; past the depth limit, or in recursion, the dict is unknown."""
+        if depth > self.max_depth or fn in stack or self.spent():
+            return [("unknown", None, False, fn)]
+        group = self._alias_group(fn, name)
+        raw = sorted(((n, ev, g) for g in group for n, ev in self._dict_events(fn, g) if self.live(n)),
+                     key=lambda e: _pos(e[0]))
+        gone: set[str] = set()
+        shaky: set[str] = set()
+        out = []
+        for n, (kind, payload), who in raw:
+            if who in gone:
+                continue
+            cond = self._conditional(n, fn, None) or who in shaky
+            if kind == "reset":
+                if isinstance(payload, ast.Name) and payload.id in group:
+                    continue  # an alias of the same dict
+                (shaky if cond else gone).add(who)
+                continue
+            if kind == "call":
+                g, inner = payload
+                out.extend((k, p, cond or c, s) for k, p, c, s in self._called_writes(g, inner, depth + 1, stack + (fn,)))
+                continue
+            out.append((kind, payload, cond, fn))
+        return out
 
     def _alias_group(self, scope, name: str) -> set[str]:
-        """name and every name of the scope linked to it by plain `a = b` assignments, either way."""
-        writes = self._scope_writes(scope)
+        """name and every name of the scope linked to it by plain `a = b` (or `a := b`) assignments, either way."""
+        writes = self._scope_writes(scope) if not isinstance(scope, ast.Lambda) else {}
         links: dict[str, set] = {}
         for n, ws in writes.items():
             for _node, value, kind in ws:
@@ -1016,56 +1153,244 @@ class Flow:
         return group
 
     def _dict_events(self, scope, name: str) -> list:
-        """The statements of scope (not nested scopes) that build or change the dict `name`, in source order."""
+        """What the code of scope (not nested scopes) does to the dict `name` holds there, in source order:
+        [(node, (kind, payload))], kind one of reset, set, update, fill, del, clear, unknown, call (payload: the
+        module's function, and its name for the dict: a parameter given it, or the same free name)."""
         key = (id(scope) if scope is not None else 0, name)
         cached = self._events.get(key)
         if cached is not None:
             return cached
         root = self.tree if scope is None else scope
-        events, todo = [], list(ast.iter_child_nodes(root))
-        while todo:
-            n = todo.pop()
-            if isinstance(n, SCOPES):
-                continue
-            ev = self._dict_event(n, name)
-            if ev is not None:
-                events.append((n, ev))
-            todo.extend(ast.iter_child_nodes(n))
-        events.sort(key=lambda e: _pos(e[0]))
+        if self._building > self.max_depth:  # functions that reach functions that reach ...: unknown, uncached
+            return [(root, ("unknown", None))]
+        self._events[key] = []  # a cycle (a function reached again while its events are built) sees none
+        self._building += 1
+        try:
+            events = self._build_dict_events(scope, name, root)
+        finally:
+            self._building -= 1
         self._events[key] = events
         return events
 
-    @staticmethod
-    def _dict_event(n, name: str):
-        def is_name(e):
-            return isinstance(e, ast.Name) and e.id == name
+    def _build_dict_events(self, scope, name: str, root) -> list:
+        home = self._home(scope, name)
+        events = []
+        todo = list(ast.iter_child_nodes(root))
+        while todo:
+            n = todo.pop()
+            if self.spent():
+                events.append((n, ("unknown", None)))
+                break
+            if isinstance(n, SCOPES):
+                # evaluated here, when the def or class statement runs: decorators, defaults, bases
+                a = getattr(n, "args", None)
+                if isinstance(a, ast.arguments):
+                    todo.extend(list(a.defaults) + [x for x in a.kw_defaults if x is not None])
+                todo.extend(getattr(n, "decorator_list", []))
+                if isinstance(n, ast.ClassDef):
+                    todo.extend(list(n.bases) + [k.value for k in n.keywords])
+                    if self._free_writer(n, home, name):
+                        events.append((n, ("call", (n, name))))  # a class body runs where the class is defined
+                    if any(isinstance(m, FUNCS) and self._free_writer(m, home, name) for m in ast.walk(n) if m is not n):
+                        events.append((n, ("unknown", None)))  # a method: called in ways the flow may not see
+                elif isinstance(n, ast.Lambda):
+                    p = self.parents.get(id(n))
+                    if self._free_writer(n, home, name):
+                        events.append((n, ("call", (n, name))) if isinstance(p, ast.Call) and p.func is n
+                                      else (n, ("unknown", None)))  # kept or handed on: runs at any time
+                elif any(self._qualname_of_decorator(dec) not in PLAIN_DECORATORS for dec in n.decorator_list) and \
+                        self._free_writer(n, home, name):
+                    events.append((n, ("unknown", None)))  # a decorator may call it, or keep it to call later
+                continue
+            if isinstance(n, ast.Name) and n.id == name and not self._comprehension_bound(n, root):
+                ev = self._dict_use(n, scope, home, depth=0)
+                if ev is not None:
+                    events.append(ev)
+            elif isinstance(n, ast.Call):
+                fn = self._callee(Value(n, scope, {}, n))
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and self._free_writer(fn, home, name):
+                    events.append((n, ("call", (fn, name))))
+                elif self._reflective(n, scope, home, name):
+                    events.append((n, ("unknown", None)))  # globals()["kw"], eval("kw.clear()"), ...
+            elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and not self._called_here(n):
+                fn = self.function_def(n.id, scope)
+                if fn is not None and self._free_writer(fn, home, name):
+                    events.append((n, ("unknown", None)))  # handed on (a callback, a thread): runs at any time
+            elif isinstance(n, ast.Attribute) and home is None and not (isinstance(n.value, ast.Name) and n.value.id in ("self", "cls")):
+                fn = self.function_def(n.attr, None)
+                if n.attr == name or fn is not None and self._free_writer(fn, None, name):
+                    events.append((n, ("unknown", None)))  # the module reached as an object: sys.modules[...].kw
+            todo.extend(ast.iter_child_nodes(n))
+        events.sort(key=lambda e: _pos(e[0]))
+        return events
 
+    def _home(self, scope, name: str):
+        """The scope whose binding of `name` is the one scope sees."""
+        if scope is None or name in _params(scope) or (not isinstance(scope, ast.Lambda) and name in self._scope_writes(scope)):
+            return scope
+        return self._name_scope(name, self.scope_of(scope))
+
+    def _free_writer(self, fn, home, name: str) -> bool:
+        """Whether a run of fn (one of the module's functions) may change the dict `name` that scope `home`
+        binds, through the name used freely in fn (or in what fn calls)."""
+        if fn is home or self._home(fn, name) is not home:
+            return False
+        if any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in _walk_scope(fn)):
+            return True
+        return any(kind != "reset" or not isinstance(payload, ast.Name)
+                   for _n, (kind, payload) in self._dict_events(fn, name))
+
+    def _reflective(self, c: ast.Call, scope, home, name: str) -> bool:
+        """Whether a call may reach the dict `name` by a name computed at run time."""
+        f = c.func
+        if not (isinstance(f, ast.Name) and f.id in REFLECTION and self.function_def(f.id, scope) is None):
+            return False
+        if f.id in ("getattr", "setattr", "delattr", "hasattr"):
+            key = c.args[1] if len(c.args) > 1 else None
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return True  # getattr(module, computed)
+            fn = self.function_def(key.value, None)
+            return key.value == name or fn is not None and self._free_writer(fn, home, name)
+        if f.id == "vars" and len(c.args) == 1:
+            a = c.args[0]
+            return not isinstance(a, ast.Name) or a.id in self.aliases  # vars(args) is args' own __dict__
+        return True
+
+    def _qualname_of_decorator(self, dec) -> str | None:
+        f = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(f, ast.Name) and f.id in ("staticmethod", "classmethod", "property"):
+            return f.id
+        return self.qualname(f)
+
+    def _called_here(self, n) -> bool:
+        p = self.parents.get(id(n))
+        return isinstance(p, ast.Call) and p.func is n
+
+    def _comprehension_bound(self, n, root) -> bool:
+        """Whether the name n is a comprehension's own variable there (`[kw for kw in ds]`), not the scope's."""
+        for a in self._ancestors(n):
+            if a is root:
+                return False
+            if isinstance(a, COMPREHENSIONS) and any(
+                    isinstance(t, ast.Name) and t.id == n.id for g in a.generators for t in ast.walk(g.target)):
+                return True
+        return False
+
+    def _dict_use(self, n: ast.Name, scope, home, depth: int):
+        """The event one occurrence of the dict's name makes: (node, (kind, payload)), or None for a use that
+        cannot change the dict (a read, a `**` spread, a copy, an alias the group follows)."""
+        p = self.parents.get(id(n))
+        if isinstance(n.ctx, ast.Store):
+            if isinstance(p, ast.Assign) and n in p.targets or isinstance(p, ast.AnnAssign) and p.target is n:
+                return (p, ("reset", p.value)) if p.value is not None else None
+            if isinstance(p, ast.NamedExpr) and p.target is n:
+                return p, ("reset", p.value)
+            if isinstance(p, ast.AugAssign) and p.target is n:
+                return (p, ("update", [p.value])) if isinstance(p.op, ast.BitOr) else (p, ("reset", None))
+            return n, ("reset", None)  # a loop or with target, tuple unpacking: some other value
+        if isinstance(n.ctx, ast.Del):
+            return n, ("reset", None)
+        if isinstance(p, ast.Subscript) and p.value is n:
+            key = p.slice.value if isinstance(p.slice, ast.Constant) and isinstance(p.slice.value, str) else None
+            if isinstance(p.ctx, ast.Load):
+                return None
+            if key is None:
+                return p, ("unknown", None)
+            if isinstance(p.ctx, ast.Del):
+                return p, ("del", key)
+            gp = self.parents.get(id(p))
+            if isinstance(gp, ast.Assign) and p in gp.targets or isinstance(gp, ast.AnnAssign) and gp.value is not None:
+                return gp, ("set", (key, gp.value))
+            return p, ("set", (key, _unknown_at(p)))  # `kw[k] += 1`, a loop target
+        if isinstance(p, ast.Attribute) and p.value is n:
+            gp = self.parents.get(id(p))
+            if not (isinstance(gp, ast.Call) and gp.func is p):
+                return None if p.attr in DICT_READS else (p, ("unknown", None))
+            ev = self._dict_method(gp, p.attr)
+            return None if ev is None else (gp, ev)
+        if isinstance(p, ast.keyword):
+            return None if p.arg is None else self._dict_argument(self.parents.get(id(p)), n, scope, depth)
+        if isinstance(p, ast.Call):
+            return (p, ("unknown", None)) if p.func is n else self._dict_argument(p, n, scope, depth)
+        if isinstance(p, ast.Dict):
+            return None if any(k is None and v is n for k, v in zip(p.keys, p.values)) else (n, ("unknown", None))
+        if isinstance(p, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and p.value is n:
+            targets = p.targets if isinstance(p, ast.Assign) else [p.target]
+            return None if all(isinstance(t, ast.Name) for t in targets) else (n, ("unknown", None))
+        if isinstance(p, ast.AugAssign) and p.value is n:
+            return None  # `other |= kw` copies its items
+        if isinstance(p, (ast.Compare, ast.UnaryOp, ast.FormattedValue, ast.Expr, ast.Starred, ast.BinOp, ast.Assert)):
+            return None
+        if isinstance(p, (ast.If, ast.While, ast.IfExp)) and p.test is n or \
+                isinstance(p, (ast.For, ast.AsyncFor, ast.comprehension)) and p.iter is n:
+            return None
+        if isinstance(p, ast.BoolOp) and self._only_tested(p):
+            return None
+        if isinstance(p, ast.Return) and home is scope and scope is not None:
+            return None  # the function's own dict, handed back as it ends
+        return n, ("unknown", None)
+
+    def _only_tested(self, b) -> bool:
+        """Whether a BoolOp's value is only tested for truth (`if kw and x:`), never passed on."""
+        while True:
+            p = self.parents.get(id(b))
+            if isinstance(p, ast.BoolOp):
+                b = p
+                continue
+            return isinstance(p, (ast.UnaryOp, ast.Assert)) or isinstance(p, (ast.If, ast.While, ast.IfExp)) and p.test is b
+
+    @staticmethod
+    def _dict_method(c: ast.Call, meth: str):
         def key_of(s):
             return s.value if isinstance(s, ast.Constant) and isinstance(s.value, str) else None
-        if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None:
-            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            for t in targets:
-                if is_name(t):
-                    return ("reset", n.value)
-                if isinstance(t, ast.Subscript) and is_name(t.value) and key_of(t.slice) is not None:
-                    return ("set", (key_of(t.slice), n.value))
-        if isinstance(n, ast.AugAssign) and is_name(n.target) and isinstance(n.op, ast.BitOr):
-            return ("update", [n.value])
-        if isinstance(n, ast.Delete):
-            for t in n.targets:
-                if isinstance(t, ast.Subscript) and is_name(t.value) and key_of(t.slice) is not None:
-                    return ("del", key_of(t.slice))
-        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) and \
-                is_name(n.value.func.value):
-            c, meth = n.value, n.value.func.attr
-            if meth == "update":
-                return ("update", list(c.args[:1]) + [(k.arg, k.value) for k in c.keywords if k.arg] +
-                        [k.value for k in c.keywords if k.arg is None])
-            if meth in ("pop", "popitem", "clear") and (meth != "pop" or (c.args and key_of(c.args[0]) is not None)):
-                return ("del", key_of(c.args[0])) if meth == "pop" else ("reset", ast.Dict(keys=[], values=[]))
-            if meth == "setdefault" and len(c.args) == 2 and key_of(c.args[0]) is not None:
-                return ("update", [])  # only fills a missing key: never replaces what is there
-        return None
+        if meth == "update" and len(c.args) <= 1:
+            return ("update", list(c.args) + [(k.arg, k.value) for k in c.keywords if k.arg] +
+                    [k.value for k in c.keywords if k.arg is None])
+        if meth == "pop" and c.args and key_of(c.args[0]) is not None:
+            return ("del", key_of(c.args[0]))
+        if meth == "clear" and not c.args:
+            return ("clear", None)
+        if meth == "setdefault" and c.args and key_of(c.args[0]) is not None:
+            return ("fill", (key_of(c.args[0]), c.args[1] if len(c.args) > 1 else ast.Constant(value=None)))
+        if meth in DICT_READS:
+            return None
+        return ("unknown", None)
+
+    def _dict_argument(self, call, n, scope, depth: int):
+        """The event of handing the dict to a call as an argument (not as `**kw`)."""
+        if not isinstance(call, ast.Call):
+            return n, ("unknown", None)
+        v = Value(call, scope, {}, call)
+        fn = self._callee(v)
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            env = self.bind(v, fn, depth)
+            params = [p for p, vs in env.items() if any(x.node is n for x in vs)]
+            if not params:
+                return call, ("unknown", None)  # into *args or **kwargs: held in a container there
+            if isinstance(fn, ast.Lambda):
+                return None if not any(self._dict_events(fn, p) for p in params) else (call, ("unknown", None))
+            writes = [p for p in params if self._called_writes(fn, p, depth + 1, ())]
+            return (call, ("call", (fn, writes[0]))) if len(writes) == 1 else \
+                (None if not writes else (call, ("unknown", None)))
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in PURE_BUILTINS and self.function_def(f.id, scope) is None and \
+                not self._defines_class(f.id):
+            return None
+        if self.qualname(f) in PURE_CALLS:
+            return None
+        if isinstance(f, ast.Attribute) and f.attr in LOG_METHODS and not self._defines_method(f.attr):
+            return None  # logger.info("%s", kw)
+        if isinstance(f, ast.Attribute) and f.attr == "update" and len(call.args) == 1 and call.args[0] is n and \
+                not call.keywords and not self._defines_method("update"):
+            return None  # other.update(kw) copies its items (dict.update(kw, k=v), its first argument changed, does not)
+        return call, ("unknown", None)
+
+    def _defines_class(self, name: str) -> bool:
+        return any(isinstance(n, ast.ClassDef) and n.name == name for n in ast.walk(self.tree))
+
+    def _defines_method(self, name: str) -> bool:
+        return any(isinstance(n, ast.ClassDef) and any(isinstance(s, FUNCS) and s.name == name for s in n.body)
+                   for n in ast.walk(self.tree))
 
     # -- calls a run executes ------------------------------------------------------------------------------------
 
@@ -1168,6 +1493,12 @@ def _walk_scope(fn) -> Iterator[ast.AST]:
 
 def _decorated(fn, name: str) -> bool:
     return any(isinstance(d, ast.Name) and d.id == name for d in getattr(fn, "decorator_list", []))
+
+
+def _unknown_at(node) -> ast.AST:
+    """A stand-in for a value the flow cannot know (`...`), placed where it arises."""
+    u = ast.Constant(value=Ellipsis)
+    return ast.copy_location(u, node) if hasattr(node, "lineno") else u
 
 
 def _pos(node) -> tuple[int, int]:
