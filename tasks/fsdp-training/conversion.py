@@ -394,9 +394,10 @@ def check_fsdp_lambda(src: Source) -> tuple[dict, object]:
         return _fail(name, "no FullyShardedDataParallel(...) call in code the script runs"), None
     for c in calls:
         policy = _kw(c, "auto_wrap_policy")
-        if policy is None:
+        if policy is None and not any(k.arg is None for k in c.keywords):
             continue
-        found = _lambda_fn_of_policy(src, policy) or _policy_via_flow(src, c)
+        # given directly, or as the "auto_wrap_policy" key of a **kwargs dict as it stands at the call
+        found = (policy is not None and _lambda_fn_of_policy(src, policy)) or _policy_via_flow(src, c)
         if found:
             return _ok(name, f"{_line(c)} with {found[1]}"), found[0]
     with_policy = [c for c in calls if _kw(c, "auto_wrap_policy") is not None]

@@ -27,11 +27,13 @@ const CHEATS: Record<string, string[]> = {
   'built_but_unused.py': ['fsdp_lambda_auto_wrap', 'wrap_criteria', 'distributed_sampler', 'set_epoch_in_loop', 'static_score'],
   // The Trainer-class idioms (methods through self, attributes) used to hide misses.
   'trainer_hides_misses.py': ['fsdp_lambda_auto_wrap', 'wrap_criteria', 'distributed_sampler', 'set_epoch_in_loop', 'static_score'],
+  // Writes to the kwargs dicts where a flow reading only `kw[k] = v` and `kw.update()` statements does not look.
+  'dict_writes_hide_misses.py': ['fsdp_lambda_auto_wrap', 'wrap_criteria', 'distributed_sampler', 'static_score'],
   // A main block behind a flag that is always False: the constant folding (envbench_check.constants) makes all of it dead.
   'main_never_runs.py': ['nccl_init', 'local_rank_from_env', 'fsdp_lambda_auto_wrap', 'distributed_sampler', 'set_epoch_in_loop', 'optimizer_after_fsdp', 'rank0_state_dict_save', 'destroy_process_group', 'static_score'],
 };
 // Correct conversions written the way real codebases write them; each must pass every static check.
-const CORRECT = ['helper_functions.py', 'pytorch_examples_style.py', 'fsdp_tutorial_style.py', 'oss_recipes_style.py', 'ddp_tutorial_trainer_style.py'];
+const CORRECT = ['helper_functions.py', 'pytorch_examples_style.py', 'fsdp_tutorial_style.py', 'oss_recipes_style.py', 'ddp_tutorial_trainer_style.py', 'fsdp_kwargs_dict_style.py'];
 const VALID = [...CORRECT, 'single_miss_global_rank.py'];
 
 const byName = (g: Grade) => new Map(g.checks.map((c) => [c.name, c]));

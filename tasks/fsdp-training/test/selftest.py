@@ -149,6 +149,15 @@ CASES = [
     # A kwargs dict written through an alias.
     ("distributed_sampler", "def main():\n    train_kwargs = {'batch_size': 8}\n    kw = train_kwargs\n    kw['sampler'] = DistributedSampler(ds)\n    DataLoader(ds, **train_kwargs)\nmain()\n", True),
     ("distributed_sampler", "def main():\n    train_kwargs = {'sampler': DistributedSampler(ds)}\n    cuda = train_kwargs\n    cuda['sampler'] = None\n    DataLoader(ds, **train_kwargs)\nmain()\n", False),
+    # writes to the kwargs dict out of a statement-only flow's sight, and the helpers that legitimately fill it
+    ("distributed_sampler", "def finalize(kw):\n    kw['sampler'] = None\nkw = {'sampler': DistributedSampler(ds)}\nfinalize(kw)\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\n_ = kw.pop('sampler', None)\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\nkw.__setitem__('sampler', None)\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\nglobals()['kw']['sampler'] = None\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "kw = {'sampler': DistributedSampler(ds)}\ndef reset():\n    kw.clear()\nreset()\ndl = DataLoader(ds, **kw)\n", False),
+    ("distributed_sampler", "def add_sampler(kw, ds):\n    kw['sampler'] = DistributedSampler(ds)\nkw = {'batch_size': 8}\nadd_sampler(kw, ds)\ndl = DataLoader(ds, **kw)\n", True),
+    ("fsdp_lambda_auto_wrap", "fsdp_kwargs = {'auto_wrap_policy': functools.partial(lambda_auto_wrap_policy, lambda_fn=f)}\nmodel = FSDP(model, **fsdp_kwargs)\n", True),
+    ("fsdp_lambda_auto_wrap", "fsdp_kwargs = {'auto_wrap_policy': functools.partial(lambda_auto_wrap_policy, lambda_fn=f)}\n_ = fsdp_kwargs.pop('auto_wrap_policy')\nmodel = FSDP(model, **fsdp_kwargs)\n", False),
     # Classes: methods through self and instances, attributes the methods assign.
     ("set_epoch_in_loop", "class Trainer:\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n    def _run_epoch(self, epoch):\n        self.sampler.set_epoch(epoch)\n    def train(self, n):\n        for epoch in range(n):\n            self._run_epoch(epoch)\nTrainer(ds).train(3)\n", True),
     ("set_epoch_in_loop", "class Trainer:\n    def __init__(self, ds):\n        self.sampler = DistributedSampler(ds)\n    def step(self, epoch):\n        self.sampler.set_epoch(epoch)\nt = Trainer(ds)\nfor epoch in range(3):\n    t.step(epoch)\n", True),
@@ -312,6 +321,7 @@ SUBMISSIONS = {
     "test/valid_submissions/fsdp_tutorial_style.py": (True, []),
     "test/valid_submissions/oss_recipes_style.py": (True, []),
     "test/valid_submissions/ddp_tutorial_trainer_style.py": (True, []),
+    "test/valid_submissions/fsdp_kwargs_dict_style.py": (True, []),
     "starter.py": (False, ["static_score", "nccl_init"]),
     "test/submissions/transformer_policy.py": (False, ["no_transformer_auto_wrap_policy", "static_score"]),
     "test/submissions/naive_conversion.py": (False, ["optimizer_after_fsdp", "local_rank_from_env", "static_score"]),
@@ -326,6 +336,8 @@ SUBMISSIONS = {
                                                      "set_epoch_in_loop", "static_score"]),
     "test/submissions/trainer_hides_misses.py": (False, ["fsdp_lambda_auto_wrap", "wrap_criteria", "distributed_sampler",
                                                         "set_epoch_in_loop", "static_score"]),
+    "test/submissions/dict_writes_hide_misses.py": (False, ["fsdp_lambda_auto_wrap", "wrap_criteria", "distributed_sampler",
+                                                           "static_score"]),
     "test/submissions/main_never_runs.py": (False, ["nccl_init", "local_rank_from_env", "fsdp_lambda_auto_wrap",
                                                     "distributed_sampler", "set_epoch_in_loop", "optimizer_after_fsdp",
                                                     "rank0_state_dict_save", "destroy_process_group", "static_score"]),
