@@ -42,8 +42,11 @@ What is followed:
     attribute, a module-level dict handed out by `return`, a function that writes it handed on rather than
     called (a callback, a thread, a decorator that is not a plain wrapper), `globals()`, `locals()`,
     `eval`, `exec`, a computed `getattr`, the module reached as an object (`__main__.kw`), and, anywhere in
-    the module, frame or garbage-collector introspection. Reads (`kw[k]`, `kw.get`, `in`, `len`, `print`,
-    logging, `json.dumps`, iteration, `**kw`, `dict(kw)`, `other.update(kw)`) leave it as it is.
+    the module, frame or garbage-collector introspection, a helper that returns the dict it was handed unless
+    its result is dropped or bound back (`kw = fill(kw)`). Merging in keys the flow cannot name (pairs, a
+    comprehension, a computed key, a dict built outside the module) makes every key already set unknown;
+    a key set after that is known again. Reads (`kw[k]`, `kw.get`, `in`, `len`, `print`, logging,
+    `json.dumps`, iteration, `**kw`, `dict(kw)`, `kw.copy()`, `other.update(kw)`) leave it as it is.
   - `a if c else b` and `a or b`: both.
   - classes of the module: `self.m(...)` and `obj.m(...)` (obj built as `Cls(...)` in the module, or a
     parameter bound to one) call the method found on the class or its bases in the module, `self` inside it
@@ -100,6 +103,7 @@ INTROSPECTION = frozenset({"_getframe", "currentframe", "f_locals", "f_globals",
                            "get_referrers", "get_objects", "modules"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 _MISSING = object()
+UNKNOWN_KEYS = "\0unknown keys"  # in a dict state: keys the flow cannot name, holding values it cannot know
 
 
 @dataclass(eq=False)
@@ -882,7 +886,7 @@ class Flow:
         for k in n.keywords:
             if k.arg is None:
                 for key, vals in self.dict_items(Value(k.value, v.scope, v.env, v.at, v.via), depth + 1).items():
-                    if vals and key not in kws:
+                    if vals and key not in kws and key != UNKNOWN_KEYS:
                         kws[key] = vals[-1]
         func = Value(n.args[0], v.scope, v.env, v.at, v.via)
         for f in self.values(func, depth + 1):
@@ -952,28 +956,35 @@ class Flow:
                 return {}
             base = merged(self._callers_args(outer, n.id, depth)) if outer is not None and n.id in _params(outer) else None
             return self._dict_by_writes(d, depth, base=base, outer=outer)
+        unknown = Value(_unknown_at(n), d.scope, {}, n, d.via)
         if isinstance(n, ast.Dict):
             items: dict[str, list] = {}
             for k, val in zip(n.keys, n.values):
                 sub = Value(val, d.scope, d.env, d.at, d.via)
                 if k is None:
-                    for kk, vs in self.dict_items(sub, depth + 1).items():
-                        items[kk] = list(vs)
+                    _merge(items, self.dict_items(sub, depth + 1), unknown)
                 elif isinstance(k, ast.Constant) and isinstance(k.value, str):
                     items[k.value] = [sub]
+                else:  # a computed key may be any key, one already set included
+                    _merge(items, {UNKNOWN_KEYS: [unknown]}, unknown)
             return items
         if isinstance(n, ast.Call):
-            if isinstance(n.func, ast.Name) and n.func.id == "dict" and self.function_def("dict", d.scope) is None:
+            f = n.func
+            if isinstance(f, ast.Name) and f.id == "dict" and self.function_def("dict", d.scope) is None:
                 items = {}
                 for a in n.args[:1]:
-                    items.update(self.dict_items(Value(a, d.scope, d.env, d.at, d.via), depth + 1))
+                    _merge(items, self.dict_items(Value(a, d.scope, d.env, d.at, d.via), depth + 1), unknown)
                 for k in n.keywords:
                     sub = Value(k.value, d.scope, d.env, d.at, d.via)
                     if k.arg is None:
-                        items.update(self.dict_items(sub, depth + 1))
+                        _merge(items, self.dict_items(sub, depth + 1), unknown)
                     else:
                         items[k.arg] = [sub]
                 return items
+            copied = f.value if isinstance(f, ast.Attribute) and f.attr == "copy" and not n.args else \
+                n.args[0] if self.qualname(f) in ("copy.copy", "copy.deepcopy") and n.args else None
+            if copied is not None:  # kw.copy(), copy.copy(kw), copy.deepcopy(kw): the same keys
+                return dict(self.dict_items(Value(copied, d.scope, d.env, d.at, d.via), depth + 1))
             fn = self._callee(d)  # a helper that builds and returns the dict: each return, as its own scope saw it
             merged = {}
             if isinstance(fn, FUNCS) and depth < self.max_depth:
@@ -981,10 +992,11 @@ class Flow:
                 for r in self.returns(fn)[0]:
                     for k, vs in self.dict_items(Value(r, fn, env, r, d.via + (n,)), depth + 1).items():
                         merged.setdefault(k, []).extend(vs)
-            return merged
+                return merged
+            return {UNKNOWN_KEYS: [unknown]}  # built outside the module (a config loader, zip pairs): any keys
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr):
             left = self.dict_items(Value(n.left, d.scope, d.env, d.at, d.via), depth + 1)
-            left.update(self.dict_items(Value(n.right, d.scope, d.env, d.at, d.via), depth + 1))
+            _merge(left, self.dict_items(Value(n.right, d.scope, d.env, d.at, d.via), depth + 1), unknown)
             return left
         if isinstance(n, ast.IfExp):
             merged = {}
@@ -992,7 +1004,10 @@ class Flow:
                 for k, vs in self.dict_items(Value(b, d.scope, d.env, d.at, d.via), depth + 1).items():
                     merged.setdefault(k, []).extend(vs)
             return merged
-        return {}
+        if isinstance(n, ast.Constant) and n.value is None:
+            return {}
+        # pairs (`kw.update([("sampler", s)])`), a comprehension, an attribute or item the flow does not follow
+        return {UNKNOWN_KEYS: [unknown]}
 
     def _dict_by_writes(self, d: Value, depth: int, base: dict | None = None, outer=_MISSING) -> dict[str, list]:
         """Replays, in order, what changes the dict named d.node.id before d.at: assignments reset it, item
@@ -1047,14 +1062,14 @@ class Flow:
                     states.append({})
                 state = states[holds[who]]
                 if kind == "update":
+                    unknown = Value(_unknown_at(node), ev_scope, {}, node, d.via)
                     new = {}
                     for p in payload:
                         if isinstance(p, tuple):
                             new[p[0]] = [sub(p[1])]
                         else:
-                            new.update(self.dict_items(sub(p), depth + 1))
-                    for k, vs in new.items():
-                        state[k] = (state.get(k, []) + vs) if cond else list(vs)
+                            _merge(new, self.dict_items(sub(p), depth + 1), unknown)
+                    _merge(state, new, unknown, cond)
                 elif kind == "set":
                     k, e = payload
                     state[k] = (state.get(k, []) + [sub(e)]) if cond else [sub(e)]
@@ -1068,8 +1083,7 @@ class Flow:
                     state.clear()
                 elif kind == "unknown":  # anything may have happened to the dict here
                     unknown = Value(_unknown_at(node), ev_scope, {}, node, d.via)
-                    for k in list(state):
-                        state[k] = (state[k] + [unknown]) if cond else [unknown]
+                    _merge(state, {UNKNOWN_KEYS: [unknown]}, unknown, cond)
         out = states[holds[name]] if name in holds else {}
         if self._introspects():  # frames and the garbage collector reach any dict, by no name the flow sees
             unknown = Value(_unknown_at(d.node), scope, {}, d.node, d.via)
@@ -1128,6 +1142,8 @@ class Flow:
                     continue  # an alias of the same dict
                 (shaky if cond else gone).add(who)
                 continue
+            if kind == "returned":
+                continue  # not a change; the caller checks where the dict goes (_dict_argument)
             if kind == "call":
                 g, inner = payload
                 out.extend((k, p, cond or c, s) for k, p, c, s in self._called_writes(g, inner, depth + 1, stack + (fn,)))
@@ -1154,7 +1170,7 @@ class Flow:
 
     def _dict_events(self, scope, name: str) -> list:
         """What the code of scope (not nested scopes) does to the dict `name` holds there, in source order:
-        [(node, (kind, payload))], kind one of reset, set, update, fill, del, clear, unknown, call (payload: the
+        [(node, (kind, payload))], kind one of reset, set, update, fill, del, clear, unknown, call, returned (payload: the
         module's function, and its name for the dict: a parameter given it, or the same free name)."""
         key = (id(scope) if scope is not None else 0, name)
         cached = self._events.get(key)
@@ -1216,6 +1232,11 @@ class Flow:
                 fn = self.function_def(n.id, scope)
                 if fn is not None and self._free_writer(fn, home, name):
                     events.append((n, ("unknown", None)))  # handed on (a callback, a thread): runs at any time
+                elif fn is None and n.id in REFLECTION:
+                    events.append((n, ("unknown", None)))  # `run = exec`: called under another name
+            elif isinstance(n, ast.Attribute) and n.attr in REFLECTION and self.qualname(n.value) == "builtins" or \
+                    isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "__builtins__":
+                events.append((n, ("unknown", None)))  # builtins.exec(...), __builtins__.eval
             elif isinstance(n, ast.Attribute) and home is None and not (isinstance(n.value, ast.Name) and n.value.id in ("self", "cls")):
                 fn = self.function_def(n.attr, None)
                 if n.attr == name or fn is not None and self._free_writer(fn, None, name):
@@ -1327,7 +1348,8 @@ class Flow:
         if isinstance(p, ast.BoolOp) and self._only_tested(p):
             return None
         if isinstance(p, ast.Return) and home is scope and scope is not None:
-            return None  # the function's own dict, handed back as it ends
+            # the function's own dict, handed back as it ends; a parameter's is the caller's (see _dict_argument)
+            return None if n.id not in _params(scope) else (p, ("returned", None))
         return n, ("unknown", None)
 
     def _only_tested(self, b) -> bool:
@@ -1369,6 +1391,10 @@ class Flow:
                 return call, ("unknown", None)  # into *args or **kwargs: held in a container there
             if isinstance(fn, ast.Lambda):
                 return None if not any(self._dict_events(fn, p) for p in params) else (call, ("unknown", None))
+            returned = any(kind == "returned" for p in params for g in self._alias_group(fn, p)
+                           for _x, (kind, _y) in self._dict_events(fn, g))
+            if returned and not self._result_stays(call, n, scope):
+                return call, ("unknown", None)  # `a = same(kw)`: an alias made where the flow does not see it
             writes = [p for p in params if self._called_writes(fn, p, depth + 1, ())]
             return (call, ("call", (fn, writes[0]))) if len(writes) == 1 else \
                 (None if not writes else (call, ("unknown", None)))
@@ -1384,6 +1410,17 @@ class Flow:
                 not call.keywords and not self._defines_method("update"):
             return None  # other.update(kw) copies its items (dict.update(kw, k=v), its first argument changed, does not)
         return call, ("unknown", None)
+
+    def _result_stays(self, call, n, scope) -> bool:
+        """Whether the result of a call that returns the dict it was handed is dropped, spread (`**f(kw)`), or
+        bound back to a name of the same dict (`kw = fill(kw)`): no alias the flow cannot see."""
+        p = self.parents.get(id(call))
+        if isinstance(p, ast.Expr) or isinstance(p, ast.keyword) and p.arg is None:
+            return True
+        if isinstance(p, ast.Assign) and p.value is call:
+            group = self._alias_group(scope, n.id)
+            return all(isinstance(t, ast.Name) and t.id in group for t in p.targets)
+        return False
 
     def _defines_class(self, name: str) -> bool:
         return any(isinstance(n, ast.ClassDef) and n.name == name for n in ast.walk(self.tree))
@@ -1493,6 +1530,17 @@ def _walk_scope(fn) -> Iterator[ast.AST]:
 
 def _decorated(fn, name: str) -> bool:
     return any(isinstance(d, ast.Name) and d.id == name for d in getattr(fn, "decorator_list", []))
+
+
+def _merge(items: dict, new: dict, unknown: Value, cond: bool = False) -> None:
+    """items.update(new) for dict states: with cond (a write on some paths) each key gains possibilities
+    instead; keys `new` may hold but cannot name (UNKNOWN_KEYS) may overwrite any key already there."""
+    if UNKNOWN_KEYS in new:
+        for k in list(items):
+            if k != UNKNOWN_KEYS:
+                items[k] = (items[k] + [unknown]) if cond else [unknown]
+    for k, vs in new.items():
+        items[k] = (items.get(k, []) + list(vs)) if cond else list(vs)
 
 
 def _unknown_at(node) -> ast.AST:
