@@ -64,7 +64,8 @@ steps; a 200-line conversion takes a few hundred) bounds the whole analysis of a
 objects other than the module's classes (`args.x` from argparse, `cfg.x` of a namespace) are not followed; an
 attribute or method also written from outside its class's methods (`obj.x = v`, `Cls.m = f`, `setattr`,
 `__dict__`, `vars()`) is opaque rather than taken from the writes the flow sees; a dict held in an attribute
-(`self.kw = {...}`, then `**self.kw`) is not followed, nor a dict reached through a container; a name
+(`self.kw = {...}`, then `**self.kw`) is not followed, nor a dict reached through a container; a decorated
+function is taken to be called as written (a decorator that replaces what it does is not followed); a name
 assigned in a loop is taken as possibly any of its assignments. Nothing here raises on an odd AST: unknown shapes are opaque.
 """
 
@@ -1125,8 +1126,9 @@ class Flow:
         """What a run of fn does to the dict its name `name` holds on entry (a parameter, or a free name),
         flattened through the calls it makes: [(kind, payload, conditional, scope)]. Rebinding the name inside
         fn ends its share; past the depth limit, or in recursion, the dict is unknown."""
-        if depth > self.max_depth or fn in stack or self.spent():
-            return [("unknown", None, False, fn)]
+        if depth > self.max_depth or fn in stack or self.spent() or \
+                any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in _walk_scope(fn)):
+            return [("unknown", None, False, fn)]  # (`global kw`: fn may rebind the caller's name itself)
         group = self._alias_group(fn, name)
         raw = sorted(((n, ev, g) for g in group for n, ev in self._dict_events(fn, g) if self.live(n)),
                      key=lambda e: _pos(e[0]))
@@ -1254,10 +1256,12 @@ class Flow:
     def _free_writer(self, fn, home, name: str) -> bool:
         """Whether a run of fn (one of the module's functions) may change the dict `name` that scope `home`
         binds, through the name used freely in fn (or in what fn calls)."""
-        if fn is home or self._home(fn, name) is not home:
+        if fn is home:
             return False
         if any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in _walk_scope(fn)):
-            return True
+            return self._name_scope(name, self.scope_of(fn)) is home  # `global kw; kw = ...` rebinds it
+        if self._home(fn, name) is not home:
+            return False
         return any(kind != "reset" or not isinstance(payload, ast.Name)
                    for _n, (kind, payload) in self._dict_events(fn, name))
 
