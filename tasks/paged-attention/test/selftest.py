@@ -21,6 +21,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASK = os.path.dirname(HERE)
 CHECK = os.path.join(TASK, "check.py")
@@ -125,8 +127,36 @@ INPUTS_CASES = [
 ]
 
 
-def ast_tests():
+def tolerance_scale_tests():
+    """The reduced-precision tolerance scale (check.native_scales, applied in compare): at least 1, only for
+    reduced cases, honoured by _check_case, and never wider than asked for when the stored value is odd."""
     bad = []
+    inputs, expected = check.prepare_data()
+    scales = check.native_scales(inputs, expected, "cpu")
+    meta = json.loads(str(inputs["meta"]))
+    reduced = {str(c["id"]) for c in meta["cases"] if c["reduced"]}
+    if not set(scales) <= reduced or any(not (v >= 1.0) for v in scales.values()):
+        bad.append(f"native_scales gave {scales}: expected scales >= 1 for reduced cases {sorted(reduced)} only")
+    exp = np.full((1, 1, 4), 0.5)
+    out = exp + 1.5 * (0.03 + 0.03 * 0.5)  # 1.5x the base bfloat16 tolerance everywhere
+    case, cm = dict(id=0, config=0, dtype="bfloat16"), meta["configs"][0]
+    rec = [dict(id=0, status="ok", out_dtype="bfloat16")]
+    for scale, want in ((1.0, False), (2.0, True), (1.4, False)):
+        got = check._check_case(case, cm, exp, {}, rec, {"out0": out.astype(np.float32)}, None, scale)["passed"]
+        if got != want:
+            bad.append(f"_check_case at 1.5x the base tolerance with scale {scale}: passed={got}, expected {want}")
+    for stored, want in (({"0": 3.0}, 3.0), ({"0": 0.2}, 1.0), ({"0": float("nan")}, 1.0), ({"0": "9"}, 1.0),
+                         ({"0": True}, 1.0), ([], 1.0), ({}, 1.0), ({"0": float("inf")}, 1.0)):
+        if check.tolerance_scale(stored, 0) != want:
+            bad.append(f"tolerance_scale({stored!r}, 0) = {check.tolerance_scale(stored, 0)}, expected {want}")
+    return bad
+
+
+TOLERANCE_UNITS = 12  # the checks tolerance_scale_tests makes
+
+
+def ast_tests():
+    bad = tolerance_scale_tests()
     for recs, want in INPUTS_CASES:
         got = check.check_inputs_unchanged(recs)["passed"]
         if got != want:
@@ -209,7 +239,7 @@ def main():
         return 0
     skip = skipped_args(sys.argv[1:])
     failures = ast_tests()
-    n_unit = len(AST_CASES) + len(DEF_CASES) + len(INPUTS_CASES)
+    n_unit = len(AST_CASES) + len(DEF_CASES) + len(INPUTS_CASES) + TOLERANCE_UNITS
     print(f"AST rule and check unit tests: {n_unit - len(failures)}/{n_unit} ok")
     if "--static" in sys.argv:
         rels = [r for r in SUBMISSIONS if r not in skip]
