@@ -300,6 +300,11 @@ const CASES: Case[] = [
   { name: 'a fan-out of helpers (20 calls each, 6 deep: 64M paths) stops at the step budget', query: 'budget', want: [true, true],
     source: ['def f0(s, e):\n    s.set_epoch(e)\n', ...[1, 2, 3, 4, 5, 6].map((i) => `def f${i}(s, e):\n${`    f${i - 1}(s, e)\n`.repeat(20)}`),
       'for epoch in range(3):\n    f6(sampler, epoch)\n'].join('') },
+  { name: 'a long script with many kwargs dicts, each read, stays inside the budget', query: 'every_keyword', call: 'DataLoader', kw: 'sampler',
+    want: [...Array.from({ length: 12 }, () => ['s']), false],
+    source: `def helper(i):\n    return i\ndef main():\n${Array.from({ length: 12 }, (_, i) => `    kw${i} = {"sampler": s, "batch_size": ${i}}\n`).join('')}${
+      Array.from({ length: 600 }, (_, i) => `    x${i} = helper(${i}) + torch.ones(${i}).sum()\n`).join('')}${
+      Array.from({ length: 12 }, (_, i) => `    DataLoader(ds, **kw${i})\n`).join('')}main()\n` },
   { name: 'an ordinary loop-called helper stays far inside the budget', query: 'budget', want: [false, true],
     source: 'def train(s, e):\n    s.set_epoch(e)\n    for b in loader:\n        step(b)\nfor epoch in range(3):\n    train(sampler, epoch)\n' },
   { name: 'depth is bounded: a chain longer than max_depth stops opaque', query: 'values', call: 'FSDP', kw: 'auto_wrap_policy', max_depth: 3,

@@ -36,6 +36,10 @@ def run(case):
     q = case["query"]
     if q == "keyword":
         return sorted({text(v) for v in flow.keyword(the_call(tree, case["call"]), case["kw"])})
+    if q == "every_keyword":  # [sorted values of kw for each call named `call`, in order] + [exhausted]
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == case["call"]]
+        calls.sort(key=lambda n: (n.lineno, n.col_offset))
+        return [sorted({text(v) for v in flow.keyword(c, case["kw"])}) for c in calls] + [flow.exhausted]
     if q == "values":
         call = the_call(tree, case["call"])
         arg = next(k.value for k in call.keywords if k.arg == case["kw"]) if case.get("kw") else call.args[0]

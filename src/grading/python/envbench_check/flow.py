@@ -150,6 +150,9 @@ class Flow:
         self._events: dict[tuple, list] = {}
         self._defs: dict[int, dict] = {}  # scope -> its defs by name
         self._building = 0  # how deep _dict_events calls nest
+        self._plain_callees: dict[int, object] = {}  # call -> its callee, resolved with no call context
+        self._mentions: list | None = None  # (def, the words its code uses, the names it is bound to)
+        self._toucher_memo: dict[str, set] = {}
         self._introspection: bool | None = None  # whether the module reaches objects through frames or gc
         self._slots: dict[int, tuple] = {}  # statement -> (parent, block field, index)
         self._first_terminal: dict[tuple, int] = {}
@@ -1194,9 +1197,11 @@ class Flow:
         home = self._home(scope, name)
         events = []
         todo = list(ast.iter_child_nodes(root))
+        walked = 0
         while todo:
             n = todo.pop()
-            if self.spent():
+            walked += 1
+            if walked % 16 == 0 and self.spent():  # a step per 16 nodes: a walk is linear, a fan-out is not
                 events.append((n, ("unknown", None)))
                 break
             if isinstance(n, SCOPES):
@@ -1225,7 +1230,10 @@ class Flow:
                 if ev is not None:
                     events.append(ev)
             elif isinstance(n, ast.Call):
-                fn = self._callee(Value(n, scope, {}, n))
+                key = id(n)
+                if key not in self._plain_callees:  # the same calls are asked about for every dict of the scope
+                    self._plain_callees[key] = self._callee(Value(n, scope, {}, n))
+                fn = self._plain_callees[key]
                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and self._free_writer(fn, home, name):
                     events.append((n, ("call", (fn, name))))
                 elif self._reflective(n, scope, home, name):
@@ -1256,7 +1264,7 @@ class Flow:
     def _free_writer(self, fn, home, name: str) -> bool:
         """Whether a run of fn (one of the module's functions) may change the dict `name` that scope `home`
         binds, through the name used freely in fn (or in what fn calls)."""
-        if fn is home:
+        if fn is home or id(fn) not in self._touchers(name):
             return False
         if any(isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names for n in _walk_scope(fn)):
             return self._name_scope(name, self.scope_of(fn)) is home  # `global kw; kw = ...` rebinds it
@@ -1264,6 +1272,43 @@ class Flow:
             return False
         return any(kind != "reset" or not isinstance(payload, ast.Name)
                    for _n, (kind, payload) in self._dict_events(fn, name))
+
+    def _touchers(self, name: str) -> set:
+        """ids of the module's defs, lambdas and classes that could reach a dict named `name` at all: those
+        whose code mentions the name (or reflection), and, to a fixed point, those that mention one of
+        them. A cheap, uncounted filter before the counted walk of _dict_events (a 2,000-line script with
+        ten dicts would otherwise walk every function once per dict)."""
+        got = self._toucher_memo.get(name)
+        if got is not None:
+            return got
+        if self._mentions is None:
+            self._mentions = []
+            for d in ast.walk(self.tree):
+                if isinstance(d, SCOPES):
+                    words = set()
+                    for x in ast.walk(d):
+                        if isinstance(x, ast.Name):
+                            words.add(x.id)
+                        elif isinstance(x, ast.Attribute):
+                            words.add(x.attr)
+                        elif isinstance(x, (ast.Global, ast.Nonlocal)):
+                            words.update(x.names)
+                    own = {d.name} if not isinstance(d, ast.Lambda) else \
+                        {t.id for t in getattr(self.parents.get(id(d)), "targets", []) if isinstance(t, ast.Name)}
+                    self._mentions.append((d, words, own))
+        seeds = {name} | REFLECTION | INTROSPECTION
+        found: set = set()
+        names = set(seeds)
+        changed = True
+        while changed:
+            changed = False
+            for d, words, own in self._mentions:
+                if id(d) not in found and words & names:
+                    found.add(id(d))
+                    names |= own
+                    changed = True
+        self._toucher_memo[name] = found
+        return found
 
     def _reflective(self, c: ast.Call, scope, home, name: str) -> bool:
         """Whether a call may reach the dict `name` by a name computed at run time."""
