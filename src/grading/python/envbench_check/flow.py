@@ -100,8 +100,14 @@ PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod", "property", "torch.
 # calls that reach a dict by a name the flow does not see, and what reaches any object of a run
 REFLECTION = frozenset({"globals", "locals", "vars", "eval", "exec", "compile", "__import__", "getattr", "setattr",
                         "delattr", "hasattr"})
-INTROSPECTION = frozenset({"_getframe", "currentframe", "f_locals", "f_globals", "f_back", "gi_frame", "tb_frame",
-                           "get_referrers", "get_objects", "modules"})
+# attributes only frames have, whatever object they are read from; and the calls and modules that reach frames
+# or every live object (by qualified name: `model.modules()` and `torch.stack` are not these)
+FRAME_ATTRS = frozenset({"f_locals", "f_globals", "f_back", "f_builtins", "gi_frame", "cr_frame", "ag_frame",
+                         "tb_frame", "_getframe", "currentframe"})
+INTROSPECTION_NAMES = frozenset({"sys.modules", "sys._getframe", "inspect.currentframe", "inspect.stack",
+                                 "inspect.trace", "inspect.getouterframes", "inspect.getinnerframes",
+                                 "gc.get_objects", "gc.get_referrers", "gc.get_referents"})
+INTROSPECTION = FRAME_ATTRS | {q.rsplit(".", 1)[1] for q in INTROSPECTION_NAMES}  # words, for _touchers
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 _MISSING = object()
 UNKNOWN_KEYS = "\0unknown keys"  # in a dict state: keys the flow cannot name, holding values it cannot know
@@ -1097,10 +1103,10 @@ class Flow:
     def _introspects(self) -> bool:
         if self._introspection is None:
             self._introspection = any(
-                isinstance(n, ast.Attribute) and n.attr in INTROSPECTION or isinstance(n, ast.Name) and n.id in INTROSPECTION
-                or isinstance(n, (ast.Import, ast.ImportFrom)) and any(
-                    (a.name.split(".")[0] if isinstance(n, ast.Import) else (n.module or "").split(".")[0]) in ("gc", "ctypes", "inspect")
-                    for a in n.names)
+                isinstance(n, ast.Attribute) and n.attr in FRAME_ATTRS
+                or isinstance(n, (ast.Attribute, ast.Name)) and self.qualname(n) in INTROSPECTION_NAMES
+                or isinstance(n, (ast.Import, ast.ImportFrom)) and any(  # ctypes reaches memory itself
+                    (a.name if isinstance(n, ast.Import) else n.module or "").split(".")[0] == "ctypes" for a in n.names)
                 for n in ast.walk(self.tree))
         return self._introspection
 
