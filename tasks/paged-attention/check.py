@@ -150,9 +150,11 @@ def reference_decode(q, kc, vc, tables, ctx, scale) -> np.ndarray:
     return out
 
 
-def prepare_data():
-    """Returns (inputs dict of arrays, expected dict of arrays). Seed never leaves."""
-    seed = int.from_bytes(os.urandom(16), "little")
+def prepare_data(seed: int | None = None):
+    """Returns (inputs dict of arrays, expected dict of arrays). The grader draws the seed from os.urandom and
+    it never leaves; a measurement script (test/precision_spread.py) passes its own to repeat draws."""
+    if seed is None:
+        seed = int.from_bytes(os.urandom(16), "little")
     rng = np.random.default_rng(seed)
     del seed
     configs = [make_config(rng, c) for c in CONFIGS]

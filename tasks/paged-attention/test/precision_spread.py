@@ -1,6 +1,6 @@
 """How often correct solutions pass the reduced-precision cases, over many draws of the grader's inputs.
 
-For each draw (the grader's own make_config, seeded here so runs repeat) and each bfloat16 case, every file
+For each draw (the grader's own prepare_data, seeded here so runs repeat) and each bfloat16 case, every file
 named on the command line is called in-process (trusted files only: the reference and the valid
 alternatives) and its worst elementwise error is divided by the case's tolerance, both as the base tolerance
 (TOLERANCE) and as deployed (scaled by check.native_scales: NATIVE_MARGIN times this platform's own
@@ -31,25 +31,6 @@ def load(path):
     return mod
 
 
-def draw(seed: int):
-    """The grader's inputs and expected outputs for one seed, the way prepare_data builds them."""
-    rng = np.random.default_rng(seed)
-    configs = [C.make_config(rng, c) for c in C.CONFIGS]
-    inputs, expected, cases = {}, {}, []
-    for i, c in enumerate(configs):
-        for name, arr in c["arrays"].items():
-            inputs[f"c{i}_{name}"] = arr
-    for j, (ci, dt) in enumerate(C.CASES):
-        a, m = configs[ci]["arrays"], configs[ci]["meta"]
-        if dt == "bfloat16":
-            expected[f"case{j}"] = C.reference_decode(
-                C.round_to_dtype(a["query"], dt), C.round_to_dtype(a["key_cache"], dt),
-                C.round_to_dtype(a["value_cache"], dt), a["block_tables"], a["context_lens"], m["scale"])
-        cases.append(dict(id=j, config=ci, dtype=dt if dt == "bfloat16" else "skip", reduced=dt == "bfloat16"))
-    inputs["meta"] = np.array(json.dumps(dict(configs=[c["meta"] for c in configs], cases=cases)))
-    return configs, inputs, expected
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--draws", type=int, default=200)
@@ -64,20 +45,20 @@ def main() -> int:
     deployed = {k: [] for k in mods}
     scales_seen = []
     for d in range(a.draws):
-        configs, inputs, expected = draw(a.first_seed + d)
+        inputs, expected = C.prepare_data(a.first_seed + d)
+        meta = json.loads(str(inputs["meta"]))
         scales = C.native_scales(inputs, expected, "cpu")
         row_b = {k: [] for k in mods}
         row_d = {k: [] for k in mods}
         for j, (ci, dt) in enumerate(C.CASES):
             if dt != "bfloat16":
                 continue
-            arr, m = configs[ci]["arrays"], configs[ci]["meta"]
-            t = [torch.from_numpy(np.ascontiguousarray(arr[n])).to(torch.bfloat16) for n in ("query", "key_cache", "value_cache")]
-            bt, cl = torch.from_numpy(arr["block_tables"]), torch.from_numpy(arr["context_lens"])
+            t = [torch.from_numpy(inputs[f"c{ci}_{n}"].copy()).to(torch.bfloat16) for n in ("query", "key_cache", "value_cache")]
+            bt, cl = (torch.from_numpy(inputs[f"c{ci}_{n}"].copy()) for n in ("block_tables", "context_lens"))
             s = scales.get(str(j), 1.0)
             scales_seen.append(s)
             for k, mod in mods.items():
-                out = mod.paged_attention_decode(*t, bt, cl, m["scale"]).to(torch.float64).numpy()
+                out = mod.paged_attention_decode(*t, bt, cl, float(meta["configs"][ci]["scale"])).to(torch.float64).numpy()
                 r = C.error_ratio(out, expected[f"case{j}"], dt)
                 row_b[k].append(r)
                 row_d[k].append(r / s)
